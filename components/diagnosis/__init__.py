@@ -1,0 +1,1 @@
+"""Example pipeline: predict a tumour's diagnosis (malignant/benign) from cell measurements."""

@@ -1,0 +1,6 @@
+"""Backends: one package per cloud, the only place cloud SDKs or process code are imported.
+
+Each package has a light ``plugin`` module (registered through the
+``mlops_infra.backends`` entry-point group) that declares the cloud and its flavors
+without importing the cloud's SDK; implementations are imported on first use.
+"""

@@ -1,0 +1,1 @@
+"""Azure backend: Storage, Azure Machine Learning (MLflow, compute, jobs, endpoints), ACR."""

@@ -1,0 +1,1 @@
+"""GCP backend: Cloud Storage, Cloud Run, Vertex AI, Workflows, Artifact Registry."""

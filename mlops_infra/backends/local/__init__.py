@@ -1,0 +1,1 @@
+"""Local backend: real processes and files on this machine (MLflow, runners, model servers)."""

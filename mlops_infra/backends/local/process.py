@@ -1,0 +1,268 @@
+"""Managed background processes: own session and process group, pid file, log file, health.
+
+A process outlives the ``pulumi up`` that started it (its own session), is identified by
+a pid file that also records its start time (so a reused pid is never mistaken for it),
+and is stopped by signalling its whole process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_infra.errors import BackendError
+
+__all__ = [
+    "ProcessRecord",
+    "child_environment",
+    "find_free_port",
+    "is_alive",
+    "port_is_free",
+    "read_record",
+    "start_process",
+    "stop_process",
+    "wait_for_http",
+]
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """What a pid file holds.
+
+    Attributes:
+        pid: Process id (also its process group id: it leads its own session).
+        start_ticks: Its start time in clock ticks since boot (``/proc/<pid>/stat``),
+            to tell it from a later process that reuses the pid.
+        command: The command line, for humans.
+    """
+
+    pid: int
+    start_ticks: int | None
+    command: tuple[str, ...]
+
+
+def child_environment(python: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Returns the environment of a managed process.
+
+    It is ours without Pulumi's and MLflow's variables, with the interpreter's folder
+    first on ``PATH`` (MLflow starts ``uvicorn`` from there).
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "MLFLOW_"))}
+    env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _start_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    # Field 22 (starttime) follows the parenthesised command name, which may hold spaces.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 else None
+
+
+def read_record(pid_file: Path) -> ProcessRecord | None:
+    """Returns the record in ``pid_file``, or ``None`` if there is none (or it is unreadable)."""
+    try:
+        data = json.loads(pid_file.read_text(encoding="utf-8"))
+        return ProcessRecord(
+            pid=int(data["pid"]),
+            start_ticks=data.get("start_ticks"),
+            command=tuple(data.get("command", ())),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_alive(record: ProcessRecord | None) -> bool:
+    """Whether the recorded process still runs (and is the same process, not a reused pid)."""
+    if record is None:
+        return False
+    try:
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    if record.start_ticks is not None and _start_ticks(record.pid) != record.start_ticks:
+        return False
+    # A zombie (exited, not yet reaped) is not running.
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{record.pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[-1]
+        if state.split()[0] == "Z":
+            return False
+    return True
+
+
+def start_process(
+    command: Sequence[str],
+    *,
+    pid_file: Path,
+    log_file: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+) -> ProcessRecord:
+    """Starts ``command`` in its own session, appending output to ``log_file``.
+
+    Raises:
+        BackendError: a live process is already recorded in ``pid_file``.
+    """
+    existing = read_record(pid_file)
+    if is_alive(existing):
+        assert existing is not None  # noqa: S101 - narrowed by is_alive
+        msg = f"a process is already running for {pid_file} (pid {existing.pid})"
+        raise BackendError(msg)
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        log.write(
+            f"\n==> {time.strftime('%Y-%m-%dT%H:%M:%S')} starting: {' '.join(command)}\n".encode()
+        )
+        log.flush()
+        process = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+        )
+    record = ProcessRecord(
+        pid=process.pid, start_ticks=_start_ticks(process.pid), command=tuple(command)
+    )
+    temporary = pid_file.with_suffix(".tmp")
+    temporary.write_text(
+        json.dumps(
+            {"pid": record.pid, "start_ticks": record.start_ticks, "command": list(command)}
+        ),
+        encoding="utf-8",
+    )
+    temporary.replace(pid_file)
+    return record
+
+
+def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
+    """Stops the process group recorded in ``pid_file`` (TERM, then KILL); idempotent.
+
+    Returns whether a live process was stopped. The pid file is removed either way.
+    """
+    record = read_record(pid_file)
+    stopped = False
+    if is_alive(record):
+        assert record is not None  # noqa: S101 - narrowed by is_alive
+        stopped = True
+        _signal_group(record.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and is_alive(record):
+            time.sleep(0.1)
+        if is_alive(record):
+            _signal_group(record.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and is_alive(record):
+                time.sleep(0.05)
+    with contextlib.suppress(FileNotFoundError):
+        pid_file.unlink()
+    return stopped
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port``."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def find_free_port(host: str) -> int:
+    """Returns a port that is free on ``host`` now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_http(
+    url: str,
+    *,
+    timeout_s: float,
+    record: ProcessRecord,
+    log_file: Path,
+    progress: Callable[[str], None] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Waits until ``url`` answers 200, the process dies, or the timeout passes.
+
+    Raises:
+        BackendError: the process exited or did not become healthy; the message ends
+            with the last lines of its log.
+    """
+    deadline = time.monotonic() + timeout_s
+    next_note = time.monotonic() + 10
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - loopback http
+    while True:
+        if not is_alive(record):
+            msg = (
+                f"process {record.pid} exited before {url} answered; "
+                f"log {log_file}:\n{tail(log_file)}"
+            )
+            raise BackendError(msg)
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback http
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError, TimeoutError):
+            pass
+        now = time.monotonic()
+        if now > deadline:
+            msg = f"{url} did not answer within {timeout_s:.0f}s; log {log_file}:\n{tail(log_file)}"
+            raise BackendError(msg)
+        if progress and now > next_note:
+            progress(f"waiting for {url} ({timeout_s - (deadline - now):.0f}s)")
+            next_note = now + 10
+        time.sleep(0.25)
+
+
+def http_ok(url: str, headers: Mapping[str, str] | None = None) -> bool:
+    """Whether ``url`` answers 200 within two seconds."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - loopback http
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback http
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, TimeoutError):
+        return False
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """Returns the last ``lines`` lines of a log file ('' if it does not exist)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,19 @@
+"""Promotion gates: which model version an endpoint serves, decided at ``pulumi up``."""
+
+from mlops_infra.gates.decision import (
+    PIPELINE_VERSION_TAG,
+    Check,
+    GateDecision,
+    ModelVersionInfo,
+    Outcome,
+    evaluate_gate,
+)
+
+__all__ = [
+    "PIPELINE_VERSION_TAG",
+    "Check",
+    "GateDecision",
+    "ModelVersionInfo",
+    "Outcome",
+    "evaluate_gate",
+]

@@ -1,0 +1,69 @@
+"""Reading candidates and champions from an MLflow model registry, and promoting."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from mlops_infra.gates.decision import ModelVersionInfo
+
+__all__ = ["RegistryClient"]
+
+
+class RegistryClient:
+    """A thin wrapper over ``MlflowClient`` for what gates need.
+
+    Args:
+        tracking_url: Tracking server URI.
+        username: Basic-auth user, if any.
+        password: Basic-auth password, if any.
+    """
+
+    def __init__(
+        self, tracking_url: str, username: str | None = None, password: str | None = None
+    ) -> None:
+        """Connects to the registry at ``tracking_url``."""
+        if username and password:
+            os.environ["MLFLOW_TRACKING_USERNAME"] = username
+            os.environ["MLFLOW_TRACKING_PASSWORD"] = password
+        from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is heavy; import on use
+
+        self._client: Any = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
+
+    def latest_version(self, model: str) -> str | None:
+        """Returns the newest version of ``model``; ``None`` when it has none or does not exist."""
+        try:
+            versions = self._client.search_model_versions(
+                f"name = '{model}'", order_by=["version_number DESC"], max_results=1
+            )
+        except Exception:
+            return None
+        return str(versions[0].version) if versions else None
+
+    def alias_version(self, model: str, alias: str) -> str | None:
+        """Returns the version ``alias`` points at, or ``None``."""
+        try:
+            return str(self._client.get_model_version_by_alias(model, alias).version)
+        except Exception:
+            return None
+
+    def load(self, model: str, version: str) -> ModelVersionInfo | None:
+        """Returns a version with its run's metrics, or ``None`` if it does not exist."""
+        try:
+            found = self._client.get_model_version(model, version)
+        except Exception:
+            return None
+        metrics: dict[str, float] = {}
+        if found.run_id:
+            metrics = {
+                k: float(v) for k, v in self._client.get_run(found.run_id).data.metrics.items()
+            }
+        return ModelVersionInfo(version=str(found.version), metrics=metrics, tags=dict(found.tags))
+
+    def promote(self, model: str, alias: str, version: str) -> None:
+        """Points ``alias`` at ``version``."""
+        self._client.set_registered_model_alias(model, alias, version)
+
+    def tag(self, model: str, version: str, key: str, value: str) -> None:
+        """Sets a tag on a model version."""
+        self._client.set_model_version_tag(model, version, key, value)

@@ -1,0 +1,21 @@
+"""Running Pulumi programs offline (under mocks) and recording what they register."""
+
+from mlops_infra.offline.runner import (
+    EchoMocks,
+    ProgramRun,
+    RecordingMonitor,
+    Registration,
+    is_secret,
+    run_offline,
+    unwrap_secrets,
+)
+
+__all__ = [
+    "EchoMocks",
+    "ProgramRun",
+    "RecordingMonitor",
+    "Registration",
+    "is_secret",
+    "run_offline",
+    "unwrap_secrets",
+]

@@ -1,0 +1,19 @@
+"""Backend registry: clouds, concept kinds and flavors, filled through entry points."""
+
+from mlops_infra.registry._registry import (
+    BUILTIN_KINDS,
+    ENTRY_POINT_GROUP,
+    CloudInfo,
+    Flavor,
+    Registry,
+    default_registry,
+)
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "ENTRY_POINT_GROUP",
+    "CloudInfo",
+    "Flavor",
+    "Registry",
+    "default_registry",
+]

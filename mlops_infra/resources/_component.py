@@ -1,0 +1,183 @@
+"""What every component shares: flavor resolution, child naming and child options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from mlops_infra.errors import BackendError, SpecIssue, SpecValidationError
+from mlops_infra.registry import Flavor
+from mlops_infra.resources.target import Target
+from mlops_infra.specs._flavored import FlavoredSpec
+
+__all__ = [
+    "TYPE_PREFIX",
+    "Backend",
+    "BuildContext",
+    "exclusive",
+    "resolve_backend",
+    "start_build",
+]
+
+TYPE_PREFIX = "mlops:index:"
+"""Type tokens are permanent: ``mlops:index:<Type>`` (module ``index`` keeps
+multi-language packaging possible)."""
+
+ArgsT = TypeVar("ArgsT")
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+BackendT = TypeVar("BackendT", bound="Backend")
+
+
+@dataclass(frozen=True)
+class BuildContext(Generic[ArgsT]):
+    """What a backend gets to build one component: its parent, name, args and flavor.
+
+    Attributes:
+        component: The component resource; every child is parented to it.
+        name: The component's name; child names derive from it.
+        args: The component's args.
+        target: Cloud, environment and stack-wide settings.
+        flavor: The flavor being built.
+        options: The flavor's validated options (``None`` when it takes none).
+    """
+
+    component: pulumi.ComponentResource
+    name: str
+    args: ArgsT
+    target: Target
+    flavor: Flavor
+    options: BaseModel | None
+
+    @property
+    def stack_name(self) -> str:
+        """The Pulumi stack name."""
+        return self.target.stack_name or pulumi.get_stack()
+
+    def child_name(self, role: str | None = None) -> str:
+        """``name`` for the main child, ``name-role`` for the others (names are contract)."""
+        return self.name if role is None else f"{self.name}-{role}"
+
+    def tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Tags for a child resource."""
+        tags = {"mlops-stack": self.stack_name, "mlops-component": self.name}
+        tags.update(self.target.resource_tags(extra))
+        return tags
+
+    def opts(
+        self,
+        *,
+        stateful: bool = False,
+        depends_on: Sequence[pulumi.Resource] | None = None,
+        replace_on_changes: Sequence[str] | None = None,
+        ignore_changes: Sequence[str] | None = None,
+        additional_secret_outputs: Sequence[str] | None = None,
+        delete_before_replace: bool | None = None,
+        custom_timeouts: pulumi.CustomTimeouts | None = None,
+    ) -> pulumi.ResourceOptions:
+        """Options of a child resource, parented to the component.
+
+        A stateful child is protected and retained on delete when the target protects
+        stateful resources.
+        """
+        protect = stateful and self.target.protects_stateful
+        return pulumi.ResourceOptions(
+            parent=self.component,
+            protect=protect or None,
+            retain_on_delete=protect or None,
+            depends_on=list(depends_on) if depends_on else None,
+            replace_on_changes=list(replace_on_changes) if replace_on_changes else None,
+            ignore_changes=list(ignore_changes) if ignore_changes else None,
+            additional_secret_outputs=(
+                list(additional_secret_outputs) if additional_secret_outputs else None
+            ),
+            delete_before_replace=delete_before_replace,
+            custom_timeouts=custom_timeouts,
+        )
+
+    def options_as(self, model: type[OptionsT]) -> OptionsT:
+        """Returns the flavor options as ``model`` (defaults when the spec gave none)."""
+        if isinstance(self.options, model):
+            return self.options
+        return model()
+
+
+class Backend:
+    """Base of every backend class; each kind's base class derives from it."""
+
+
+def resolve_backend(
+    target: Target,
+    kind: str,
+    flavor_name: str | None,
+    options: Mapping[str, Any],
+    where: str,
+) -> tuple[Flavor, Backend, BaseModel | None]:
+    """Finds the flavor for ``kind`` on the target's cloud, loads it and validates its options.
+
+    Raises:
+        SpecValidationError: the options are invalid (each issue names ``where.options.<key>``).
+        RegistryError: no such cloud or flavor, or its implementation cannot be loaded.
+    """
+    registry = target.backends
+    flavor = registry.flavor(target.cloud, kind, flavor_name)
+    implementation = registry.load(flavor)
+    validated: BaseModel | None = None
+    if flavor.options is not None:
+        try:
+            validated = flavor.options.model_validate(dict(options))
+        except ValidationError as error:
+            raise SpecValidationError(
+                [
+                    SpecIssue(
+                        ".".join([where, "options", *(str(p) for p in detail["loc"])]),
+                        f"{detail['msg']} (options of flavor {flavor.label})",
+                    )
+                    for detail in error.errors()
+                ]
+            ) from None
+    elif options:
+        raise SpecValidationError(
+            [SpecIssue(f"{where}.options", f"flavor {flavor.label} takes no options")]
+        )
+    backend = implementation()
+    if not isinstance(backend, Backend):
+        msg = f"{flavor.label}: {flavor.implementation} is not a Backend"
+        raise BackendError(msg)
+    return flavor, backend, validated
+
+
+def start_build(
+    component: pulumi.ComponentResource,
+    kind: str,
+    base: type[BackendT],
+    name: str,
+    args: ArgsT,
+    *,
+    spec: FlavoredSpec | None = None,
+) -> tuple[BuildContext[ArgsT], BackendT]:
+    """Resolves the ``kind`` backend (a ``base`` subclass) for ``spec``'s flavor and options.
+
+    ``args`` must have a ``target`` attribute (every component's args do).
+    """
+    target: Target = getattr(args, "target")  # noqa: B009 - every args dataclass has one
+    flavor, backend, validated = resolve_backend(
+        target, kind, spec.flavor if spec else None, spec.options if spec else {}, where=name
+    )
+    if not isinstance(backend, base):
+        msg = f"{flavor.label}: {flavor.implementation} is not a {base.__name__}"
+        raise BackendError(msg)
+    context = BuildContext(
+        component=component, name=name, args=args, target=target, flavor=flavor, options=validated
+    )
+    return context, backend
+
+
+def exclusive(what: str, spec: object | None, existing: object | None) -> None:
+    """Rejects args that both create (``spec=``) and adopt (``existing=``)."""
+    if spec is not None and existing is not None:
+        msg = f"{what}: give spec= to create or existing= to adopt, not both"
+        raise SpecValidationError([SpecIssue(what, msg)])

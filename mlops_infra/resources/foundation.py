@@ -1,0 +1,74 @@
+"""Foundation: the shared network, container registry and keys every other component uses."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources.target import Target
+
+__all__ = ["Foundation", "FoundationArgs", "FoundationBackend", "FoundationRef"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FoundationRef:
+    """Plain references to the shared infrastructure; ``None`` where the cloud has none."""
+
+    network_id: pulumi.Input[str | None] = None
+    """Network (VPC, VPC network, virtual network) workloads run in; ``None``: cloud default."""
+
+    private_subnet_ids: pulumi.Input[Sequence[str] | None] = None
+    """Private subnets for workloads."""
+
+    security_group_ids: pulumi.Input[Sequence[str] | None] = None
+    """Firewall groups attached to workloads."""
+
+    registry_url: pulumi.Input[str | None] = None
+    """Container registry for the stack's images."""
+
+    encryption_key: pulumi.Input[str | None] = None
+    """Customer-managed key for secrets and other data the foundation owns."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FoundationArgs:
+    """Arguments of :class:`Foundation`: its settings come from the target."""
+
+    target: Target = field(default_factory=Target)
+    """Cloud, environment, and the network/registry/secrets/identity settings."""
+
+
+class FoundationBackend(Backend, ABC):
+    """Implements :class:`Foundation` on one cloud."""
+
+    @abstractmethod
+    def create(self, ctx: BuildContext[FoundationArgs]) -> FoundationRef:
+        """Creates the shared infrastructure as children of ``ctx.component``."""
+
+
+class Foundation(pulumi.ComponentResource):
+    """Shared infrastructure: network, container registry, secret-encryption key."""
+
+    ref: FoundationRef
+    """References to pass to the other components."""
+
+    registry_url: pulumi.Output[str | None]
+    """Container registry URL, or ``None`` where none is created."""
+
+    network_id: pulumi.Output[str | None]
+    """Network id, or ``None`` for the cloud's default network."""
+
+    def __init__(
+        self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Creates the shared infrastructure named ``name``."""
+        super().__init__(f"{TYPE_PREFIX}Foundation", name, None, opts)
+        context, backend = start_build(self, "foundation", FoundationBackend, name, args)
+        self.ref = backend.create(context)
+        self.registry_url = pulumi.Output.from_input(self.ref.registry_url)
+        self.network_id = pulumi.Output.from_input(self.ref.network_id)
+        self.register_outputs({"registry_url": self.registry_url, "network_id": self.network_id})

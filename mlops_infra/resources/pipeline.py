@@ -1,0 +1,132 @@
+"""Pipeline: a DAG of steps, deployed as an immutable, content-versioned package."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import pulumi
+
+from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources.artifact_store import StoreRef
+from mlops_infra.resources.foundation import FoundationRef
+from mlops_infra.resources.target import Target
+from mlops_infra.resources.tracking_server import TrackingRef
+from mlops_infra.resources.training_cluster import ComputeRef
+from mlops_infra.specs import PipelineSpec
+from mlops_infra.versioning import VersionManifest, pipeline_manifest
+
+__all__ = ["Pipeline", "PipelineArgs", "PipelineBackend", "PipelineResult"]
+
+_NO_CLUSTERS: Mapping[str, ComputeRef] = MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineArgs:
+    """Arguments of :class:`Pipeline`."""
+
+    spec: PipelineSpec
+    """Steps, code, parameters, data and schedule."""
+
+    store: StoreRef
+    """Artifact store the versioned package is kept in."""
+
+    tracking: TrackingRef
+    """Tracking server the runs log to and the model is registered in."""
+
+    target: Target = field(default_factory=Target)
+    """Cloud and environment."""
+
+    clusters: Mapping[str, ComputeRef] = field(default_factory=lambda: _NO_CLUSTERS)
+    """Clusters the steps name, by name."""
+
+    foundation: FoundationRef | None = None
+    """Shared infrastructure (network, registry, keys) to use."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineResult:
+    """What a backend returns for a pipeline."""
+
+    pipeline_id: pulumi.Input[str]
+    """Cloud identifier of the deployed pipeline definition."""
+
+    package_uri: pulumi.Input[str]
+    """Where the immutable package of the deployed version is stored."""
+
+    deployed_version: pulumi.Input[str]
+    """The version in effect: the current source's, or the pinned one (rollback)."""
+
+    run_id: pulumi.Input[str | None] = None
+    """MLflow run id of the latest run of the deployed version, where known."""
+
+    model_version: pulumi.Input[str | None] = None
+    """Registered model version the deployed version produced, where known."""
+
+
+class PipelineBackend(Backend, ABC):
+    """Implements :class:`Pipeline` on one cloud."""
+
+    @abstractmethod
+    def create(
+        self, ctx: BuildContext[PipelineArgs], spec: PipelineSpec, manifest: VersionManifest
+    ) -> PipelineResult:
+        """Deploys the package of ``manifest`` (or the pinned ``spec.version``) and its schedule."""
+
+
+class Pipeline(pulumi.ComponentResource):
+    """A versioned ML pipeline; its package is immutable once deployed."""
+
+    version: str
+    """Content hash of the current source, config and data."""
+
+    deployed_version: pulumi.Output[str]
+    """Version in effect (the current one, or ``spec.version`` when pinned)."""
+
+    package_uri: pulumi.Output[str]
+    """Where the deployed version's package is stored."""
+
+    pipeline_id: pulumi.Output[str]
+    """Cloud identifier of the pipeline."""
+
+    model_name: str
+    """Registered model the pipeline produces."""
+
+    model_version: pulumi.Output[str | None]
+    """Registered model version the deployed version produced, once known."""
+
+    run_id: pulumi.Output[str | None]
+    """MLflow run id of the latest run of the deployed version, once known."""
+
+    manifest: VersionManifest
+    """What the current version is made of."""
+
+    def __init__(
+        self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Declares the pipeline ``name``."""
+        super().__init__(f"{TYPE_PREFIX}Pipeline", name, None, opts)
+        spec = args.spec
+        self.manifest = pipeline_manifest(spec, args.target.project_dir)
+        self.version = self.manifest.version
+        self.model_name = spec.registered_model
+        context, backend = start_build(self, "pipeline", PipelineBackend, name, args, spec=spec)
+        result = backend.create(context, spec, self.manifest)
+        self.pipeline_id = pulumi.Output.from_input(result.pipeline_id)
+        self.package_uri = pulumi.Output.from_input(result.package_uri)
+        self.deployed_version = pulumi.Output.from_input(result.deployed_version)
+        self.run_id = pulumi.Output.from_input(result.run_id)
+        self.model_version = pulumi.Output.from_input(result.model_version)
+        self.register_outputs(
+            {
+                "version": self.version,
+                "deployed_version": self.deployed_version,
+                "package_uri": self.package_uri,
+                "pipeline_id": self.pipeline_id,
+                "model_name": self.model_name,
+                "model_version": self.model_version,
+                "run_id": self.run_id,
+            }
+        )

@@ -1,0 +1,207 @@
+"""MlopsStack: every component of a :class:`StackSpec`, wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from mlops_infra.registry import Registry
+from mlops_infra.resources._component import TYPE_PREFIX
+from mlops_infra.resources.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlops_infra.resources.foundation import Foundation, FoundationArgs
+from mlops_infra.resources.pipeline import Pipeline, PipelineArgs
+from mlops_infra.resources.serving_endpoint import ServingEndpoint, ServingEndpointArgs
+from mlops_infra.resources.target import Target
+from mlops_infra.resources.tracking_server import TrackingServer, TrackingServerArgs
+from mlops_infra.resources.training_cluster import TrainingCluster, TrainingClusterArgs
+from mlops_infra.resources.training_job import TrainingJob, TrainingJobArgs
+from mlops_infra.specs import StackSpec
+
+__all__ = ["MlopsStack", "MlopsStackArgs"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MlopsStackArgs:
+    """Arguments of :class:`MlopsStack`."""
+
+    spec: StackSpec
+    """The whole stack."""
+
+    project_dir: Path = field(default_factory=Path.cwd)
+    """Project root (component code and local data are relative to it)."""
+
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict[str, pulumi.Input[str]])
+    """Secret config values the spec names by key (``admin_password_config_key``, ...)."""
+
+    registry: Registry | None = None
+    """Backend registry; default: the process-wide one."""
+
+
+class MlopsStack(pulumi.ComponentResource):
+    """A whole MLOps stack from one spec, each concept a child component.
+
+    Foundation, artifact store, tracking server, clusters, jobs, pipelines and gated
+    endpoints.
+
+    Children are named ``<name>-<concept>[-<item>]``; those names are part of the
+    resources' identities (URNs) and do not change between releases.
+    """
+
+    foundation: Foundation
+    """Shared network, registry and keys."""
+
+    artifact_store: ArtifactStore
+    """The artifact store."""
+
+    tracking: TrackingServer
+    """The tracking server and model registry."""
+
+    clusters: dict[str, TrainingCluster]
+    """Training clusters by name."""
+
+    jobs: dict[str, TrainingJob]
+    """Training jobs by name."""
+
+    pipelines: dict[str, Pipeline]
+    """Pipelines by name."""
+
+    endpoints: dict[str, ServingEndpoint]
+    """Serving endpoints by name."""
+
+    def __init__(
+        self, name: str, args: MlopsStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Creates every component of ``args.spec``."""
+        super().__init__(f"{TYPE_PREFIX}MlopsStack", name, None, opts)
+        spec = args.spec
+        target = Target.from_spec(
+            spec,
+            project_dir=args.project_dir,
+            stack_name=pulumi.get_stack(),
+            registry=args.registry,
+        )
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.foundation = Foundation(name, FoundationArgs(target=target), child)
+        base = self.foundation.ref
+        self.artifact_store = ArtifactStore(
+            f"{name}-store",
+            ArtifactStoreArgs(target=target, spec=spec.artifact_store, foundation=base),
+            child,
+        )
+        store = self.artifact_store.ref
+        self.tracking = TrackingServer(
+            f"{name}-tracking",
+            TrackingServerArgs(
+                target=target,
+                spec=spec.tracking,
+                store=store,
+                admin_password=_secret(args.secrets, spec.tracking.admin_password_config_key)
+                or _secret(
+                    args.secrets,
+                    spec.tracking.existing.password_config_key if spec.tracking.existing else None,
+                ),
+                foundation=base,
+            ),
+            child,
+        )
+        tracking = self.tracking.ref
+        self.clusters = {
+            c.name: TrainingCluster(
+                f"{name}-cluster-{c.name}",
+                TrainingClusterArgs(target=target, spec=c, foundation=base),
+                child,
+            )
+            for c in spec.clusters
+        }
+        compute = {cluster_name: c.ref for cluster_name, c in self.clusters.items()}
+        self.jobs = {
+            j.name: TrainingJob(
+                f"{name}-job-{j.name}",
+                TrainingJobArgs(
+                    target=target,
+                    spec=j,
+                    store=store,
+                    tracking=tracking,
+                    cluster=compute.get(j.cluster) if j.cluster else None,
+                    foundation=base,
+                ),
+                child,
+            )
+            for j in spec.jobs
+        }
+        self.pipelines = {
+            p.name: Pipeline(
+                f"{name}-pipeline-{p.name}",
+                PipelineArgs(
+                    target=target,
+                    spec=p,
+                    store=store,
+                    tracking=tracking,
+                    clusters=compute,
+                    foundation=base,
+                ),
+                child,
+            )
+            for p in spec.pipelines
+        }
+        producers: dict[str, Pipeline | TrainingJob] = {
+            p.model_name: p for p in self.pipelines.values()
+        }
+        producers.update({j.output_model: self.jobs[j.name] for j in spec.jobs if j.output_model})
+        self.endpoints = {}
+        for e in spec.endpoints:
+            producer = producers.get(e.model)
+            self.endpoints[e.name] = ServingEndpoint(
+                f"{name}-endpoint-{e.name}",
+                ServingEndpointArgs(
+                    target=target,
+                    spec=e,
+                    tracking=tracking,
+                    store=store,
+                    candidate_version=producer.model_version if producer else None,
+                    foundation=base,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[producer] if producer else None),
+            )
+        self.register_outputs(self.summary())
+
+    def summary(self) -> dict[str, Any]:
+        """Stack outputs: URLs, versions and gate decisions, keyed for humans and CI."""
+        return {
+            "artifact_uri": self.artifact_store.uri,
+            "tracking_url": self.tracking.url,
+            "pipelines": {
+                name: {
+                    "version": p.version,
+                    "deployed_version": p.deployed_version,
+                    "model_name": p.model_name,
+                    "model_version": p.model_version,
+                    "run_id": p.run_id,
+                }
+                for name, p in self.pipelines.items()
+            },
+            "jobs": {
+                name: {"version": j.version, "run_id": j.run_id, "model_version": j.model_version}
+                for name, j in self.jobs.items()
+            },
+            "endpoints": {
+                name: {
+                    "url": e.url,
+                    "model": e.model_name,
+                    "model_version": e.model_version,
+                    "decision": e.decision,
+                }
+                for name, e in self.endpoints.items()
+            },
+        }
+
+
+def _secret(secrets: Mapping[str, pulumi.Input[str]], key: str | None) -> pulumi.Input[str] | None:
+    if key is None:
+        return None
+    return secrets.get(key)

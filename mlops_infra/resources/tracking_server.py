@@ -1,0 +1,127 @@
+"""TrackingServer: MLflow experiment tracking and model registry, authenticated, never public."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import pulumi
+
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    exclusive,
+    start_build,
+)
+from mlops_infra.resources.artifact_store import StoreRef
+from mlops_infra.resources.foundation import FoundationRef
+from mlops_infra.resources.target import Target
+from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec
+
+__all__ = ["TrackingRef", "TrackingServer", "TrackingServerArgs", "TrackingServerBackend"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackingRef:
+    """Plain reference to a tracking server, for the workloads that log to it."""
+
+    url: pulumi.Input[str]
+    """Tracking URI (``MLFLOW_TRACKING_URI``)."""
+
+    username: pulumi.Input[str | None] = None
+    """Basic-auth user, when the server needs one."""
+
+    password: pulumi.Input[str | None] = None
+    """Basic-auth password (a secret), when the server needs one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackingServerArgs:
+    """Arguments of :class:`TrackingServer`: create from ``spec`` or adopt ``existing``."""
+
+    store: StoreRef
+    """Artifact store the server keeps artifacts in."""
+
+    target: Target = field(default_factory=Target)
+    """Cloud and environment."""
+
+    spec: TrackingServerSpec | None = None
+    """What to create; default: ``TrackingServerSpec()`` (exclusive with ``existing``)."""
+
+    existing: ExistingTrackingServer | None = None
+    """Adopt this server instead of creating one."""
+
+    admin_password: pulumi.Input[str] | None = None
+    """Admin password (secret); default: generated and kept as a Pulumi secret."""
+
+    foundation: FoundationRef | None = None
+    """Shared infrastructure (network, registry, keys) to use."""
+
+
+class TrackingServerBackend(Backend, ABC):
+    """Implements :class:`TrackingServer` on one cloud."""
+
+    @abstractmethod
+    def create(
+        self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
+    ) -> TrackingRef:
+        """Creates the server as children of ``ctx.component`` and returns its reference."""
+
+    def adopt(
+        self, ctx: BuildContext[TrackingServerArgs], existing: ExistingTrackingServer
+    ) -> TrackingRef:
+        """Returns the reference of a server run elsewhere; creates nothing by default."""
+        return TrackingRef(
+            url=existing.url, username=existing.username, password=ctx.args.admin_password
+        )
+
+
+class TrackingServer(pulumi.ComponentResource):
+    """An MLflow tracking server and model registry over the artifact store.
+
+    Its data (runs, metrics, registered models) survives replacement and destroy unless
+    ``purge_on_delete`` is set.
+    """
+
+    url: pulumi.Output[str]
+    """Tracking URI."""
+
+    username: pulumi.Output[str | None]
+    """Basic-auth user, or ``None`` when the server needs none (or uses cloud IAM)."""
+
+    password: pulumi.Output[str | None]
+    """Basic-auth password (secret), or ``None``."""
+
+    flavor: str
+    """The flavor that built it."""
+
+    ref: TrackingRef
+    """Reference to pass to the workloads that log to this server."""
+
+    def __init__(
+        self, name: str, args: TrackingServerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Creates (or adopts) the tracking server ``name``."""
+        super().__init__(f"{TYPE_PREFIX}TrackingServer", name, None, opts)
+        exclusive("TrackingServerArgs", args.spec, args.existing)
+        spec = args.spec or TrackingServerSpec()
+        existing = args.existing or spec.existing
+        context, backend = start_build(
+            self, "tracking_server", TrackingServerBackend, name, args, spec=spec
+        )
+        ref = backend.adopt(context, existing) if existing else backend.create(context, spec)
+        self.flavor = context.flavor.name
+        self.url = pulumi.Output.from_input(ref.url)
+        self.username = pulumi.Output.from_input(ref.username)
+        self.password = pulumi.Output.secret(ref.password)
+        # Credentials a backend knows to be absent stay plain None: an output that resolves
+        # to None reads as unknown in previews and would show every consumer as changed.
+        self.ref = TrackingRef(
+            url=self.url,
+            username=ref.username,
+            password=None if ref.password is None else self.password,
+        )
+        self.register_outputs(
+            {"url": self.url, "username": self.username, "password": self.password}
+        )

@@ -1,0 +1,126 @@
+"""Building blocks shared by every spec: the base model, names, tags, JSON values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Protocol
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+__all__ = [
+    "NAME_PATTERN",
+    "JsonScalar",
+    "Name",
+    "Spec",
+    "Tags",
+    "check_unique_names",
+    "raise_issues",
+]
+
+#: Names become parts of cloud resource names (S3 buckets, SageMaker jobs, Cloud Run
+#: services, Azure deployments): lowercase DNS labels short enough to leave room for
+#: the suffixes each backend adds.
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_name",
+            "{value!r} is not a valid name; allowed: 1-32 characters of lowercase letters, "
+            "digits and '-', starting with a letter and not ending with '-'",
+            {"value": value},
+        )
+    return value
+
+
+Name = Annotated[
+    str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_PATTERN})
+]
+"""A resource name: a lowercase DNS label of at most 32 characters."""
+
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,128}$")
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    for key, tag_value in value.items():
+        if not _TAG_KEY_RE.fullmatch(key):
+            raise PydanticCustomError(
+                "invalid_tag",
+                "tag key {key!r} is not allowed; allowed: 1-128 characters of letters, "
+                "digits and _ . : / = + @ -",
+                {"key": key},
+            )
+        if len(tag_value) > 256:
+            raise PydanticCustomError(
+                "invalid_tag",
+                "tag {key!r} has a value of {length} characters; allowed: at most 256",
+                {"key": key, "length": len(tag_value)},
+            )
+    return value
+
+
+Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+"""Resource tags (labels on GCP), added to every resource that supports them."""
+
+JsonScalar = str | int | float | bool
+"""A parameter value: what a pipeline step or job receives as a hyperparameter."""
+
+
+class Spec(BaseModel):
+    """Base of every user-facing spec: frozen, strict about unknown keys, documented."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        use_attribute_docstrings=True,
+        str_strip_whitespace=True,
+    )
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def check_unique_names(items: Sequence[_Named], what: str) -> Sequence[_Named]:
+    """Rejects two items with the same ``name``, pointing at the second one."""
+    seen: dict[str, int] = {}
+    issues: list[tuple[tuple[str | int, ...], str]] = []
+    for index, item in enumerate(items):
+        if item.name in seen:
+            issues.append(
+                (
+                    (index, "name"),
+                    f"duplicate {what} name {item.name!r} (first defined at index "
+                    f"{seen[item.name]}); names must be unique",
+                )
+            )
+        else:
+            seen[item.name] = index
+    raise_issues(issues, title=what)
+    return items
+
+
+def raise_issues(
+    issues: Iterable[tuple[tuple[str | int, ...], str]], *, title: str, value: Any = None
+) -> None:
+    """Raises one pydantic ``ValidationError`` holding every ``(location, message)`` issue.
+
+    Raised inside a validator, pydantic prefixes each location with the field path of
+    the model being validated, so each issue keeps its exact place in the stack file.
+    """
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError("semantic", "{message}", {"message": message}),
+            loc=loc,
+            input=value,
+        )
+        for loc, message in issues
+    ]
+    if details:
+        raise ValidationError.from_exception_data(title, details)

@@ -1,0 +1,26 @@
+"""Test your stacks without a cloud: offline runs under mocks and an in-memory fake cloud.
+
+Example::
+
+    from mlops_infra.testing import fake_registry, run_stack
+
+    def test_my_stack():
+        run = run_stack({"cloud": "fake", "environment": "prod"}, registry=fake_registry())
+        bucket = run.of_type("fake:index:Bucket")[0]
+        assert bucket.protect
+"""
+
+from mlops_infra.offline import EchoMocks, ProgramRun, Registration, run_offline
+from mlops_infra.testing.fake import FAKE_CLOUD, FakeResource, fake_registry
+from mlops_infra.testing.stacks import run_stack
+
+__all__ = [
+    "FAKE_CLOUD",
+    "EchoMocks",
+    "FakeResource",
+    "ProgramRun",
+    "Registration",
+    "fake_registry",
+    "run_offline",
+    "run_stack",
+]
