@@ -61,7 +61,7 @@ def featurize(frame: pd.DataFrame) -> np.ndarray:
     if missing:
         msg = f"missing measurements: {missing}"
         raise ValueError(msg)
-    values = frame.loc[:, FEATURE_NAMES].to_numpy(dtype=float)
+    values = np.array(frame.loc[:, FEATURE_NAMES], dtype=float)  # a writable copy
     values[:, _SKEWED] = np.log1p(np.maximum(values[:, _SKEWED], 0.0))
     mean_area = values[:, FEATURE_NAMES.index("mean area")]
     worst_area = values[:, FEATURE_NAMES.index("worst area")]

@@ -8,12 +8,15 @@ from mlops_infra.gates.decision import (
     Outcome,
     evaluate_gate,
 )
+from mlops_infra.gates.resource import DecisionInputs, PromotionDecision
 
 __all__ = [
     "PIPELINE_VERSION_TAG",
     "Check",
+    "DecisionInputs",
     "GateDecision",
     "ModelVersionInfo",
     "Outcome",
+    "PromotionDecision",
     "evaluate_gate",
 ]

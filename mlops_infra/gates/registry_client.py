@@ -60,6 +60,10 @@ class RegistryClient:
             }
         return ModelVersionInfo(version=str(found.version), metrics=metrics, tags=dict(found.tags))
 
+    def source(self, model: str, version: str) -> str:
+        """Returns where the artifacts of a version's model are stored (its download URI)."""
+        return str(self._client.get_model_version_download_uri(model, version))
+
     def promote(self, model: str, alias: str, version: str) -> None:
         """Points ``alias`` at ``version``."""
         self._client.set_registered_model_alias(model, alias, version)

@@ -1,14 +1,14 @@
 """Local serving endpoint: ``mlflow models serve`` for the version the promotion gate allows.
 
-At ``pulumi up`` the gate is evaluated against the tracking server: a passing
-candidate is promoted (the alias moves to it) and served; a failing one leaves the
-endpoint on the version it served, or undeployed. The decision, with the metric
-values and reasons, is an output. ``read`` health-checks the model server.
+At ``pulumi up`` the gate (:class:`~mlops_infra.gates.PromotionDecision`, the same on
+every cloud) is evaluated against the tracking server: a passing candidate is
+promoted (the alias moves to it) and served; a failing one leaves the endpoint on the
+version it served, or undeployed. The model server restarts only when the served
+version changes; ``read`` health-checks it.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from mlops_infra.backends.local.process import (
     wait_for_http,
 )
 from mlops_infra.errors import BackendError
+from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
@@ -50,11 +51,7 @@ __all__ = ["LocalServingEndpoint", "ModelServer"]
 
 _INPUTS = (
     "model",
-    "alias",
-    "pinned_version",
-    "candidate_version",
-    "gate",
-    "evidence",
+    "version",
     "host",
     "port_option",
     "python",
@@ -64,24 +61,22 @@ _INPUTS = (
 )
 
 
-def _paths(props: dict[str, Any]) -> tuple[Path, Path, Path]:
+def _paths(props: dict[str, Any]) -> tuple[Path, Path]:
     data_dir = Path(props["data_dir"])
-    return data_dir, data_dir / "server.pid", data_dir / "server.log"
+    return data_dir / "server.pid", data_dir / "server.log"
 
 
 def _running(props: dict[str, Any]) -> bool:
-    _, pid_file, _ = _paths(props)
+    pid_file, _ = _paths(props)
     port = as_int(props.get("port"))
-    return (
-        bool(port)
-        and is_alive(read_record(pid_file))
-        and http_ok(f"http://{props['host']}:{port}/ping")
-    )
+    ping = f"http://{props['host']}:{port}/ping"
+    return bool(port) and is_alive(read_record(pid_file)) and http_ok(ping)
 
 
-def _serve(props: dict[str, Any], version: str, port: int) -> int:
-    data_dir, pid_file, log_file = _paths(props)
+def _serve(props: dict[str, Any], port: int) -> int:
+    pid_file, log_file = _paths(props)
     progress_log = Path(props["progress_log"])
+    model, version = props["model"], props["version"]
     stop_process(pid_file)
     if not port_is_free(props["host"], port):
         msg = f"port {port} on {props['host']} is in use by another program; set options.port"
@@ -91,25 +86,17 @@ def _serve(props: dict[str, Any], version: str, port: int) -> int:
         env["MLFLOW_TRACKING_USERNAME"] = props["username"]
         env["MLFLOW_TRACKING_PASSWORD"] = props["password"]
     command = [
-        props["python"],
-        "-m",
-        "mlflow",
-        "models",
-        "serve",
-        "-m",
-        f"models:/{props['model']}/{version}",
-        "--env-manager",
-        "local",
-        "--host",
-        props["host"],
-        "--port",
-        str(port),
-    ]
-    log_progress(
-        progress_log, props["name"], f"serving {props['model']} version {version} on port {port}"
+        props["python"], "-m", "mlflow", "models", "serve",
+        "-m", f"models:/{model}/{version}",
+        "--env-manager", "local",
+        "--host", props["host"],
+        "--port", str(port),
+    ]  # fmt: skip
+    log_progress(progress_log, props["name"], f"serving {model} version {version} on port {port}")
+    Path(props["data_dir"]).mkdir(parents=True, exist_ok=True)
+    record = start_process(
+        command, pid_file=pid_file, log_file=log_file, env=env, cwd=Path(props["data_dir"])
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    record = start_process(command, pid_file=pid_file, log_file=log_file, env=env, cwd=data_dir)
     try:
         wait_for_http(
             f"http://{props['host']}:{port}/ping",
@@ -121,85 +108,38 @@ def _serve(props: dict[str, Any], version: str, port: int) -> int:
     except BackendError:
         stop_process(pid_file)
         raise
-    log_progress(
-        progress_log, props["name"], f"model server ready at http://{props['host']}:{port}"
-    )
+    log_progress(progress_log, props["name"], f"ready at http://{props['host']}:{port}/invocations")
     return record.pid
 
 
 def _reconcile(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
-    from mlops_infra.gates import evaluate_gate  # noqa: PLC0415 - provider-side only
-    from mlops_infra.gates.registry_client import RegistryClient  # noqa: PLC0415
-    from mlops_infra.specs import PromotionGate  # noqa: PLC0415
-
-    progress_log = Path(props["progress_log"])
-    registry = RegistryClient(props["tracking_url"], props.get("username"), props.get("password"))
-    model, alias = props["model"], props["alias"]
-    proposed = (
-        props.get("pinned_version")
-        or props.get("candidate_version")
-        or registry.latest_version(model)
-    )
-    candidate = registry.load(model, str(proposed)) if proposed else None
-    if proposed and candidate is None:
-        msg = f"model {model!r} has no version {proposed}"
-        raise BackendError(msg)
-    previous = registry.alias_version(model, alias)
-    champion = registry.load(model, previous) if previous else None
-    gate = PromotionGate.model_validate(props["gate"]) if props.get("gate") else None
-    decision = evaluate_gate(gate, candidate, champion, props.get("evidence") or {})
-    log_progress(progress_log, props["name"], f"gate: {decision.outcome}: {decision.reason}")
-    if decision.outcome == "promoted" and decision.served:
-        registry.promote(model, alias, decision.served)
-    passed: list[str] = list((olds or {}).get("passed_pipeline_versions") or [])
-    if (
-        decision.passed
-        and decision.candidate_pipeline_version
-        and decision.candidate_pipeline_version not in passed
-    ):
-        passed.append(decision.candidate_pipeline_version)
-    if decision.passed and decision.candidate:
-        registry.tag(model, decision.candidate, f"mlops.gate.{props['environment']}", "passed")
-    port = (
-        as_int(props["port_option"])
-        or as_int((olds or {}).get("port"))
-        or find_free_port(props["host"])
-    )
-    served = decision.served
-    outs: dict[str, Any] = {
-        **plain(props),
-        "decision": decision.as_output(),
-        "model_version": served,
-        "passed_pipeline_versions": passed,
-        "port": port,
-    }
-    _, pid_file, log_file = _paths(props)
-    if served is None:
+    pid_file, log_file = _paths(props)
+    outs = plain(props)
+    if not props.get("version"):
         stop_process(pid_file)
-        outs.update(url=None, pid=None, running=False)
-        return outs
-    unchanged = (
-        olds is not None
-        and olds.get("model_version") == served
-        and _running({**props, "port": port})
-    )
-    pid = (olds or {}).get("pid") if unchanged else _serve(props, served, port)
-    outs.update(
-        url=f"http://{props['host']}:{port}/invocations",
-        pid=pid,
-        running=True,
-        log_file=str(log_file),
-    )
-    return outs
+        return {**outs, "url": None, "port": None, "pid": None, "running": False}
+    previous = olds or {}
+    port = as_int(props["port_option"]) or as_int(previous.get("port"))
+    port = port or find_free_port(props["host"])
+    same = previous.get("version") == props["version"] and _running({**props, "port": port})
+    pid = previous.get("pid") if same else _serve(props, port)
+    return {
+        **outs,
+        "url": f"http://{props['host']}:{port}/invocations",
+        "port": port,
+        "pid": pid,
+        "running": True,
+        "log_file": str(log_file),
+    }
 
 
-class _EndpointProvider(ResourceProvider):
+class _ServerProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"endpoint-{props['name']}", outs=_reconcile(props, None))
+        return CreateResult(id_=f"model-server-{props['name']}", outs=_reconcile(props, None))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = changed_keys(olds, news, _INPUTS)
-        if olds.get("model_version") and not _running(olds):
+        if olds.get("version") and not _running(olds):
             changes.append("running")
         return DiffResult(changes=bool(changes), replaces=[])
 
@@ -208,7 +148,7 @@ class _EndpointProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         outs = plain(props)
-        if outs.get("model_version"):
+        if outs.get("version"):
             running = _running(props)
             outs["running"] = running
             if not running:
@@ -216,38 +156,22 @@ class _EndpointProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        data_dir, pid_file, _ = _paths(props)
+        pid_file, _ = _paths(props)
         stop_process(pid_file)
-        shutil.rmtree(data_dir / "runtime", ignore_errors=True)
 
 
 class ModelServer(Resource, module="mlops", name="LocalModelServer"):
-    """An ``mlflow models serve`` process for the version the gate allows."""
+    """An ``mlflow models serve`` process for one model version (none while ``version`` is None)."""
 
     url: pulumi.Output[str | None]
     """Invocation URL (``/invocations``), or ``None`` while nothing is served."""
-
-    model_version: pulumi.Output[str | None]
-    """Version served."""
-
-    decision: pulumi.Output[dict[str, Any]]
-    """The gate's decision and evidence."""
 
     def __init__(
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Declares the model server ``name``."""
-        outputs = {
-            "url": None,
-            "model_version": None,
-            "decision": None,
-            "pid": None,
-            "port": None,
-            "running": None,
-            "log_file": None,
-            "passed_pipeline_versions": None,
-        }
-        super().__init__(_EndpointProvider(), name, {**props, **outputs}, opts)
+        outputs = {"url": None, "port": None, "pid": None, "running": None, "log_file": None}
+        super().__init__(_ServerProvider(), name, {**props, **outputs}, opts)
 
 
 class LocalServingEndpoint(ServingEndpointBackend):
@@ -256,21 +180,32 @@ class LocalServingEndpoint(ServingEndpointBackend):
     def create(
         self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
     ) -> EndpointResult:
-        """Declares the model server; the gate is evaluated when it is created or updated."""
+        """Declares the gate decision and the model server of the version it allows."""
         options = ctx.options_as(LocalEndpointOptions)
         layout = StackLayout.of(ctx.target.project_dir, ctx.stack_name)
         tracking = ctx.args.tracking
+        decision = PromotionDecision(
+            ctx.child_name("gate"),
+            DecisionInputs(
+                model=spec.model,
+                alias=spec.alias,
+                environment=ctx.target.environment,
+                tracking_url=tracking.url,
+                username=tracking.username,
+                password=tracking.password,
+                gate=spec.gate.model_dump(mode="json") if spec.gate else None,
+                candidate_version=ctx.args.candidate_version,
+                pinned_version=str(spec.model_version) if spec.model_version else None,
+                evidence=ctx.args.evidence,
+            ),
+            ctx.opts(),
+        )
         server = ModelServer(
             ctx.child_name(),
             {
                 "name": ctx.name,
                 "model": spec.model,
-                "alias": spec.alias,
-                "pinned_version": str(spec.model_version) if spec.model_version else None,
-                "candidate_version": ctx.args.candidate_version,
-                "gate": spec.gate.model_dump(mode="json") if spec.gate else None,
-                "evidence": ctx.args.evidence,
-                "environment": ctx.target.environment,
+                "version": decision.served_version,
                 "tracking_url": tracking.url,
                 "username": tracking.username,
                 "password": tracking.password,
@@ -284,5 +219,5 @@ class LocalServingEndpoint(ServingEndpointBackend):
             ctx.opts(additional_secret_outputs=["password"]),
         )
         return EndpointResult(
-            url=server.url, model_version=server.model_version, decision=server.decision
+            url=server.url, model_version=decision.served_version, decision=decision.decision
         )

@@ -103,7 +103,8 @@ def _start(props: dict[str, Any], port: int, password: str | None) -> dict[str, 
         "--workers",
         str(int(props["workers"])),
     ]
-    env = child_environment(props["python"])
+    # MLflow's job execution runs an unauthenticated job API and extra workers; keep it off.
+    env = child_environment(props["python"], {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
     if props["auth"]:
         config = data_dir / "basic_auth.ini"
         config.write_text(
