@@ -67,6 +67,28 @@ def _flavors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invoke(args: argparse.Namespace) -> int:
+    from mlops_infra.cli.invoke import invoke  # noqa: PLC0415 - keeps other commands fast
+
+    return invoke(
+        stack=args.stack,
+        outputs_file=Path(args.outputs) if args.outputs else None,
+        endpoint=args.endpoint,
+        input_file=Path(args.input) if args.input else None,
+    )
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    from mlops_infra.cli.lineage import lineage  # noqa: PLC0415 - keeps other commands fast
+
+    return lineage(
+        endpoint=args.endpoint,
+        stack=args.stack,
+        outputs_file=Path(args.outputs) if args.outputs else None,
+        as_json=args.json,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the command-line parser."""
     parser = argparse.ArgumentParser(
@@ -86,6 +108,24 @@ def build_parser() -> argparse.ArgumentParser:
     flavors = commands.add_parser("flavors", help="list clouds and their flavors")
     flavors.add_argument("--cloud", help="only this cloud")
     flavors.set_defaults(run=_flavors)
+
+    invoke = commands.add_parser(
+        "invoke", help="call a deployed endpoint with its model's serving example"
+    )
+    invoke.add_argument("endpoint", nargs="?", help="endpoint name (default: the first)")
+    invoke.add_argument("--stack", help="stack whose outputs to read (default: the selected one)")
+    invoke.add_argument("--outputs", help="read the outputs from this JSON file instead")
+    invoke.add_argument("--input", help="request body (JSON) instead of the serving example")
+    invoke.set_defaults(run=_invoke)
+
+    lineage = commands.add_parser(
+        "lineage", help="walk from an endpoint to its model, run, pipeline version, commit and data"
+    )
+    lineage.add_argument("endpoint", help="endpoint name")
+    lineage.add_argument("--stack", help="stack whose outputs to read (default: the selected one)")
+    lineage.add_argument("--outputs", help="read the outputs from this JSON file instead")
+    lineage.add_argument("--json", action="store_true", help="print JSON instead of a tree")
+    lineage.set_defaults(run=_lineage)
     return parser
 
 

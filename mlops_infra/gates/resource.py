@@ -62,7 +62,8 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
     served_source = registry.source(model, decision.served) if decision.served else None
     return {
         **{k: v for k, v in props.items() if not k.startswith("__")},
-        "decision": decision.as_output(),
+        # Later environments' gates (passed_in) read this history from the stack outputs.
+        "decision": {**decision.as_output(), "passed_pipeline_versions": passed},
         "served_version": decision.served,
         "served_source": served_source,
         "passed_pipeline_versions": passed,

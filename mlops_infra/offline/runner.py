@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
@@ -213,6 +213,7 @@ def run_offline(
     secret_keys: tuple[str, ...] = (),
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
+    monitor: RecordingMonitor | None = None,
 ) -> ProgramRun:
     """Runs ``program`` under fresh mocks and returns what it registered.
 
@@ -224,12 +225,17 @@ def run_offline(
         secret_keys: Config keys that are secrets.
         mocks: Mocks to answer registrations; default :class:`EchoMocks`.
         preview: Run as a preview (unknown outputs stay unknown, ``apply`` is skipped).
+        monitor: Monitor to record into (pass one to see what was registered even when the
+            program raises); default: a new one around ``mocks``.
 
     Raises:
         Exception: whatever the program raised, including errors inside ``apply``.
     """
-    monitor = RecordingMonitor(mocks or EchoMocks())
+    monitor = monitor or RecordingMonitor(mocks or EchoMocks())
     with _quiet_loop():
+        # A fresh root stack per run: set_mocks reuses an existing one, and with it the
+        # outputs exported by an earlier program.
+        settings.ROOT.set(None)
         pulumi.runtime.set_mocks(
             monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
         )
@@ -239,8 +245,10 @@ def run_offline(
         )
         holder: dict[str, Any] = {}
 
-        def body() -> None:
-            holder["result"] = program()
+        def body() -> pulumi.Output[Any]:
+            result = program()
+            # Returned Outputs are awaited by the test decorator; keep their value.
+            return pulumi.Output.from_input(result).apply(lambda value: holder.update(result=value))
 
         # The decorator awaits every outstanding RPC and re-raises errors from inside apply().
         wrapped = typing.cast(Callable[[], None], pulumi.runtime.test(body))  # pyright: ignore[reportUnknownMemberType]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,8 +155,22 @@ class MlopsStack(pulumi.ComponentResource):
         }
         producers.update({j.output_model: self.jobs[j.name] for j in spec.jobs if j.output_model})
         self.endpoints = {}
+        references: dict[str, pulumi.StackReference] = {}
         for e in spec.endpoints:
             producer = producers.get(e.model)
+            evidence: dict[str, pulumi.Output[list[str]]] = {}
+            for environment in e.gate.passed_in if e.gate else ():
+                if environment not in references:
+                    references[environment] = pulumi.StackReference(
+                        f"{name}-evidence-{environment}",
+                        stack_name=_stack_of(environment),
+                        opts=child,
+                    )
+                evidence[environment] = (
+                    references[environment]
+                    .get_output("endpoints")
+                    .apply(lambda endpoints, endpoint=e.name: _passed_versions(endpoints, endpoint))
+                )
             self.endpoints[e.name] = ServingEndpoint(
                 f"{name}-endpoint-{e.name}",
                 ServingEndpointArgs(
@@ -164,6 +179,7 @@ class MlopsStack(pulumi.ComponentResource):
                     tracking=tracking,
                     store=store,
                     candidate_version=producer.model_version if producer else None,
+                    evidence=pulumi.Output.all(**evidence) if evidence else None,
                     foundation=base,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[producer] if producer else None),
@@ -199,6 +215,19 @@ class MlopsStack(pulumi.ComponentResource):
                 for name, e in self.endpoints.items()
             },
         }
+
+
+def _stack_of(environment: str) -> str:
+    """The stack holding ``environment``: by convention, stacks are named after environments."""
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{environment}"
+
+
+def _passed_versions(endpoints: object, endpoint: str) -> list[str]:
+    """Pipeline versions that passed ``endpoint``'s gate, from another stack's outputs."""
+    node: object = endpoints
+    for key in (endpoint, "decision", "passed_pipeline_versions"):
+        node = typing.cast(dict[str, object], node).get(key) if isinstance(node, dict) else None
+    return [str(v) for v in typing.cast(list[object], node)] if isinstance(node, list) else []
 
 
 def _secret(secrets: Mapping[str, pulumi.Input[str]], key: str | None) -> pulumi.Input[str] | None:

@@ -28,12 +28,11 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 def _check_name(value: str) -> str:
     if not _NAME_RE.fullmatch(value):
-        raise PydanticCustomError(
-            "invalid_name",
-            "{value!r} is not a valid name; allowed: 1-32 characters of lowercase letters, "
-            "digits and '-', starting with a letter and not ending with '-'",
-            {"value": value},
+        msg = (
+            f"{value!r} is not a valid name; allowed: 1-32 characters of lowercase letters, "
+            "digits and '-', starting with a letter and not ending with '-'"
         )
+        raise ValueError(msg)
     return value
 
 
@@ -48,18 +47,14 @@ _TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,128}$")
 def _check_tags(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
         if not _TAG_KEY_RE.fullmatch(key):
-            raise PydanticCustomError(
-                "invalid_tag",
-                "tag key {key!r} is not allowed; allowed: 1-128 characters of letters, "
-                "digits and _ . : / = + @ -",
-                {"key": key},
+            msg = (
+                f"tag key {key!r} is not allowed; allowed: 1-128 characters of letters, "
+                "digits and _ . : / = + @ -"
             )
+            raise ValueError(msg)
         if len(tag_value) > 256:
-            raise PydanticCustomError(
-                "invalid_tag",
-                "tag {key!r} has a value of {length} characters; allowed: at most 256",
-                {"key": key, "length": len(tag_value)},
-            )
+            msg = f"tag {key!r} has a value of {len(tag_value)} characters; allowed: at most 256"
+            raise ValueError(msg)
     return value
 
 

@@ -56,7 +56,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     for key_node, _ in node.value:
         key = typing.cast(object, loader.construct_object(key_node))  # pyright: ignore[reportUnknownMemberType]
         if key in seen:
-            msg = f"duplicate key {key!r} at line {key_node.start_mark.line + 1}"
+            msg = f"duplicate key {key!r}"
             raise yaml.constructor.ConstructorError(None, None, msg, key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep=True)  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
@@ -75,7 +75,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
             [SpecIssue("", f"cannot read: {error.strerror}")], source
         ) from None
     except yaml.YAMLError as error:
-        raise SpecValidationError([SpecIssue("", f"invalid YAML: {error}")], source) from None
+        raise SpecValidationError([SpecIssue("", _yaml_problem(error))], source) from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
@@ -84,6 +84,14 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise SpecValidationError([SpecIssue("config", "must be a mapping")], source)
     return typing.cast(dict[str, Any], config)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line: where in the file, and what is wrong."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return "invalid YAML: " + " ".join(str(error).split())
 
 
 def load_stack_file(path: Path, *, registry: Registry | None = None) -> StackSpec:
@@ -208,15 +216,23 @@ def _render_path(loc: Sequence[int | str], data: Mapping[str, Any]) -> str:
             items = typing.cast(list[Any], node) if isinstance(node, list) else []
             if 0 <= part < len(items):
                 item = items[part]
-            name: object = (
-                typing.cast(dict[str, Any], item).get("name") if isinstance(item, dict) else None
-            )
-            path += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+            name = _item_name(item)
+            # Name items, unless the name is ambiguous (a duplicate): then use the index.
+            unique = name is not None and [_item_name(i) for i in items].count(name) == 1
+            path += f"[{name}]" if unique else f"[{part}]"
             node = typing.cast(object, item)
         else:
             path += f".{part}"
             node = typing.cast(dict[str, Any], node).get(part) if isinstance(node, dict) else None
     return path
+
+
+def _item_name(item: object) -> str | None:
+    if isinstance(item, dict):
+        name = typing.cast(dict[str, Any], item).get("name")
+        if isinstance(name, str) and name:
+            return name
+    return None
 
 
 def _message(detail: ErrorDetails, loc: Sequence[int | str]) -> str:  # noqa: PLR0911 - one case each

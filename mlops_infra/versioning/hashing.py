@@ -161,10 +161,12 @@ def hash_file(path: Path, cache: HashCache | None = None) -> str:
 def _walk(root: Path) -> Iterator[Path]:
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         path = Path(entry.path)
+        if entry.name.startswith("."):
+            continue  # .git, .DS_Store, editor files: never data, never code
         if entry.is_symlink():
             yield path
         elif entry.is_dir():
-            if entry.name == "__pycache__" or entry.name.startswith("."):
+            if entry.name == "__pycache__":
                 continue
             yield from _walk(path)
         elif entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):

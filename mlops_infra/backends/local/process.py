@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+# Processes started by this process: kept so they are reaped (no zombies) and never
+# garbage-collected while still running (which Python reports as a leak).
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 @dataclass(frozen=True)
 class ProcessRecord:
     """What a pid file holds.
@@ -87,9 +92,13 @@ def read_record(pid_file: Path) -> ProcessRecord | None:
         return None
 
 
-def is_alive(record: ProcessRecord | None) -> bool:
+def is_alive(record: ProcessRecord | None) -> bool:  # noqa: PLR0911 - one exit per way to be gone
     """Whether the recorded process still runs (and is the same process, not a reused pid)."""
     if record is None:
+        return False
+    child = _children.get(record.pid)
+    if child is not None and child.poll() is not None:
+        del _children[record.pid]
         return False
     try:
         os.kill(record.pid, 0)
@@ -142,6 +151,7 @@ def start_process(
             start_new_session=True,
             close_fds=True,
         )
+    _children[process.pid] = process
     record = ProcessRecord(
         pid=process.pid, start_ticks=_start_ticks(process.pid), command=tuple(command)
     )

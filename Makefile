@@ -1,0 +1,91 @@
+# mlops-infra: the two commands of the README, and the steps they are made of.
+#
+#   make up     set everything up and run the local stack end to end (prints a prediction)
+#   make test   set everything up and run every test: lint, strict types, unit, integration
+#
+# Everything lands in this folder: .venv (Python), .tools (the Pulumi CLI built from the Go
+# module proxy), .pulumi-state (the local file backend), .mlops/<stack> (local data).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PULUMI := scripts/pulumi
+STACK ?= local
+EXTRAS ?= dev
+
+.PHONY: help
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed-$(EXTRAS): pyproject.toml
+	@echo "==> Python environment ($(VENV), extras: $(EXTRAS))"
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --progress-bar off -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed-$(EXTRAS)  ## create the virtualenv and install the package
+
+.PHONY: tools
+tools:  ## install the pinned Pulumi CLI (built from the Go module proxy when needed)
+	@echo "==> Pulumi toolchain"
+	@scripts/install-pulumi >/dev/null
+
+.PHONY: stack
+stack: venv tools
+	@$(PULUMI) stack select --create $(STACK) --non-interactive >/dev/null
+	@$(PY) -m mlops_infra.cli validate stacks/Pulumi.$(STACK).yaml
+
+.PHONY: up
+up: EXTRAS = examples
+up: stack  ## run the local stack: MLflow, training pipeline, gated model server; print a prediction
+	@echo "==> pulumi up --stack $(STACK) (progress of long steps below)"
+	@mkdir -p .mlops/$(STACK) && touch .mlops/$(STACK)/progress.log
+	@tail -n 0 -F .mlops/$(STACK)/progress.log & tailer=$$!; \
+	  trap 'kill $$tailer 2>/dev/null' EXIT; \
+	  $(PULUMI) up --yes --stack $(STACK) --non-interactive --skip-preview --suppress-outputs
+	@$(PULUMI) stack output --json --stack $(STACK) > .mlops/$(STACK)/outputs.json
+	@$(PY) -m mlops_infra.cli invoke --outputs .mlops/$(STACK)/outputs.json
+
+.PHONY: preview
+preview: stack  ## preview the local stack
+	@$(PULUMI) preview --stack $(STACK) --non-interactive
+
+.PHONY: down
+down: stack  ## destroy the local stack (stops every process; data is kept unless purge_on_delete)
+	@$(PULUMI) destroy --yes --stack $(STACK) --non-interactive --skip-preview
+
+.PHONY: lint
+lint: venv  ## formatting and lint rules
+	@echo "==> ruff"
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/ruff check .
+
+.PHONY: typecheck
+typecheck: venv  ## strict type check
+	@echo "==> pyright"
+	@$(VENV)/bin/pyright
+
+.PHONY: unit
+unit: venv  ## unit tests (no engine)
+	@echo "==> unit tests"
+	@$(PY) -m pytest tests/unit -q
+
+.PHONY: integration
+integration: venv tools  ## integration tests on the real Pulumi engine
+	@echo "==> integration tests (real Pulumi engine)"
+	@MLOPS_REQUIRE_ENGINE=1 $(PY) -m pytest tests/integration -q
+
+.PHONY: test
+test: lint typecheck unit integration  ## everything CI runs
+
+.PHONY: clean
+clean:  ## remove local stacks' processes, state and data, and the environment
+	-@$(PULUMI) destroy --yes --stack $(STACK) --non-interactive --skip-preview 2>/dev/null
+	rm -rf .mlops .pulumi-state $(VENV) .tools

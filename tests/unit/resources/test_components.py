@@ -1,0 +1,214 @@
+"""Components under mocks on the fake cloud: exact child types, names, key inputs and options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from mlops_infra import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    ArtifactStoreSpec,
+    ExistingArtifactStore,
+    SpecValidationError,
+    Target,
+    TrainingCluster,
+    TrainingClusterArgs,
+    TrainingClusterSpec,
+)
+from mlops_infra.offline import run_offline
+from mlops_infra.testing import FAKE_CLOUD, fake_registry, run_stack
+
+REPO = Path(__file__).resolve().parents[3]
+
+STACK: dict[str, Any] = {
+    "cloud": "fake",
+    "environment": "prod",
+    "tags": {"team": "ml"},
+    "clusters": [{"name": "gpu", "gpu": "t4", "gpu_count": 2, "max_nodes": 3, "spot": True}],
+    "pipelines": [
+        {
+            "name": "diagnosis",
+            "data": {"breast_cancer": {"uri": "pkg://sklearn.datasets/data/breast_cancer.csv"}},
+            "steps": [
+                {"name": "featurize", "component": "diagnosis.featurize"},
+                {
+                    "name": "train",
+                    "component": "diagnosis.train",
+                    "depends_on": ["featurize"],
+                    "cluster": "gpu",
+                },
+            ],
+            "schedule": {"cron": "0 3 * * 1"},
+        }
+    ],
+    "endpoints": [
+        {
+            "name": "diagnosis",
+            "model": "diagnosis",
+            "gpu": "t4",
+            "gate": {"conditions": [{"metric": "accuracy", "threshold": 0.9}]},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def run() -> Any:
+    return run_stack(STACK, registry=fake_registry(), project_dir=REPO, stack="prod")
+
+
+def test_component_tree(run: Any) -> None:
+    tree = sorted(
+        (r.type, r.name, r.parent.rsplit("::", 1)[-1] if r.parent else None)
+        for r in run.registrations
+    )
+    assert tree == sorted(
+        [
+            ("mlops:index:MlopsStack", "mlops", "mlops-prod"),
+            ("mlops:index:Foundation", "mlops", "mlops"),
+            ("fake:index:Registry", "mlops-registry", "mlops"),
+            ("mlops:index:ArtifactStore", "mlops-store", "mlops"),
+            ("fake:index:Bucket", "mlops-store", "mlops-store"),
+            ("mlops:index:TrackingServer", "mlops-tracking", "mlops"),
+            ("fake:index:TrackingServer", "mlops-tracking", "mlops-tracking"),
+            ("mlops:index:TrainingCluster", "mlops-cluster-gpu", "mlops"),
+            ("fake:index:NodePool", "mlops-cluster-gpu", "mlops-cluster-gpu"),
+            ("mlops:index:Pipeline", "mlops-pipeline-diagnosis", "mlops"),
+            ("fake:index:Pipeline", "mlops-pipeline-diagnosis", "mlops-pipeline-diagnosis"),
+            ("mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis", "mlops"),
+            ("fake:index:Endpoint", "mlops-endpoint-diagnosis", "mlops-endpoint-diagnosis"),
+        ]
+    )
+
+
+def test_urns_encode_the_parent_type(run: Any) -> None:
+    (bucket,) = run.of_type("fake:index:Bucket")
+    # The mock monitor keeps the parent's type only; the engine writes the whole chain.
+    assert (
+        bucket.urn
+        == "urn:pulumi:prod::mlops::mlops:index:ArtifactStore$fake:index:Bucket::mlops-store"
+    )
+    (store,) = run.of_type("mlops:index:ArtifactStore")
+    assert bucket.parent == store.urn
+
+
+def test_stateful_children_are_protected_in_prod(run: Any) -> None:
+    protected = {r.type for r in run.registrations if r.protect and r.retain_on_delete}
+    assert protected == {"fake:index:Bucket", "fake:index:TrackingServer", "fake:index:Registry"}
+
+
+def test_key_inputs(run: Any) -> None:
+    (bucket,) = run.of_type("fake:index:Bucket")
+    inputs = bucket.plain_inputs()
+    assert inputs["versioning"] is True
+    # Numbers travel as floats and None-valued keys are dropped, as on the engine.
+    assert inputs["lifecycle"] == [{"name": "tmp", "prefix": "tmp/", "expire_after_days": 7.0}]
+    assert inputs["tags"] == {
+        "managed-by": "mlops-infra",
+        "mlops-component": "mlops-store",
+        "mlops-environment": "prod",
+        "mlops-stack": "prod",
+        "team": "ml",
+    }
+    (tracking,) = run.of_type("fake:index:TrackingServer")
+    assert tracking.plain_inputs()["auth"] is True
+    assert tracking.plain_inputs()["artifactUri"] == "fake://mlops-store-id"
+    assert tracking.masked_inputs()["adminPassword"] == "[secret]"
+    assert tracking.additional_secret_outputs == ("adminPassword",)
+    (pool,) = run.of_type("fake:index:NodePool")
+    assert pool.plain_inputs() == {
+        "instanceType": "fake.t4.2",
+        "minNodes": 0,
+        "maxNodes": 3,
+        "spot": True,
+    }
+    (pipeline,) = run.of_type("fake:index:Pipeline")
+    assert pipeline.plain_inputs()["steps"] == ["featurize", "train"]
+    assert pipeline.plain_inputs()["schedule"] == "0 3 * * 1"
+    (endpoint,) = run.of_type("fake:index:Endpoint")
+    assert endpoint.plain_inputs()["instanceType"] == "fake.t4.1"
+    assert endpoint.plain_inputs()["minReplicas"] == 2  # production default
+    assert endpoint.plain_inputs()["public"] is False
+
+
+def test_outputs_are_plain_and_uniform(run: Any) -> None:
+    assert run.outputs["artifact_uri"] == "fake://mlops-store-id"
+    assert run.outputs["tracking_url"] == "https://mlops-tracking-id.fake"
+    pipeline = run.outputs["pipelines"]["diagnosis"]
+    assert len(pipeline["version"]) == 16
+    assert pipeline["deployed_version"] == pipeline["version"]
+    assert (
+        run.outputs["endpoints"]["diagnosis"]["url"]
+        == "https://mlops-endpoint-diagnosis-id.fake/invocations"
+    )
+
+
+def test_pinned_version_is_deployed_instead_of_the_current_one() -> None:
+    pinned = {**STACK, "environment": "dev"}
+    pinned["pipelines"] = [{**STACK["pipelines"][0], "version": "0123456789abcdef"}]
+    run = run_stack(pinned, registry=fake_registry(), project_dir=REPO)
+    (pipeline,) = run.of_type("fake:index:Pipeline")
+    assert pipeline.plain_inputs()["version"] == "0123456789abcdef"
+    assert run.outputs["pipelines"]["diagnosis"]["deployed_version"] == "0123456789abcdef"
+    assert run.outputs["pipelines"]["diagnosis"]["version"] != "0123456789abcdef"
+
+
+def test_dev_stack_is_not_protected() -> None:
+    run = run_stack({**STACK, "environment": "dev"}, registry=fake_registry(), project_dir=REPO)
+    assert not any(r.protect or r.retain_on_delete for r in run.registrations)
+
+
+def test_existing_store_is_adopted_without_children() -> None:
+    target = Target(cloud=FAKE_CLOUD, registry=fake_registry())
+
+    def program() -> Any:
+        store = ArtifactStore(
+            "data",
+            ArtifactStoreArgs(
+                target=target, existing=ExistingArtifactStore(uri="s3://existing/ml")
+            ),
+        )
+        return store.uri
+
+    run = run_offline(program)
+    assert [(r.type, r.name) for r in run.registrations] == [("mlops:index:ArtifactStore", "data")]
+    assert run.result == "s3://existing/ml"
+
+
+def test_spec_and_existing_are_exclusive() -> None:
+    target = Target(cloud=FAKE_CLOUD, registry=fake_registry())
+
+    def program() -> None:
+        ArtifactStore(
+            "data",
+            ArtifactStoreArgs(
+                target=target,
+                spec=ArtifactStoreSpec(),
+                existing=ExistingArtifactStore(uri="s3://b"),
+            ),
+        )
+
+    with pytest.raises(
+        SpecValidationError, match="give spec= to create or existing= to adopt, not both"
+    ):
+        run_offline(program)
+
+
+def test_components_compose_with_inputs() -> None:
+    target = Target(cloud=FAKE_CLOUD, environment="staging", registry=fake_registry())
+
+    def program() -> Any:
+        cluster = TrainingCluster(
+            "train",
+            TrainingClusterArgs(
+                target=target, spec=TrainingClusterSpec(name="train", gpu="a100-80gb", gpu_count=8)
+            ),
+        )
+        return pulumi.Output.all(cluster.id, cluster.instance_type, cluster.gpus_per_node)
+
+    run = run_offline(program)
+    assert run.result == ["train-id", "fake.a100.8", 8]
