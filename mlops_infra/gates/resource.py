@@ -19,9 +19,10 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
+
+from mlops_infra.providers import EngineBoundProvider
 
 __all__ = ["DecisionInputs", "PromotionDecision"]
 
@@ -70,7 +71,7 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
     }
 
 
-class _DecisionProvider(ResourceProvider):
+class _DecisionProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(
             id_=f"gate-{props['model']}-{props['alias']}", outs=_decide(props, None)

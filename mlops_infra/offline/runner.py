@@ -125,7 +125,8 @@ class EchoMocks(pulumi.runtime.Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """Returns the configured result for the invoke token, or ``{}``."""
-        return dict(self._calls.get(args.token, {})), None
+        # An empty failure list, not None: the mock monitor iterates it.
+        return dict(self._calls.get(args.token, {})), []
 
 
 class RecordingMonitor(MockMonitor):

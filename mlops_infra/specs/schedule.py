@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 
 from mlops_infra.specs._base import Spec
 
-__all__ = ["ScheduleSpec", "check_cron"]
+__all__ = ["ScheduleSpec", "check_cron", "next_fire"]
 
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
@@ -86,6 +87,57 @@ def check_cron(expression: str) -> str:
                     msg = f"{field} range {term!r} runs backwards"
                     raise ValueError(msg)
     return " ".join(parts)
+
+
+def _expand(part: str, field: str, low: int, high: int, names: dict[str, int]) -> set[int]:
+    values: set[int] = set()
+    for term in part.lower().split(","):
+        match = _TERM_RE.fullmatch(term)
+        if match is None:  # check_cron rejects these before we get here
+            msg = f"{field} {term!r} is not a cron term"
+            raise ValueError(msg)
+        step = int(match["step"] or 1)
+        if match["range"] == "*":
+            start, end = low, high
+        else:
+            bounds = [_value(t, field, low, high, names) for t in match["range"].split("-")]
+            start, end = (
+                bounds[0],
+                bounds[-1] if len(bounds) == 2 else (high if match["step"] else bounds[0]),
+            )
+        values.update(range(start, end + 1, step))
+    return values
+
+
+def next_fire(expression: str, after: datetime) -> datetime:
+    """Returns the first time strictly after ``after`` that ``expression`` fires.
+
+    ``after`` must be timezone-aware; the result is in its timezone. As in cron, when
+    both day-of-month and day-of-week are restricted, a day matching either fires.
+    """
+    parts = check_cron(expression).split()
+    minutes, hours, days, months, weekdays = (
+        _expand(part, *spec) for part, spec in zip(parts, _FIELDS, strict=True)
+    )
+    any_day, any_weekday = parts[2] == "*", parts[4] == "*"
+    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    limit = moment + timedelta(days=366 * 5)
+    while moment < limit:
+        weekday = (moment.weekday() + 1) % 7  # cron counts from Sunday = 0
+        if any_day or any_weekday:
+            day_ok = moment.day in days and weekday in weekdays
+        else:
+            day_ok = moment.day in days or weekday in weekdays
+        if moment.month not in months or not day_ok:
+            moment = (moment + timedelta(days=1)).replace(hour=0, minute=0)
+        elif moment.hour not in hours:
+            moment = (moment + timedelta(hours=1)).replace(minute=0)
+        elif moment.minute not in minutes:
+            moment += timedelta(minutes=1)
+        else:
+            return moment
+    msg = f"{expression!r} never fires (within five years)"
+    raise ValueError(msg)
 
 
 class ScheduleSpec(Spec):

@@ -12,7 +12,6 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -21,6 +20,7 @@ from mlops_infra.backends.local.layout import StackLayout
 from mlops_infra.backends.local.options import LocalStoreOptions
 from mlops_infra.backends.local.retention import apply_retention, write_marker
 from mlops_infra.errors import BackendError
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import ArtifactStoreArgs, ArtifactStoreBackend, BuildContext, StoreRef
 from mlops_infra.specs import ArtifactStoreSpec, ExistingArtifactStore
 
@@ -29,7 +29,7 @@ __all__ = ["LocalArtifactStore", "StoreDirectory"]
 _INPUTS = ("path", "lifecycle", "purge_on_delete")
 
 
-class _StoreProvider(ResourceProvider):
+class _StoreProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         root = Path(props["path"])
         root.mkdir(parents=True, exist_ok=True)

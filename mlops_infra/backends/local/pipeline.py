@@ -8,6 +8,7 @@ deployed: its package and model are reused, nothing is trained.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,26 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.layout import StackLayout, log_progress, path_of_file_uri
 from mlops_infra.backends.local.packages import deployed_versions, package_dir, publish_package
+from mlops_infra.backends.local.process import (
+    child_environment,
+    is_alive,
+    read_record,
+    start_process,
+    stop_process,
+)
 from mlops_infra.errors import BackendError
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import VersionManifest, resolve_data_path
 
-__all__ = ["LocalPipeline", "PipelineDeployment"]
+__all__ = ["LocalPipeline", "PipelineDeployment", "ScheduleProcess"]
 
 #: Inputs whose change is an update of the deployment.
 _INPUTS = (
@@ -126,13 +134,11 @@ def _deploy(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stored_manifest(package: Path) -> dict[str, Any]:
-    import json  # noqa: PLC0415
-
     data: dict[str, Any] = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
     return data
 
 
-class _PipelineProvider(ResourceProvider):
+class _PipelineProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"pipeline-{props['name']}", outs=_deploy(props))
 
@@ -166,6 +172,77 @@ class PipelineDeployment(Resource, module="mlops", name="LocalPipeline"):
         super().__init__(_PipelineProvider(), name, {**props, **outputs}, opts)
 
 
+_SCHEDULE_INPUTS = (
+    "cron", "timezone", "deployed_version", "package_uri", "tracking_url", "username",
+    "password", "steps", "data", "model_name", "python",
+)  # fmt: skip
+
+
+def _schedule(props: dict[str, Any]) -> dict[str, Any]:
+    data_dir = Path(props["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    package = path_of_file_uri(props["package_uri"])
+    config = {
+        **plain(props),
+        "version": props["deployed_version"],
+        "manifest": _stored_manifest(package),
+        "package": str(package),
+        "runs_dir": str(path_of_file_uri(props["store_uri"]) / "runs" / props["name"]),
+    }
+    config_file = data_dir / "schedule.json"
+    config_file.touch(mode=0o600)  # it may hold tracking credentials
+    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    pid_file = data_dir / "scheduler.pid"
+    stop_process(pid_file)
+    record = start_process(
+        [props["python"], "-m", "mlops_infra.backends.local.scheduler", str(config_file)],
+        pid_file=pid_file,
+        log_file=data_dir / "scheduler.log",
+        env=child_environment(props["python"]),
+        cwd=data_dir,
+    )
+    log_progress(
+        Path(props["progress_log"]),
+        f"pipeline {props['name']}",
+        f"scheduled: {props['cron']} ({props['timezone']}), scheduler pid {record.pid}",
+    )
+    return {**plain(props), "pid": record.pid, "running": True}
+
+
+def _schedule_running(props: dict[str, Any]) -> bool:
+    return is_alive(read_record(Path(props["data_dir"]) / "scheduler.pid"))
+
+
+class _ScheduleProvider(EngineBoundProvider):
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(id_=f"schedule-{props['name']}", outs=_schedule(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = changed_keys(olds, news, _SCHEDULE_INPUTS)
+        if not _schedule_running(olds):
+            changes.append("running")
+        return DiffResult(changes=bool(changes), replaces=[])
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=_schedule(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, {**plain(props), "running": _schedule_running(props)})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        stop_process(Path(props["data_dir"]) / "scheduler.pid")
+
+
+class ScheduleProcess(Resource, module="mlops", name="LocalSchedule"):
+    """A scheduler process that runs the deployed pipeline version on its cron schedule."""
+
+    def __init__(
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Declares the schedule ``name``."""
+        super().__init__(_ScheduleProvider(), name, {**props, "pid": None, "running": None}, opts)
+
+
 class LocalPipeline(PipelineBackend):
     """Publishes the version's package to the local store and runs it with the local runner."""
 
@@ -196,30 +273,41 @@ class LocalPipeline(PipelineBackend):
             for name, ref in spec.data.items()
         }
         tracking = ctx.args.tracking
+        props: dict[str, Any] = {
+            "name": spec.name,
+            "current_version": manifest.version,
+            "deployed_version": deployed,
+            "manifest": manifest.as_dict(),
+            "source_dir": str((project_dir / spec.source_dir).resolve()),
+            "project_dir": str(project_dir.resolve()),
+            "store_uri": ctx.args.store.uri,
+            "tracking_url": tracking.url,
+            "username": tracking.username,
+            "password": tracking.password,
+            "model_name": spec.registered_model,
+            "steps": steps,
+            "data": data,
+            "run_on_change": spec.run_on_change,
+            "stack": ctx.stack_name,
+            "environment": ctx.target.environment,
+            "progress_log": str(layout.progress_log),
+            "python": sys.executable,
+        }
         deployment = PipelineDeployment(
-            ctx.child_name(),
-            {
-                "name": spec.name,
-                "current_version": manifest.version,
-                "deployed_version": deployed,
-                "manifest": manifest.as_dict(),
-                "source_dir": str((project_dir / spec.source_dir).resolve()),
-                "project_dir": str(project_dir.resolve()),
-                "store_uri": ctx.args.store.uri,
-                "tracking_url": tracking.url,
-                "username": tracking.username,
-                "password": tracking.password,
-                "model_name": spec.registered_model,
-                "steps": steps,
-                "data": data,
-                "run_on_change": spec.run_on_change,
-                "stack": ctx.stack_name,
-                "environment": ctx.target.environment,
-                "progress_log": str(layout.progress_log),
-                "python": sys.executable,
-            },
-            ctx.opts(additional_secret_outputs=["password"]),
+            ctx.child_name(), props, ctx.opts(additional_secret_outputs=["password"])
         )
+        if spec.schedule is not None and spec.schedule.enabled:
+            ScheduleProcess(
+                ctx.child_name("schedule"),
+                {
+                    **{k: v for k, v in props.items() if k not in ("manifest", "source_dir")},
+                    "package_uri": deployment.package_uri,
+                    "cron": spec.schedule.cron,
+                    "timezone": spec.schedule.timezone,
+                    "data_dir": str(layout.service("schedules", spec.name)),
+                },
+                ctx.opts(depends_on=[deployment], additional_secret_outputs=["password"]),
+            )
         return PipelineResult(
             pipeline_id=deployment.id,
             package_uri=deployment.package_uri,

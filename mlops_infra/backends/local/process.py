@@ -169,7 +169,9 @@ def start_process(
 def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
     """Stops the process group recorded in ``pid_file`` (TERM, then KILL); idempotent.
 
-    Returns whether a live process was stopped. The pid file is removed either way.
+    Waits until every process of the group is gone (workers too, so their ports are
+    free again). Returns whether a live process was stopped. The pid file is removed
+    either way.
     """
     record = read_record(pid_file)
     stopped = False
@@ -177,17 +179,24 @@ def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
         assert record is not None  # noqa: S101 - narrowed by is_alive
         stopped = True
         _signal_group(record.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and is_alive(record):
-            time.sleep(0.1)
-        if is_alive(record):
+        if not _wait_group_gone(record, timeout_s):
             _signal_group(record.pid, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and is_alive(record):
-                time.sleep(0.05)
+            _wait_group_gone(record, 5.0)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
     return stopped
+
+
+def _wait_group_gone(record: ProcessRecord, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        is_alive(record)  # reaps the leader when it is our child
+        try:
+            os.killpg(record.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -212,15 +212,27 @@ def _fail_stale_runs(client: Any, experiment_id: str, version: str) -> None:
         client.set_terminated(run.info.run_id, "FAILED")
 
 
-def run_pipeline(request: RunRequest, progress: Callable[[str], None]) -> RunOutcome:
+def run_pipeline(
+    request: RunRequest,
+    progress: Callable[[str], None],
+    *,
+    trigger: str = "deploy",
+    force: bool = False,
+) -> RunOutcome:
     """Runs ``request`` unless a completed run of its version exists; returns the outcome.
+
+    Args:
+        request: What to run.
+        progress: Receives one line per event.
+        trigger: Why it runs (``deploy``, ``schedule``), recorded as the ``mlops.trigger`` tag.
+        force: Run even if the version already completed (scheduled retraining).
 
     Raises:
         BackendError: a step failed after its retries (the message has its log's end).
     """
     client = tracking_client(request)
     experiment = experiment_id(client, request.pipeline)
-    previous = find_completed_run(client, experiment, request.version)
+    previous = None if force else find_completed_run(client, experiment, request.version)
     if previous is not None:
         progress(f"version {request.version} already ran (run {previous[0]}); reusing it")
         return RunOutcome(run_id=previous[0], model_version=previous[1], ran=False)
@@ -237,6 +249,7 @@ def run_pipeline(request: RunRequest, progress: Callable[[str], None]) -> RunOut
         "mlops.git_dirty": str(dirty).lower(),
         "mlops.stack": request.stack,
         "mlops.environment": request.environment,
+        "mlops.trigger": trigger,
     }
     for name, ref in dict(manifest.get("data", {})).items():
         tags[f"mlops.data.{name}"] = str(ref.get("hash", ""))

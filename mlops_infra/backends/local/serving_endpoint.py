@@ -19,7 +19,6 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -39,6 +38,7 @@ from mlops_infra.backends.local.process import (
 )
 from mlops_infra.errors import BackendError
 from mlops_infra.gates import DecisionInputs, PromotionDecision
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
@@ -133,7 +133,7 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, 
     }
 
 
-class _ServerProvider(ResourceProvider):
+class _ServerProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"model-server-{props['name']}", outs=_reconcile(props, None))
 

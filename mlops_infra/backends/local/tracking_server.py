@@ -21,7 +21,6 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -40,6 +39,7 @@ from mlops_infra.backends.local.process import (
     wait_for_http,
 )
 from mlops_infra.errors import BackendError
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     TrackingRef,
@@ -151,7 +151,7 @@ def _running(props: dict[str, Any]) -> bool:
     return bool(port) and is_alive(read_record(pid_file)) and http_ok(_health_url(props, int(port)))
 
 
-class _ServerProvider(ResourceProvider):
+class _ServerProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         port = as_int(props["port_option"]) or find_free_port(props["host"])
         password = props.get("admin_password") or (

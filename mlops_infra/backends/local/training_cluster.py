@@ -11,12 +11,12 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.gpus import cpu_count, detect_gpus
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     ComputeRef,
@@ -40,7 +40,7 @@ def _detect(props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _SlotsProvider(ResourceProvider):
+class _SlotsProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"local-{props['name']}", outs=_detect(props))
 

@@ -12,13 +12,13 @@ from pulumi.dynamic import (
     DiffResult,
     ReadResult,
     Resource,
-    ResourceProvider,
     UpdateResult,
 )
 
 from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.layout import StackLayout, log_progress, path_of_file_uri
 from mlops_infra.backends.local.packages import publish_package
+from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import VersionManifest, resolve_data_path
@@ -55,7 +55,7 @@ def _run(props: dict[str, Any]) -> dict[str, Any]:
     return {**plain(props), "run_id": outcome.run_id, "model_version": outcome.model_version}
 
 
-class _JobProvider(ResourceProvider):
+class _JobProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"job-{props['name']}", outs=_run(props))
 

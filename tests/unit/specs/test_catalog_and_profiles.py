@@ -159,3 +159,28 @@ def test_valid_cron(expression: str) -> None:
 def test_invalid_cron(expression: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("*", r"\*")):
         check_cron(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "after", "expected"),
+    [
+        ("0 3 * * 1", "2026-11-26T15:30", "2026-11-30T03:00"),
+        ("*/15 * * * *", "2026-11-26T15:30", "2026-11-26T15:45"),
+        ("*/15 * * * *", "2026-11-26T15:44", "2026-11-26T15:45"),
+        ("0 0 1 jan *", "2026-11-26T15:30", "2027-01-01T00:00"),
+        ("30 2 * * mon-fri", "2026-11-27T02:30", "2026-11-30T02:30"),
+        ("0 0 29 2 *", "2026-11-26T00:00", "2028-02-29T00:00"),
+        ("0 12 13 * 5", "2026-11-26T00:00", "2026-11-27T12:00"),  # day-of-month OR day-of-week
+        ("5/20 8-9 * * *", "2026-11-26T08:50", "2026-11-26T09:05"),
+        ("0 0 * * 7", "2026-11-26T00:00", "2026-11-29T00:00"),  # 7 is Sunday too
+    ],
+)
+def test_next_fire(expression: str, after: str, expected: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from mlops_infra.specs.schedule import next_fire
+
+    zone = ZoneInfo("Europe/Paris")
+    fired = next_fire(expression, datetime.fromisoformat(after).replace(tzinfo=zone))
+    assert fired == datetime.fromisoformat(expected).replace(tzinfo=zone)

@@ -1,0 +1,185 @@
+"""Options of the Azure flavors (the ``options:`` block of an Azure stack's specs).
+
+Pure data: imported by ``plugin.py`` on every ``mlops-infra validate``, so it imports no
+cloud SDK. Every default is a behaviour documented on its field; security-relevant
+defaults are the tight ones.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mlops_infra.specs import Spec
+
+__all__ = [
+    "AzureClusterOptions",
+    "AzureEndpointOptions",
+    "AzureFoundationOptions",
+    "AzureJobOptions",
+    "AzurePipelineOptions",
+    "AzureStoreOptions",
+    "AzureTrackingOptions",
+    "AzureWorkloadOptions",
+    "RegistrySku",
+    "StorageSku",
+]
+
+RegistrySku = Literal["Basic", "Standard", "Premium"]
+"""Azure Container Registry tiers."""
+
+StorageSku = Literal[
+    "Standard_LRS",
+    "Standard_ZRS",
+    "Standard_GRS",
+    "Standard_GZRS",
+    "Standard_RAGRS",
+    "Standard_RAGZRS",
+]
+"""Storage account redundancy (StorageV2 standard tiers)."""
+
+_LOCATION = r"^[a-z][a-z0-9]{1,40}$"
+_RESOURCE_GROUP = r"^[-A-Za-z0-9_.()]{1,89}[-A-Za-z0-9_()]$"
+
+
+class AzureFoundationOptions(Spec):
+    """Options of the Azure foundation (resource group, network, ACR, Key Vault).
+
+    The foundation has no spec block in a stack file, so these options take effect when
+    the foundation flavor is used programmatically (a registry built with other option
+    defaults); stack files get the defaults below.
+    """
+
+    resource_group_name: str | None = Field(default=None, pattern=_RESOURCE_GROUP)
+    """Adopt this existing resource group instead of creating one."""
+
+    location: str | None = Field(default=None, pattern=_LOCATION)
+    """Azure region (``westeurope``); default: the stack's ``region``, else the provider's."""
+
+    registry_sku: RegistrySku | None = None
+    """ACR tier; default: ``Premium`` where it is needed (a private network, or production,
+    for retention and quarantine policies and private access), else ``Standard``."""
+
+    key_vault_sku: Literal["standard", "premium"] = "standard"
+    """Key Vault tier (``premium`` keeps keys in HSMs)."""
+
+    purge_protection: bool | None = None
+    """Key Vault purge protection (cannot be turned off again); default: on when stateful
+    resources are protected (production). Storage CMK needs it."""
+
+    key_rotation_days: int = Field(default=365, ge=28, le=3650)
+    """Rotate the customer-managed key this many days after it was created."""
+
+
+class AzureStoreOptions(Spec):
+    """Options of the ``blob`` artifact store (a StorageV2 account and a container)."""
+
+    account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]{3,24}$")
+    """Physical storage account name (globally unique); default: derived from the stack and
+    a hash of the subscription and resource group."""
+
+    sku: StorageSku | None = None
+    """Redundancy; default: ``Standard_ZRS`` in production (zone-redundant), else
+    ``Standard_LRS``."""
+
+    shared_key_access: bool = False
+    """Allow account-key (shared key) and SAS authorization. Off: Microsoft Entra ID only.
+
+    Turn it on only where a tool needs the account key: pulumi-azure-native's
+    ``storage.Blob`` uploads with the account key, so the ``azureml`` job and pipeline
+    flavors, which upload their code package, need it (see their docs)."""
+
+    soft_delete_days: int = Field(default=7, ge=1, le=365)
+    """Days deleted blobs and containers can be restored."""
+
+    change_feed_retention_days: int | None = Field(default=90, ge=1, le=146000)
+    """Days the change feed (an audit log of every change) is kept; ``None`` keeps it forever."""
+
+
+class AzureTrackingOptions(Spec):
+    """Options of the ``azureml`` tracking server (an Azure Machine Learning workspace)."""
+
+    workspace_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$")
+    """Workspace name; default: the component's name."""
+
+    managed_network: (
+        Literal["Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound"] | None
+    ) = None
+    """Workspace managed network isolation; default: ``AllowInternetOutbound`` (computes
+    without public IPs in a Microsoft-managed virtual network) unless the stack brings its
+    own network, where computes join its private subnet (``Disabled``)."""
+
+    public_network_access: bool | None = None
+    """Reach the workspace (and its MLflow API) from the internet, with Entra ID auth;
+    default: off when the stack has a private network (private endpoint only), else on."""
+
+    high_business_impact: bool | None = None
+    """HBI workspace (less diagnostic data collected, encrypted local scratch disks);
+    default: on in production."""
+
+    image_build_compute: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9-]{1,15}$")
+    """Compute cluster (its AmlCompute name, e.g. a stack cluster's name) that builds
+    environment images; needed when the registry is private (a stack with a network)."""
+
+
+class AzureClusterOptions(Spec):
+    """Options of the ``amlcompute`` training cluster."""
+
+    cpu_vm_size: str = Field(default="Standard_D4s_v3", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    """VM size of CPU clusters (no ``gpu`` and no ``instance_type`` in the spec)."""
+
+
+class AzureWorkloadOptions(Spec):
+    """What Azure ML jobs run in: their environment (image) and where they are filed."""
+
+    environment: str | None = Field(default=None, min_length=1)
+    """ARM id (or ``azureml://registries/...`` URI) of an existing environment version to run
+    in, when the spec names no ``image``; default: an environment built from ``base_image``
+    and ``pip_packages``, versioned by its content."""
+
+    base_image: str = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
+    """Base image of the built environment."""
+
+    pip_packages: tuple[str, ...] = ("mlops-infra", "azureml-mlflow")
+    """Packages installed in the built environment (pin them, e.g. ``mlops-infra==0.1.0``,
+    for reproducible runs); the runtime entry point comes from ``mlops-infra``."""
+
+    python_version: str = Field(default="3.11", pattern=r"^3\.\d{1,2}$")
+    """Python of the built environment."""
+
+    experiment_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,255}$")
+    """Experiment the runs are filed under; default: the job's or pipeline's name."""
+
+    serverless_instance_type: str = Field(
+        default="Standard_D4s_v3", pattern=r"^Standard_[A-Za-z0-9_]+$"
+    )
+    """VM size of work that names no cluster (Azure ML serverless compute)."""
+
+
+class AzureJobOptions(AzureWorkloadOptions):
+    """Options of the ``azureml`` training job (a CommandJob)."""
+
+
+class AzurePipelineOptions(AzureWorkloadOptions):
+    """Options of the ``azureml`` pipeline (component versions, a pipeline job, a schedule)."""
+
+
+class AzureEndpointOptions(Spec):
+    """Options of the ``online-endpoint`` serving endpoint (managed online endpoint)."""
+
+    auth_mode: Literal["AADToken", "Key"] = "AADToken"
+    """How callers authenticate: Microsoft Entra ID tokens (no static secret), or keys."""
+
+    cpu_instance_type: str = Field(default="Standard_DS3_v2", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    """Instance type of CPU deployments (no ``gpu`` and no ``instance_type`` in the spec)."""
+
+    egress_public_network_access: bool | None = None
+    """Let deployments reach the internet; default: off when the stack has a private
+    network, else on."""
+
+    request_timeout_ms: int = Field(default=5000, ge=1000, le=180000)
+    """Longest a scoring request may take."""
+
+    scale_out_cpu_percent: int = Field(default=70, ge=10, le=95)
+    """Average CPU above which autoscale adds an instance (when max > min replicas)."""

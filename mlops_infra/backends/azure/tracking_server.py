@@ -1,0 +1,134 @@
+"""Azure tracking server: an Azure Machine Learning workspace, whose MLflow endpoint is the URI.
+
+The workspace serves the MLflow tracking and model registry protocol at its
+``mlFlowTrackingUri`` (``azureml://<region>.api.azureml.ms/mlflow/v1.0/subscriptions/...``);
+clients authenticate with Microsoft Entra ID through the ``azureml-mlflow`` plugin (the
+gate, jobs and users need it installed). It is linked to the stack's storage account
+(artifacts), Key Vault and container registry, has a system-assigned identity (Azure ML
+grants it the roles it needs on those resources) and reaches its system datastores with
+that identity, not account keys.
+
+* Public network access off and a private endpoint when the stack has a network; else a
+  managed virtual network (``AllowInternetOutbound``) so computes run without public IPs.
+* High-business-impact workspace in production.
+* With a private registry, Azure ML builds environment images on a cluster:
+  ``options.image_build_compute`` names it (or run prebuilt images).
+* Stateful: protected in production, retained on delete unless ``purge_on_delete``.
+
+Spec fields for self-run servers (``size``, ``database_storage_gib``,
+``backup_retention_days``, ``mlflow_version``, ``high_availability``) do not apply to
+the managed service; ``auth`` cannot be turned off (Entra ID is always required).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_azure_native.machinelearningservices as ml
+
+from mlops_infra.backends.azure._naming import parse_blob_uri, short_name
+from mlops_infra.backends.azure._scope import WorkspaceHandle, azure_foundation
+from mlops_infra.backends.azure.options import AzureTrackingOptions
+from mlops_infra.errors import BackendError
+from mlops_infra.resources import (
+    BuildContext,
+    TrackingRef,
+    TrackingServerArgs,
+    TrackingServerBackend,
+)
+from mlops_infra.specs import TrackingServerSpec
+
+__all__ = ["AzureMlTrackingServer"]
+
+
+class AzureMlTrackingServer(TrackingServerBackend):
+    """An Azure ML workspace: MLflow tracking and model registry with Entra ID auth."""
+
+    def create(
+        self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
+    ) -> TrackingRef:
+        """Creates the workspace and registers it for the stack's Azure ML components."""
+        options = ctx.options_as(AzureTrackingOptions)
+        foundation = azure_foundation(ctx.args.foundation, ctx.name)
+        group = foundation.resource_group_name
+        private = foundation.private_network
+        isolation = options.managed_network or ("Disabled" if private else "AllowInternetOutbound")
+        public = (
+            options.public_network_access
+            if options.public_network_access is not None
+            else not private
+        )
+        hbi = (
+            options.high_business_impact
+            if options.high_business_impact is not None
+            else ctx.target.profile.is_production
+        )
+        account_id = pulumi.Output.all(foundation.subscription_id, group, ctx.args.store.uri).apply(
+            lambda parts: _storage_account_id(parts[0], parts[1], parts[2])
+        )
+        name = options.workspace_name or short_name(ctx.name, 33)
+        opts = ctx.opts(stateful=True)
+        if not spec.purge_on_delete:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
+        workspace = ml.Workspace(
+            ctx.child_name(),
+            resource_group_name=group,
+            location=foundation.location,
+            workspace_name=name,
+            friendly_name=ctx.name,
+            description=f"MLflow tracking and model registry of stack {ctx.stack_name}",
+            kind="Default",
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
+            identity=ml.ManagedServiceIdentityArgs(
+                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+            ),
+            storage_account=account_id,
+            key_vault=foundation.key_vault_id,
+            container_registry=foundation.registry_id,
+            system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
+            hbi_workspace=hbi,
+            public_network_access=(
+                ml.PublicNetworkAccessType.ENABLED
+                if public
+                else ml.PublicNetworkAccessType.DISABLED
+            ),
+            allow_public_access_when_behind_vnet=False,
+            managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=isolation),
+            v1_legacy_mode=False,
+            image_build_compute=options.image_build_compute,
+            tags=ctx.tags(),
+            opts=opts,
+        )
+        foundation.workspace.handle = WorkspaceHandle(
+            name=name,
+            resource_group_name=group,
+            id=workspace.id,
+            storage_account_id=account_id,
+            resource=workspace,
+        )
+        if private:
+            from mlops_infra.backends.azure._private_link import private_endpoint  # noqa: PLC0415 - network SDK only when asked
+
+            private_endpoint(
+                ctx,
+                "workspace",
+                foundation=foundation,
+                target_id=workspace.id,
+                group_id="amlworkspace",
+                zones=["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"],
+            )
+        return TrackingRef(url=workspace.ml_flow_tracking_uri)
+
+
+def _storage_account_id(subscription_id: str, resource_group: str, store_uri: str) -> str:
+    """ARM id of the storage account behind the store URI (in the stack's resource group)."""
+    location = parse_blob_uri(store_uri)
+    if location is None:
+        msg = (
+            f"the azureml tracking server keeps artifacts in an Azure Blob store in the "
+            f"stack's resource group; got store {store_uri!r}"
+        )
+        raise BackendError(msg)
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.Storage/storageAccounts/{location.account_name}"
+    )

@@ -1,0 +1,256 @@
+"""Foundation and artifact store on Azure, under mocks: exact types, names, security inputs."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, resource
+
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import run_offline
+from mlops_infra.resources import ArtifactStore, ArtifactStoreArgs, Target
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+
+
+def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
+    run = azure_run({"environment": "dev"})
+    foundation = resource(run, "mlops")
+    assert foundation.type == "azure-native:resources:ResourceGroup"
+    assert resource(run, "mlops-vault").type == "azure-native:keyvault:Vault"
+    assert resource(run, "mlops-key").type == "azure-native:keyvault:Key"
+    assert resource(run, "mlops-registry").type == "azure-native:containerregistry:Registry"
+    assert not run.of_type("azure-native:network:VirtualNetwork")
+    # Every child of the Foundation component is parented to it.
+    component = run.of_type("mlops:index:Foundation")[0]
+    assert {r.name for r in run.children_of(component)} == {
+        "mlops",
+        "mlops-vault",
+        "mlops-key",
+        "mlops-registry",
+    }
+
+    vault = inputs(run, "mlops-vault")["properties"]
+    assert vault["tenantId"] == TENANT
+    assert vault["enableRbacAuthorization"] is True
+    assert "accessPolicies" not in vault
+    assert vault["enableSoftDelete"] is True
+    assert vault["softDeleteRetentionInDays"] == 7
+    assert "enablePurgeProtection" not in vault  # never set to false: it cannot be undone
+    assert vault["publicNetworkAccess"] == "Enabled"
+    assert vault["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    assert vault["sku"] == {"family": "A", "name": "standard"}
+    assert inputs(run, "mlops-vault")["vaultName"].startswith("kvmlopstest")
+    assert len(inputs(run, "mlops-vault")["vaultName"]) <= 24
+
+    key = inputs(run, "mlops-key")
+    assert key["keyName"] == "cmk"
+    assert key["properties"]["kty"] == "RSA"
+    assert key["properties"]["keyOps"] == ["wrapKey", "unwrapKey"]
+    rotation = key["properties"]["rotationPolicy"]["lifetimeActions"][0]
+    assert rotation == {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P365D"}}
+
+    registry = inputs(run, "mlops-registry")
+    assert registry["sku"] == {"name": "Standard"}
+    assert registry["adminUserEnabled"] is False
+    assert registry["anonymousPullEnabled"] is False
+    assert registry["publicNetworkAccess"] == "Enabled"
+    assert "policies" not in registry  # retention and quarantine are Premium-only
+    assert registry["registryName"].isalnum()
+
+    tags = inputs(run, "mlops-vault")["tags"]
+    assert tags["managed-by"] == "mlops-infra"
+    assert tags["mlops-environment"] == "dev"
+    assert tags["mlops-component"] == "mlops"
+    # Not production: nothing protected; the group is retained so retained data survives.
+    assert not resource(run, "mlops-vault").protect
+    assert resource(run, "mlops").retain_on_delete
+
+
+def test_foundation_prod_with_network_is_private_and_protected() -> None:
+    run = azure_run({"environment": "prod", "network": {"create": True, "cidr": "10.8.0.0/16"}})
+    vault = inputs(run, "mlops-vault")["properties"]
+    assert vault["enablePurgeProtection"] is True
+    assert vault["publicNetworkAccess"] == "Disabled"
+    registry = inputs(run, "mlops-registry")
+    assert registry["sku"] == {"name": "Premium"}
+    assert registry["publicNetworkAccess"] == "Disabled"
+    assert registry["policies"]["retentionPolicy"] == {"days": 7, "status": "enabled"}
+    assert registry["policies"]["quarantinePolicy"] == {"status": "disabled"}
+    assert registry["policies"]["exportPolicy"] == {"status": "disabled"}
+    for name in ("mlops", "mlops-vault", "mlops-key", "mlops-registry"):
+        assert resource(run, name).protect, name
+        assert resource(run, name).retain_on_delete, name
+
+    assert inputs(run, "mlops-vnet")["addressSpace"] == {"addressPrefixes": ["10.8.0.0/16"]}
+    workloads = inputs(run, "mlops-subnet-workloads")
+    assert workloads["addressPrefix"] == "10.8.0.0/18"
+    assert workloads["defaultOutboundAccess"] is False
+    assert workloads["networkSecurityGroup"]["id"] == "mlops-nsg-id"
+    assert inputs(run, "mlops-subnet-endpoints")["addressPrefix"] == "10.8.64.0/18"
+    vault_pe = inputs(run, "mlops-vault-pe")
+    connection = vault_pe["privateLinkServiceConnections"][0]
+    assert connection["groupIds"] == ["vault"]
+    assert connection["privateLinkServiceId"] == "mlops-vault-id"
+    assert vault_pe["subnet"]["id"] == "mlops-subnet-endpoints-id"
+    assert inputs(run, "mlops-vault-dns-0")["privateZoneName"] == "privatelink.vaultcore.azure.net"
+    assert inputs(run, "mlops-registry-dns-0")["privateZoneName"] == "privatelink.azurecr.io"
+
+
+def test_foundation_adopts_existing_network_without_creating_one() -> None:
+    existing = {
+        "id": "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v",
+        "private_subnet_ids": ["/subnets/work", "/subnets/pe"],
+    }
+    run = azure_run({"environment": "dev", "network": {"existing": existing}})
+    assert not run.of_type("azure-native:network:VirtualNetwork")
+    assert inputs(run, "mlops-vault-pe")["subnet"]["id"] == "/subnets/pe"
+    assert inputs(run, "mlops-vault-dns-0-link")["virtualNetwork"] == {"id": existing["id"]}
+
+
+def test_store_dev_is_private_versioned_and_entra_only() -> None:
+    run = azure_run({"environment": "dev"})
+    account = inputs(run, "mlops-store")
+    assert resource(run, "mlops-store").type == "azure-native:storage:StorageAccount"
+    assert account["kind"] == "StorageV2"
+    assert account["sku"] == {"name": "Standard_LRS"}
+    assert account["allowBlobPublicAccess"] is False
+    assert account["allowSharedKeyAccess"] is False
+    assert account["allowCrossTenantReplication"] is False
+    assert account["minimumTlsVersion"] == "TLS1_2"
+    assert account["enableHttpsTrafficOnly"] is True
+    assert account["defaultToOAuthAuthentication"] is True
+    assert account["publicNetworkAccess"] == "Enabled"
+    assert account["encryption"]["requireInfrastructureEncryption"] is True
+    assert account["encryption"]["keySource"] == "Microsoft.Storage"  # no purge protection in dev
+    assert account["accountName"].startswith("stmlopsstoretest")
+    assert len(account["accountName"]) <= 24
+    assert account["resourceGroupName"] == "rg-test"
+
+    service = inputs(run, "mlops-store-blob-service")
+    assert (
+        resource(run, "mlops-store-blob-service").type
+        == "azure-native:storage:BlobServiceProperties"
+    )
+    assert service["isVersioningEnabled"] is True
+    assert service["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    assert service["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    assert service["changeFeed"] == {"enabled": True, "retentionInDays": 90}
+
+    container = inputs(run, "mlops-store-container")
+    assert resource(run, "mlops-store-container").type == "azure-native:storage:BlobContainer"
+    assert container["publicAccess"] == "None"
+    assert container["containerName"] == "artifacts"
+    assert "immutableStorageWithVersioning" not in container
+
+    policy = inputs(run, "mlops-store-lifecycle")
+    assert resource(run, "mlops-store-lifecycle").type == "azure-native:storage:ManagementPolicy"
+    assert policy["managementPolicyName"] == "default"
+    rules = {rule["name"]: rule for rule in policy["policy"]["rules"]}
+    assert set(rules) == {"tmp", "noncurrentversions"}
+    assert rules["tmp"]["definition"]["filters"]["prefixMatch"] == ["artifacts/tmp/"]
+
+    # Data outlives the stack (purge_on_delete off), but dev resources are not protected.
+    assert resource(run, "mlops-store").retain_on_delete
+    assert resource(run, "mlops-store-container").retain_on_delete
+    assert not resource(run, "mlops-store").protect
+    assert not run.of_type(ROLE_ASSIGNMENT)
+    assert run.outputs["artifact_uri"] == (
+        f"https://{account['accountName']}.blob.core.windows.net/artifacts"
+    )
+
+
+def test_store_prod_uses_the_foundation_key_through_a_granted_identity() -> None:
+    run = azure_run({"environment": "prod"})
+    account = inputs(run, "mlops-store")
+    assert account["sku"] == {"name": "Standard_ZRS"}
+    assert account["identity"]["type"] == "UserAssigned"
+    assert account["identity"]["userAssignedIdentities"] == ["mlops-store-identity-id"]
+    encryption = account["encryption"]
+    assert encryption["keySource"] == "Microsoft.Keyvault"
+    assert encryption["keyVaultProperties"]["keyName"] == "cmk"
+    assert encryption["keyVaultProperties"]["keyVaultUri"].startswith("https://kvmlopstest")
+    assert encryption["encryptionIdentity"] == {
+        "encryptionUserAssignedIdentity": "mlops-store-identity-id"
+    }
+    grant = inputs(run, "mlops-store-key-access")
+    assert grant["roleDefinitionId"] == (
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{CRYPTO_USER}"
+    )
+    assert grant["scope"] == "mlops-vault-id/keys/cmk"  # the key only, not the vault
+    assert grant["principalId"] == "mlops-store-identity-principal"
+    assert grant["principalType"] == "ServicePrincipal"
+    for name in ("mlops-store", "mlops-store-container"):
+        assert resource(run, name).protect
+        assert resource(run, name).retain_on_delete
+
+
+def test_store_object_lock_uses_version_level_immutability() -> None:
+    run = azure_run({"environment": "dev", "artifact_store": {"object_lock_days": 30}})
+    container = inputs(run, "mlops-store-container")
+    assert container["immutableStorageWithVersioning"] == {"enabled": True}
+    policy = inputs(run, "mlops-store-immutability")
+    assert resource(run, "mlops-store-immutability").type == (
+        "azure-native:storage:BlobContainerImmutabilityPolicy"
+    )
+    assert policy["immutabilityPeriodSinceCreationInDays"] == 30
+    assert policy["containerName"] == "artifacts"
+
+
+def test_store_options_and_purge_on_delete() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "artifact_store": {
+                "bucket_name": "ml-data",
+                "purge_on_delete": True,
+                "options": {"account_name": "mystore01", "sku": "Standard_GZRS"},
+            },
+        }
+    )
+    account = inputs(run, "mlops-store")
+    assert account["accountName"] == "mystore01"
+    assert account["sku"] == {"name": "Standard_GZRS"}
+    assert not resource(run, "mlops-store").retain_on_delete
+    assert run.outputs["artifact_uri"] == "https://mystore01.blob.core.windows.net/ml-data"
+
+
+def test_store_with_network_has_private_endpoints() -> None:
+    run = azure_run({"environment": "dev", "network": {"create": True}})
+    account = inputs(run, "mlops-store")
+    assert account["publicNetworkAccess"] == "Disabled"
+    assert account["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    assert names_of(run, "azure-native:network:PrivateEndpoint") == [
+        "mlops-registry-pe",
+        "mlops-store-blob-pe",
+        "mlops-store-file-pe",
+        "mlops-tracking-workspace-pe",
+        "mlops-vault-pe",
+    ]
+    assert inputs(run, "mlops-store-blob-dns-0")["privateZoneName"] == (
+        "privatelink.blob.core.windows.net"
+    )
+
+
+def test_store_rejects_a_key_uri_it_cannot_grant_on() -> None:
+    with pytest.raises(BackendError, match="give the key's ARM id"):
+        azure_run(
+            {
+                "environment": "dev",
+                "artifact_store": {"encryption_key": "https://kv.vault.azure.net/keys/k"},
+            }
+        )
+
+
+def test_components_need_the_azure_foundation() -> None:
+    def program() -> None:
+        ArtifactStore(
+            "store",
+            ArtifactStoreArgs(target=Target(cloud="azure", environment="dev")),
+            pulumi.ResourceOptions(),
+        )
+
+    with pytest.raises(BackendError, match="need the reference of an Azure Foundation"):
+        run_offline(program)

@@ -1,0 +1,501 @@
+"""Tracking server, clusters, jobs, pipelines and endpoints on Azure ML, under mocks."""
+
+from __future__ import annotations
+
+import pytest
+from azure_mocks import (
+    REPO,
+    SUBSCRIPTION,
+    azure_run,
+    gate_outputs,
+    inputs,
+    names_of,
+    resource,
+)
+
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import run_offline
+from mlops_infra.resources import (
+    Foundation,
+    FoundationArgs,
+    Target,
+    TrainingCluster,
+    TrainingClusterArgs,
+)
+from mlops_infra.specs import StackSpec, TrainingClusterSpec
+from mlops_infra.versioning import job_manifest, pipeline_manifest
+
+ROLE = "/providers/Microsoft.Authorization/roleDefinitions/"
+BLOB_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+GATE = {"conditions": [{"metric": "accuracy", "threshold": 0.9}]}
+PIPELINE = {
+    "name": "diagnosis",
+    "data": {"breast_cancer": {"uri": "pkg://sklearn.datasets/data/breast_cancer.csv"}},
+    "schedule": {"cron": "0 3 * * 1", "timezone": "Europe/Paris"},
+    "steps": [
+        {"name": "featurize", "component": "diagnosis.featurize", "cluster": "cpu"},
+        {
+            "name": "train",
+            "component": "diagnosis.train",
+            "depends_on": ["featurize"],
+            "cluster": "cpu",
+        },
+        {"name": "evaluate", "component": "diagnosis.evaluate", "depends_on": ["train"]},
+        {"name": "register", "component": "diagnosis.register", "depends_on": ["evaluate"]},
+    ],
+}
+
+
+def store_account(run_inputs: dict[str, object]) -> str:
+    return (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-test/providers/Microsoft.Storage/"
+        f"storageAccounts/{run_inputs['accountName']}"
+    )
+
+
+def test_tracking_server_is_an_azure_ml_workspace() -> None:
+    run = azure_run({"environment": "dev"})
+    workspace = inputs(run, "mlops-tracking")
+    assert resource(run, "mlops-tracking").type == "azure-native:machinelearningservices:Workspace"
+    assert workspace["workspaceName"] == "mlops-tracking"
+    assert workspace["identity"] == {"type": "SystemAssigned"}
+    assert workspace["storageAccount"] == store_account(inputs(run, "mlops-store"))
+    assert workspace["keyVault"] == "mlops-vault-id"
+    assert workspace["containerRegistry"] == "mlops-registry-id"
+    assert workspace["systemDatastoresAuthMode"] == "Identity"
+    assert workspace["publicNetworkAccess"] == "Enabled"
+    assert workspace["managedNetwork"]["isolationMode"] == "AllowInternetOutbound"
+    assert workspace["hbiWorkspace"] is False
+    assert workspace["v1LegacyMode"] is False
+    assert run.outputs["tracking_url"].startswith("azureml://westeurope.api.azureml.ms/mlflow/")
+    assert resource(run, "mlops-tracking").retain_on_delete
+    assert not resource(run, "mlops-tracking").protect
+
+
+def test_tracking_server_prod_with_network() -> None:
+    run = azure_run(
+        {
+            "environment": "prod",
+            "network": {"create": True},
+            "tracking": {"options": {"image_build_compute": "cpu"}},
+        }
+    )
+    workspace = inputs(run, "mlops-tracking")
+    assert workspace["publicNetworkAccess"] == "Disabled"
+    assert workspace["allowPublicAccessWhenBehindVnet"] is False
+    assert workspace["managedNetwork"]["isolationMode"] == "Disabled"
+    assert workspace["hbiWorkspace"] is True
+    assert workspace["imageBuildCompute"] == "cpu"
+    assert resource(run, "mlops-tracking").protect
+    connection = inputs(run, "mlops-tracking-workspace-pe")["privateLinkServiceConnections"][0]
+    assert connection["groupIds"] == ["amlworkspace"]
+    zones = {inputs(run, f"mlops-tracking-workspace-dns-{i}")["privateZoneName"] for i in (0, 1)}
+    assert zones == {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
+
+
+def test_gpu_cluster_scales_to_zero_on_low_priority_without_public_ips() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "clusters": [{"name": "gpu", "gpu": "t4", "max_nodes": 3, "spot": True}],
+        }
+    )
+    compute = inputs(run, "mlops-cluster-gpu")
+    assert resource(run, "mlops-cluster-gpu").type == "azure-native:machinelearningservices:Compute"
+    assert compute["workspaceName"] == "mlops-tracking"
+    assert compute["computeName"] == "gpu"
+    assert compute["identity"] == {"type": "SystemAssigned"}
+    aml = compute["properties"]
+    assert aml["computeType"] == "AmlCompute"
+    assert aml["disableLocalAuth"] is True
+    props = aml["properties"]
+    assert props["vmSize"] == "Standard_NC4as_T4_v3"
+    assert props["vmPriority"] == "LowPriority"
+    assert props["scaleSettings"] == {
+        "minNodeCount": 0,
+        "maxNodeCount": 3,
+        "nodeIdleTimeBeforeScaleDown": "PT10M",
+    }
+    assert props["enableNodePublicIp"] is False
+    assert props["remoteLoginPortPublicAccess"] == "Disabled"
+    assert "subnet" not in props
+    store = inputs(run, "mlops-cluster-gpu-store-access")
+    assert store["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION}{ROLE}{BLOB_CONTRIBUTOR}"
+    assert store["scope"] == store_account(inputs(run, "mlops-store"))
+    assert store["principalId"] == "mlops-cluster-gpu-principal"
+    pull = inputs(run, "mlops-cluster-gpu-registry-pull")
+    assert pull["roleDefinitionId"].endswith(ACR_PULL)
+    assert pull["scope"] == "mlops-registry-id"
+
+
+def test_cpu_cluster_is_dedicated_and_joins_the_private_subnet() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "network": {"create": True},
+            "clusters": [
+                {
+                    "name": "a-long-cluster-name-x",
+                    "min_nodes": 1,
+                    "max_nodes": 2,
+                    "idle_timeout_s": 0,
+                }
+            ],
+        }
+    )
+    compute = inputs(run, "mlops-cluster-a-long-cluster-name-x")
+    assert len(compute["computeName"]) <= 16
+    props = compute["properties"]["properties"]
+    assert props["vmSize"] == "Standard_D4s_v3"
+    assert props["vmPriority"] == "Dedicated"
+    assert props["scaleSettings"]["minNodeCount"] == 1
+    assert props["scaleSettings"]["nodeIdleTimeBeforeScaleDown"] == "PT1M"
+    assert props["subnet"] == {"id": "mlops-subnet-workloads-id"}
+
+
+def test_cluster_needs_the_workspace() -> None:
+    def program() -> None:
+        target = Target(cloud="azure", environment="dev")
+        foundation = Foundation("f", FoundationArgs(target=target))
+        TrainingCluster(
+            "c",
+            TrainingClusterArgs(
+                target=target, spec=TrainingClusterSpec(), foundation=foundation.ref
+            ),
+        )
+
+    with pytest.raises(BackendError, match="build the TrackingServer"):
+        run_offline(program)
+
+
+def test_training_job_is_named_by_its_content_hash() -> None:
+    job_spec = {
+        "name": "train",
+        "component": "diagnosis.train",
+        "cluster": "gpu",
+        "nodes": 2,
+        "output_model": "diagnosis",
+        "timeout_s": 7200,
+        "environment_variables": {"LOG_LEVEL": "info"},
+        "data": {"bc": {"uri": "pkg://sklearn.datasets/data/breast_cancer.csv"}},
+    }
+    run = azure_run(
+        {
+            "environment": "dev",
+            "artifact_store": {"options": {"shared_key_access": True}},
+            "clusters": [{"name": "gpu", "gpu": "t4", "gpu_count": 4, "max_nodes": 2}],
+            "jobs": [job_spec],
+        }
+    )
+    spec = StackSpec.model_validate(
+        {
+            "cloud": "azure",
+            "clusters": [{"name": "gpu", "gpu": "t4", "gpu_count": 4, "max_nodes": 2}],
+            "jobs": [job_spec],
+        }
+    )
+    version = job_manifest(spec.jobs[0], REPO).version
+    job = resource(run, "mlops-job-train")
+    assert job.type == "azure-native:machinelearningservices:Job"
+    body = job.plain_inputs()
+    assert body["id"] == f"train-{version[:12]}"
+    assert job.retain_on_delete
+    assert job.ignore_changes == ("properties",)
+    props = body["properties"]
+    assert props["jobType"] == "Command"
+    assert props["computeId"] == "mlops-cluster-gpu-id"
+    assert props["identity"] == {"identityType": "Managed"}
+    assert props["codeId"] == "mlops-job-train-code-id"
+    assert props["environmentId"] == "mlops-job-train-environment-id"
+    assert props["limits"] == {"jobLimitsType": "Command", "timeout": "PT2H"}
+    assert props["resources"]["instanceCount"] == 2
+    assert "instanceType" not in props["resources"]
+    assert props["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 4}
+    assert props["environmentVariables"] == {"LOG_LEVEL": "info"}
+    assert props["command"].startswith(
+        "python -m mlops_infra.backends.azure.entry --component diagnosis.train --context "
+    )
+    assert "--data bc=${{inputs.data_bc}}" in props["command"]
+    assert props["inputs"]["data_bc"]["jobInputType"] == "uri_file"
+    assert props["inputs"]["data_bc"]["uri"].endswith(
+        f"/artifacts/jobs/train/{version}/data/bc/breast_cancer.csv"
+    )
+    assert props["tags"]["mlops.pipeline_version"] == version
+
+    code = inputs(run, "mlops-job-train-code")
+    assert code["version"] == version
+    assert code["properties"]["codeUri"].endswith(f"/artifacts/jobs/train/{version}/code")
+    blob = inputs(run, "mlops-job-train-package/diagnosis/train.py")
+    assert blob["blobName"] == f"jobs/train/{version}/code/diagnosis/train.py"
+    assert blob["containerName"] == "artifacts"
+    assert resource(run, "mlops-job-train-package/diagnosis/train.py").retain_on_delete
+    environment = inputs(run, "mlops-job-train-environment")
+    conda = environment["properties"]["condaFile"]
+    assert '"mlops-infra"' in conda
+    assert '"scikit-learn>=1.5"' in conda  # the component's requirements.txt
+    assert run.outputs["jobs"]["train"]["run_id"] == f"train-{version[:12]}"
+
+
+def test_training_job_without_cluster_uses_serverless_and_the_image() -> None:
+    image = "myregistry.azurecr.io/train@sha256:" + "a" * 64
+    run = azure_run(
+        {
+            "environment": "dev",
+            "jobs": [{"name": "train", "component": "diagnosis.train", "image": image}],
+        }
+    )
+    props = inputs(run, "mlops-job-train")["properties"]
+    assert "computeId" not in props
+    assert "identity" not in props
+    assert props["resources"]["instanceCount"] == 1
+    assert props["resources"]["instanceType"] == "Standard_D4s_v3"
+    environment = inputs(run, "mlops-job-train-environment")["properties"]
+    assert environment["image"] == image
+    assert "condaFile" not in environment
+
+
+def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "artifact_store": {"options": {"shared_key_access": True}},
+            "clusters": [{"name": "cpu"}],
+            "pipelines": [PIPELINE],
+            "endpoints": [{"name": "diagnosis", "model": "diagnosis", "gate": GATE}],
+        }
+    )
+    spec = StackSpec.model_validate(
+        {"cloud": "azure", "clusters": [{"name": "cpu"}], "pipelines": [PIPELINE]}
+    )
+    version = pipeline_manifest(spec.pipelines[0], REPO).version
+    components = names_of(run, "azure-native:machinelearningservices:ComponentVersion")
+    assert components == [
+        f"mlops-pipeline-diagnosis-component-{step}"
+        for step in ("evaluate", "featurize", "register", "train")
+    ]
+    train = inputs(run, "mlops-pipeline-diagnosis-component-train")
+    assert train["name"] == "mlops_pipeline_diagnosis_train"
+    assert train["version"] == version
+    component = train["properties"]["componentSpec"]
+    assert component["type"] == "command"
+    assert component["code"] == "mlops-pipeline-diagnosis-code-id"
+    assert component["environment"] == "mlops-pipeline-diagnosis-environment-id"
+    assert "--input featurize=${{inputs.featurize}}" in component["command"]
+    assert component["inputs"]["featurize"] == {"type": "uri_folder"}
+    assert resource(run, "mlops-pipeline-diagnosis-component-train").retain_on_delete
+
+    job = inputs(run, "mlops-pipeline-diagnosis-run")
+    assert job["id"] == f"diagnosis-{version[:12]}"
+    nodes = job["properties"]["jobs"]
+    assert job["properties"]["jobType"] == "Pipeline"
+    assert set(nodes) == {"featurize", "train", "evaluate", "register"}
+    assert nodes["train"]["componentId"] == "mlops-pipeline-diagnosis-component-train-id"
+    assert nodes["train"]["computeId"] == "mlops-cluster-cpu-id"
+    assert nodes["train"]["inputs"]["featurize"] == {
+        "job_input_type": "literal",
+        "value": "${{parent.jobs.featurize.outputs.output}}",
+    }
+    assert nodes["evaluate"]["resources"]["instance_type"] == "Standard_D4s_v3"
+
+    schedule = inputs(run, "mlops-pipeline-diagnosis-schedule")
+    assert resource(run, "mlops-pipeline-diagnosis-schedule").type == (
+        "azure-native:machinelearningservices:Schedule"
+    )
+    trigger = schedule["properties"]["trigger"]
+    assert trigger == {
+        "triggerType": "Cron",
+        "expression": "0 3 * * 1",
+        "timeZone": "Romance Standard Time",
+    }
+    assert schedule["properties"]["isEnabled"] is True
+    action = schedule["properties"]["action"]
+    assert action["actionType"] == "CreateJob"
+    assert action["jobDefinition"]["jobs"]["train"]["componentId"] == (
+        "mlops-pipeline-diagnosis-component-train-id"
+    )
+    assert inputs(run, "mlops-pipeline-diagnosis-package/manifest.json")["blobName"] == (
+        f"pipelines/diagnosis/{version}/manifest.json"
+    )
+    summary = run.outputs["pipelines"]["diagnosis"]
+    assert summary["deployed_version"] == version
+    assert summary["run_id"] == f"diagnosis-{version[:12]}"
+
+
+def test_pinned_pipeline_version_reuses_its_components_and_never_retrains() -> None:
+    pinned = "0123456789abcdef"
+    run = azure_run(
+        {
+            "environment": "dev",
+            "clusters": [{"name": "cpu"}],
+            "pipelines": [{**PIPELINE, "version": pinned}],
+        }
+    )
+    assert not run.of_type("azure-native:machinelearningservices:ComponentVersion")
+    assert not run.of_type("azure-native:storage:Blob")
+    assert not run.of_type("azure-native:machinelearningservices:Job")
+    nodes = inputs(run, "mlops-pipeline-diagnosis-schedule")["properties"]["action"][
+        "jobDefinition"
+    ]["jobs"]
+    assert nodes["train"]["componentId"] == (
+        f"mlops-tracking-id/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
+    )
+    # The pinned version's data, published with it, is mounted again; nothing is uploaded.
+    assert nodes["train"]["inputs"]["data_breast_cancer"]["uri"].endswith(
+        f"/artifacts/pipelines/diagnosis/{pinned}/data/breast_cancer/breast_cancer.csv"
+    )
+    assert run.outputs["pipelines"]["diagnosis"]["deployed_version"] == pinned
+    assert run.outputs["pipelines"]["diagnosis"]["run_id"] is None
+
+
+def test_endpoint_serves_the_gated_version_privately() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "pipelines": [PIPELINE],
+            "clusters": [{"name": "cpu"}],
+            "artifact_store": {"options": {"shared_key_access": True}},
+            "endpoints": [{"name": "diagnosis", "model": "diagnosis", "gate": GATE}],
+        },
+        gate=gate_outputs(served="3", previous="3"),
+    )
+    endpoint = inputs(run, "mlops-endpoint-diagnosis")
+    assert resource(run, "mlops-endpoint-diagnosis").type == (
+        "azure-native:machinelearningservices:OnlineEndpoint"
+    )
+    assert endpoint["kind"] == "Managed"
+    assert endpoint["properties"]["authMode"] == "AADToken"
+    assert endpoint["properties"]["publicNetworkAccess"] == "Disabled"
+    assert "traffic" not in endpoint["properties"]
+    assert resource(run, "mlops-endpoint-diagnosis").ignore_changes == ("properties.traffic",)
+    assert endpoint["endpointName"].startswith("diagnosis-")
+    assert len(endpoint["endpointName"]) <= 32
+
+    gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
+    assert gate["model"] == "diagnosis"
+    assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
+    assert gate["tracking_url"].startswith("azureml://")
+
+    deployment = inputs(run, "mlops-endpoint-diagnosis-stable")
+    assert resource(run, "mlops-endpoint-diagnosis-stable").type == (
+        "azure-native:machinelearningservices:OnlineDeployment"
+    )
+    assert deployment["deploymentName"] == "stable"
+    assert deployment["endpointName"] == endpoint["endpointName"]
+    assert deployment["sku"] == {"name": "Default", "capacity": 1}
+    props = deployment["properties"]
+    assert props["endpointComputeType"] == "Managed"
+    assert props["model"] == "mlops-tracking-id/models/diagnosis/versions/3"
+    assert props["instanceType"] == "Standard_DS3_v2"
+    assert props["scaleSettings"] == {"scaleType": "Default"}
+    assert props["egressPublicNetworkAccess"] == "Enabled"
+    # Default max_replicas 2 > min 1: Azure Monitor autoscale owns the instance count.
+    assert names_of(run, "azure-native:monitor:AutoscaleSetting") == [
+        "mlops-endpoint-diagnosis-autoscale"
+    ]
+    reader = inputs(run, "mlops-endpoint-diagnosis-store-read")
+    assert reader["roleDefinitionId"].endswith(BLOB_READER)
+    assert reader["principalId"] == "mlops-endpoint-diagnosis-principal"
+
+    template = inputs(run, "mlops-endpoint-diagnosis-traffic")["properties"]["template"]
+    (put,) = template["resources"]
+    assert put["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+    assert put["name"] == f"mlops-tracking/{endpoint['endpointName']}"
+    assert put["properties"]["traffic"] == {"stable": 100}
+    assert put["properties"]["authMode"] == "AADToken"
+    traffic = resource(run, "mlops-endpoint-diagnosis-traffic")
+    assert traffic.type == "azure-native:resources:Deployment"
+    assert any(urn.endswith("::mlops-endpoint-diagnosis-stable") for urn in traffic.depends_on)
+    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
+
+
+def test_endpoint_canary_split_autoscale_gpu_and_public() -> None:
+    run = azure_run(
+        {
+            "environment": "prod",
+            "endpoints": [
+                {
+                    "name": "diag",
+                    "model": "diag",
+                    "external_model": True,
+                    "gate": GATE,
+                    "gpu": "t4",
+                    "max_replicas": 5,
+                    "canary_percent": 20,
+                    "public": True,
+                    "options": {"auth_mode": "Key"},
+                }
+            ],
+        },
+        gate=gate_outputs(served="4", previous="3"),
+    )
+    endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
+    assert endpoint["publicNetworkAccess"] == "Enabled"
+    assert endpoint["authMode"] == "Key"
+    stable = inputs(run, "mlops-endpoint-diag-stable")
+    canary = inputs(run, "mlops-endpoint-diag-canary")
+    assert stable["properties"]["model"].endswith("/models/diag/versions/3")
+    assert canary["properties"]["model"].endswith("/models/diag/versions/4")
+    assert stable["sku"]["capacity"] == 2  # production default
+    assert canary["sku"]["capacity"] == 1
+    assert stable["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
+    assert resource(run, "mlops-endpoint-diag-stable").ignore_changes == ("sku.capacity",)
+    scale = inputs(run, "mlops-endpoint-diag-autoscale")
+    profile = scale["profiles"][0]
+    assert profile["capacity"] == {"minimum": "2", "maximum": "5", "default": "2"}
+    assert scale["targetResourceUri"] == "mlops-endpoint-diag-stable-id"
+    rule = profile["rules"][0]["metricTrigger"]
+    assert rule["metricName"] == "CpuUtilizationPercentage"
+    template = inputs(run, "mlops-endpoint-diag-traffic")["properties"]["template"]
+    assert template["resources"][0]["properties"]["traffic"] == {"stable": 80, "canary": 20}
+
+
+def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
+    run = azure_run(
+        {
+            "environment": "dev",
+            "endpoints": [
+                {
+                    "name": "e",
+                    "model": "m",
+                    "external_model": True,
+                    "min_replicas": 0,
+                    "max_replicas": 1,
+                }
+            ],
+        }
+    )
+    assert inputs(run, "mlops-endpoint-e-stable")["sku"]["capacity"] == 1
+
+
+def test_endpoint_without_a_served_version_fails_with_the_reason() -> None:
+    with pytest.raises(BackendError, match="the gate served no model version"):
+        azure_run(
+            {
+                "environment": "dev",
+                "endpoints": [{"name": "e", "model": "m", "external_model": True}],
+            },
+            gate={"served_version": None, "decision": {"outcome": "undeployed", "reason": "no"}},
+        )
+
+
+def test_example_stack_loads_and_synthesizes() -> None:
+    from azure_mocks import CLIENT_CONFIG, AzureMocks
+    from azure_mocks import GATE as GATE_TYPE
+
+    from mlops_infra import load_stack_file
+    from mlops_infra.testing import EchoMocks, run_stack
+
+    spec = load_stack_file(REPO / "stacks" / "Pulumi.azure-dev.yaml")
+    assert spec.cloud == "azure"
+    assert spec.environment == "dev"
+    mocks = AzureMocks(outputs={GATE_TYPE: gate_outputs()}, calls=CLIENT_CONFIG)
+    run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="azure-dev")
+    assert len(run.of_type("azure-native:machinelearningservices:ComponentVersion")) == 4
+    assert len(run.of_type("azure-native:machinelearningservices:Compute")) == 2
+    assert len(run.of_type("azure-native:machinelearningservices:OnlineDeployment")) == 2
+    assert resource(run, "mlops-store").plain_inputs()["allowBlobPublicAccess"] is False
+    # The generic mocks (what `mlops-infra plan` uses) synthesize it too.
+    generic = run_stack(spec, project_dir=REPO, mocks=EchoMocks(), stack="azure-dev")
+    assert generic.of_type("azure-native:machinelearningservices:Schedule")
