@@ -127,7 +127,7 @@ def _serve_floor(workdir: Path, tracking_url: str) -> tuple[float, float]:
 
 def main() -> None:
     """Runs the measurement and prints the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
     args = parser.parse_args()
     colds, first_predictions, noops, floors, trainings = [], [], [], [], []

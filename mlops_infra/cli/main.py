@@ -1,4 +1,4 @@
-"""``mlops-infra``: validate stack files, print their schema, list flavors."""
+"""``mlops-infra``: validate, plan, diff and check stacks; print their schema; list flavors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlops_infra.cli import check_cmd, diff_cmd, plan_cmd
 from mlops_infra.errors import MlopsError, SpecValidationError
 from mlops_infra.registry import default_registry
 from mlops_infra.specs.loading import load_stack_file
@@ -126,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     lineage.add_argument("--outputs", help="read the outputs from this JSON file instead")
     lineage.add_argument("--json", action="store_true", help="print JSON instead of a tree")
     lineage.set_defaults(run=_lineage)
+
+    plan_cmd.register(commands)
+    diff_cmd.register(commands)
+    check_cmd.register(commands)
     return parser
 
 

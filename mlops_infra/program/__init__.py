@@ -1,7 +1,7 @@
 """The Pulumi program: stack config → :class:`StackSpec` → :class:`MlopsStack` → stack outputs.
 
-``Pulumi.yaml`` runs it (the project's ``__main__.py`` calls :func:`main`); ``mlops-infra plan`` runs the
-same code under mocks. An invalid config fails before any resource is registered.
+``pulumi up`` runs it (the project's ``__main__.py`` calls :func:`main`); ``mlops-infra
+plan`` runs the same code under mocks. An invalid config fails before any resource is registered.
 """
 
 from __future__ import annotations

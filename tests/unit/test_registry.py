@@ -121,7 +121,7 @@ def test_implementation_must_subclass_the_kind_base() -> None:
     registry = _registry()
     flavor = _flavor(implementation="mlops_infra.backends.local.pipeline:LocalPipeline")
     registry.register_flavor(flavor)
-    with pytest.raises(RegistryError, match="must be a class subclassing .*ArtifactStoreBackend"):
+    with pytest.raises(RegistryError, match=r"must be a class subclassing .*ArtifactStoreBackend"):
         registry.load(flavor)
 
 
@@ -129,7 +129,7 @@ def test_unimportable_implementation() -> None:
     registry = _registry()
     flavor = _flavor(implementation="acme_missing.module:Thing")
     registry.register_flavor(flavor)
-    with pytest.raises(RegistryError, match="cannot import 'acme_missing.module'"):
+    with pytest.raises(RegistryError, match=r"cannot import 'acme_missing\.module'"):
         registry.load(flavor)
 
 

@@ -21,6 +21,7 @@ Python. Delete this once a built `pulumi-language-python` can be installed inste
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -97,6 +98,14 @@ class StandinLanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         self._tracing = tracing
         self._lock = threading.Lock()
         self._children: set[subprocess.Popen[bytes]] = set()
+
+    def kill_children(self) -> None:
+        """Kill every program this host is running."""
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            with contextlib.suppress(OSError):
+                child.kill()
 
     def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:  # noqa: N802
         """Report the host's version (the CLI version it stands in for)."""
@@ -218,10 +227,14 @@ def _parse_args(argv: list[str]) -> tuple[str, str, Path | None, bool]:
     return engine, tracing, executor, version
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    """End this process once the engine that started it is gone."""
+def _exit_when_orphaned(parent: int, host: StandinLanguageHost) -> None:
+    """End this process, and the programs it runs, once the engine that started it is gone.
+
+    A program left running after its engine was killed would wait on a dead engine forever.
+    """
     while os.getppid() == parent:
         time.sleep(1)
+    host.kill_children()
     os._exit(1)
 
 
@@ -246,13 +259,12 @@ def main(argv: list[str]) -> int:
         futures.ThreadPoolExecutor(max_workers=8),
         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
     )
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
-        StandinLanguageHost(exec_script, engine, tracing), server
-    )
+    host = StandinLanguageHost(exec_script, engine, tracing)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(), host), daemon=True).start()
 
     # The engine stops plugins with SIGINT: stop serving quietly instead of a KeyboardInterrupt
     # traceback that would show up among the diagnostics.

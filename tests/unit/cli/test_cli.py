@@ -67,7 +67,10 @@ def test_validate_prints_one_line_per_problem(
             "config:\n  mlops:cloud: local\n  mlops:cloud: aws\n",
             "invalid YAML at line 3, column 3: duplicate key 'mlops:cloud'",
         ),
-        ("config:\n  mlops:cloud: [\n", "invalid YAML at line 3, column 1: expected the node content"),
+        (
+            "config:\n  mlops:cloud: [\n",
+            "invalid YAML at line 3, column 1: expected the node content",
+        ),
         ("config:\n  mlops:stack: {}\n  mlops:typo: 1\n", "mlops:typo: unknown config key"),
         (
             "config:\n  mlops:stack:\n    tracking: {admin_password_config_key: trackingPassword}\n",
@@ -117,4 +120,5 @@ def test_console_script_is_installed() -> None:
         text=True,
         check=True,
     )
-    assert "validate" in result.stdout and "schema" in result.stdout
+    assert "validate" in result.stdout
+    assert "schema" in result.stdout

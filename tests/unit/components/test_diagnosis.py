@@ -11,8 +11,8 @@ from diagnosis import featurize as featurize_step
 from diagnosis.features import FEATURE_NAMES, featurize, load_dataset
 
 from mlops_infra.runtime import StepContext
-from mlops_infra.versioning import resolve_data_path
 from mlops_infra.specs import DataRef
+from mlops_infra.versioning import resolve_data_path
 
 DATA = resolve_data_path(DataRef(uri="pkg://sklearn.datasets/data/breast_cancer.csv"), Path.cwd())
 

@@ -116,8 +116,11 @@ def test_retention_deletes_only_old_files_under_the_prefix(tmp_path: Path) -> No
     for path in (old, kept):
         os.utime(path, (ten_days_ago, ten_days_ago))
     assert apply_retention(tmp_path, rules) == 1
-    assert not old.exists() and not old.parent.exists()
-    assert fresh.exists() and kept.exists() and (tmp_path / MARKER).exists()
+    assert not old.exists()
+    assert not old.parent.exists()
+    assert fresh.exists()
+    assert kept.exists()
+    assert (tmp_path / MARKER).exists()
 
 
 def _manifest(root: Path) -> dict[str, object]:
@@ -151,7 +154,7 @@ def test_a_source_change_after_versioning_is_refused(tmp_path: Path) -> None:
     manifest = _manifest(tmp_path)
     (tmp_path / "components" / "m" / "train.py").write_text("changed")
     with pytest.raises(
-        Exception, match="changed after version .* was computed; run pulumi up again"
+        Exception, match=r"changed after version .* was computed; run pulumi up again"
     ):
         publish_package(tmp_path / "store", manifest, tmp_path / "components")
     assert not (tmp_path / "store" / "pipelines" / "p" / str(manifest["version"])).exists()

@@ -170,7 +170,7 @@ def test_missing_component_is_a_clear_error(tmp_path: Path) -> None:
     root = _project(tmp_path / "a")
     spec = {**SPEC, "steps": [{"name": "train", "component": "churn.trian"}]}
     with pytest.raises(
-        HashingError, match="component 'churn.trian' not found: no .*/components/churn/trian.py"
+        HashingError, match=r"component 'churn\.trian' not found: no .*/components/churn/trian\.py"
     ):
         _version(root, spec)
 
@@ -190,7 +190,9 @@ def test_symlink_escaping_the_folder_is_refused(tmp_path: Path) -> None:
     data.mkdir()
     (tmp_path / "outside.csv").write_text("x\n")
     (data / "link.csv").symlink_to(tmp_path / "outside.csv")
-    with pytest.raises(HashingError, match="outside .*; its content could differ between machines"):
+    with pytest.raises(
+        HashingError, match=r"outside .*; its content could differ between machines"
+    ):
         hash_tree(data)
 
 

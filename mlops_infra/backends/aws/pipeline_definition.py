@@ -1,0 +1,190 @@
+"""A pipeline spec's DAG compiled to a SageMaker pipeline definition (schema ``2020-12-01``).
+
+Each step is a ``Training`` step running the step entry point on the version's package:
+channel ``code`` (the component files), one channel per data reference, one per upstream
+step (its ``ModelArtifacts``, i.e. what it left in ``/opt/ml/model``). Outputs and spot
+checkpoints go under ``runs/<execution id>/<step>/`` of the package. ``retries`` become
+retry policies for capacity and internal errors (a failing component is not retried).
+
+The definition holds Pulumi Outputs (role, image, URIs); serialize it with
+``pulumi.Output.json_dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from mlops_infra.backends.aws._compute import SageMakerCompute
+from mlops_infra.backends.aws._contract import (
+    ENTRYPOINT,
+    HP_COMPONENT,
+    HP_EXECUTION,
+    HP_INPUTS,
+    HP_PARAMS,
+    HP_STEP,
+    step_channel,
+)
+from mlops_infra.backends.aws._foundation import WorkloadNetwork
+from mlops_infra.specs import PipelineSpec
+
+__all__ = ["DEFINITION_VERSION", "Json", "StepPlan", "compile_definition"]
+
+# Any: the definition is JSON whose values mix plain data, Pulumi Outputs and SageMaker's
+# own property references ({"Get": ...}).
+Json = dict[str, Any]
+"""A JSON object of the definition."""
+
+DEFINITION_VERSION = "2020-12-01"
+"""SageMaker pipeline definition schema version."""
+
+_EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+_RETRYABLE = [
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+]
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How one step runs: its compute and image.
+
+    Attributes:
+        compute: Instance type, count, spot and timeouts.
+        image: Container image.
+    """
+
+    compute: SageMakerCompute
+    image: pulumi.Input[str]
+
+
+def _join(*values: object) -> Json:
+    return {"Std:Join": {"On": "", "Values": list(values)}}
+
+
+def _channel(name: str, uri: object) -> Json:
+    return {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }
+
+
+def compile_definition(
+    spec: PipelineSpec,
+    *,
+    plans: Mapping[str, StepPlan],
+    role_arn: pulumi.Input[str],
+    channels: Mapping[str, pulumi.Input[str]],
+    runs_uri: pulumi.Input[str],
+    hyperparameters: Mapping[str, str],
+    environment: Mapping[str, pulumi.Input[str]],
+    kms_key: pulumi.Input[str | None],
+    network: WorkloadNetwork | None,
+    volume_size_gib: int,
+) -> Json:
+    """Returns the definition of ``spec``'s steps, in dependency order.
+
+    Args:
+        spec: The pipeline.
+        plans: Step name → compute and image.
+        role_arn: Role of the pipeline and its jobs.
+        channels: Channels every step gets (code, data).
+        runs_uri: ``s3://`` URI under which each execution writes its outputs.
+        hyperparameters: Settings and lineage every step carries (the step adds its own).
+        environment: Environment of every step (the step adds its own).
+        kms_key: Key for outputs and volumes.
+        network: Private network to run in, if any.
+        volume_size_gib: EBS volume per instance.
+    """
+    steps: list[Json] = []
+    for step in spec.ordered_steps():
+        plan = plans[step.name]
+        compute = plan.compute
+        arguments: Json = {
+            "AlgorithmSpecification": {
+                "TrainingImage": plan.image,
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": list(ENTRYPOINT),
+            },
+            "RoleArn": role_arn,
+            "ResourceConfig": {
+                "InstanceType": compute.instance_type,
+                "InstanceCount": compute.count,
+                "VolumeSizeInGB": volume_size_gib,
+                **({"VolumeKmsKeyId": kms_key} if compute.volume_kms else {}),
+            },
+            "InputDataConfig": [
+                *(_channel(name, uri) for name, uri in channels.items()),
+                *(
+                    _channel(
+                        step_channel(upstream),
+                        {"Get": f"Steps.{upstream}.ModelArtifacts.S3ModelArtifacts"},
+                    )
+                    for upstream in step.depends_on
+                ),
+            ],
+            "OutputDataConfig": {
+                "S3OutputPath": _join(runs_uri, _EXECUTION_ID, f"/{step.name}/output"),
+                "KmsKeyId": kms_key,
+            },
+            "StoppingCondition": {
+                "MaxRuntimeInSeconds": compute.max_runtime_s,
+                **({"MaxWaitTimeInSeconds": compute.max_wait_s} if compute.max_wait_s else {}),
+            },
+            "HyperParameters": {
+                **hyperparameters,
+                HP_COMPONENT: step.component,
+                HP_STEP: step.name,
+                HP_EXECUTION: _EXECUTION_ID,
+                HP_INPUTS: json.dumps(list(step.depends_on)),
+                HP_PARAMS: json.dumps({**spec.parameters, **step.parameters}, sort_keys=True),
+            },
+            "Environment": {**environment, **step.environment_variables},
+            "EnableManagedSpotTraining": compute.spot,
+            "EnableInterContainerTrafficEncryption": compute.count > 1,
+            "EnableNetworkIsolation": False,
+        }
+        if compute.spot:
+            arguments["CheckpointConfig"] = {
+                "S3Uri": _join(runs_uri, _EXECUTION_ID, f"/{step.name}/checkpoints")
+            }
+        if network is not None:
+            arguments["VpcConfig"] = {
+                "Subnets": network.subnet_ids,
+                "SecurityGroupIds": network.security_group_ids,
+            }
+        entry: Json = {"Name": step.name, "Type": "Training", "Arguments": arguments}
+        if step.depends_on:
+            entry["DependsOn"] = list(step.depends_on)
+        if step.retries:
+            entry["RetryPolicies"] = [
+                {
+                    "ExceptionType": _RETRYABLE,
+                    "IntervalSeconds": 60,
+                    "BackoffRate": 2.0,
+                    "MaxAttempts": step.retries,
+                }
+            ]
+        steps.append(entry)
+    return {
+        "Version": DEFINITION_VERSION,
+        "Metadata": {},
+        "Parameters": [],
+        "PipelineExperimentConfig": {
+            "ExperimentName": {"Get": "Execution.PipelineName"},
+            "TrialName": _EXECUTION_ID,
+        },
+        "Steps": steps,
+    }

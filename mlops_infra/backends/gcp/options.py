@@ -1,0 +1,158 @@
+"""Options of the GCP flavors (the ``options:`` block of a gcp stack's specs); pure data."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from mlops_infra.specs import Spec
+from mlops_infra.specs.workload import check_image
+
+__all__ = [
+    "CloudRunJobOptions",
+    "CloudRunServingOptions",
+    "CloudRunTrackingOptions",
+    "GcsStoreOptions",
+    "GkeClusterOptions",
+    "VertexClusterOptions",
+    "VertexJobOptions",
+    "WorkflowsPipelineOptions",
+]
+
+StorageClass = Literal["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
+"""GCS storage classes a bucket can default to."""
+
+DiskType = Literal["pd-ssd", "pd-balanced", "pd-standard"]
+"""Boot disk types of Vertex AI and GKE nodes."""
+
+_CPU_RE = r"^(0\.[0-9]+|[1-9][0-9]*)$"
+_MEMORY_RE = r"^[1-9][0-9]*(Mi|Gi)$"
+
+
+class GcsStoreOptions(Spec):
+    """Options of the ``gcs`` artifact store."""
+
+    storage_class: StorageClass = "STANDARD"
+    """Default storage class of new objects."""
+
+    soft_delete_days: int = Field(default=7, ge=7, le=90)
+    """Days a deleted or overwritten object can still be restored (GCS soft delete)."""
+
+    log_retention_days: int = Field(default=365, ge=1, le=3650)
+    """Days access logs are kept in the log bucket (with ``access_logging``)."""
+
+
+class CloudRunTrackingOptions(Spec):
+    """Options of the ``cloud-run`` tracking server (MLflow on Cloud Run, Cloud SQL PostgreSQL)."""
+
+    image: str | None = None
+    """MLflow server image (``mlflow[auth]``, ``psycopg2``, ``google-cloud-storage``);
+    default: ``<stack registry>/mlflow-server:<mlflow_version>``."""
+
+    database_version: Literal["POSTGRES_15", "POSTGRES_16", "POSTGRES_17"] = "POSTGRES_16"
+    """Cloud SQL PostgreSQL major version."""
+
+    database_tier: str | None = Field(default=None, pattern=r"^db-[a-z0-9-]+$")
+    """Cloud SQL machine tier; default: from ``size`` (``db-custom-1-3840`` ... ``-4-15360``)."""
+
+    min_instances: int | None = Field(default=None, ge=0, le=10)
+    """Server instances kept warm; default: 1 in production, else 0 (scale to zero)."""
+
+    max_instances: int = Field(default=3, ge=1, le=100)
+    """Most server instances."""
+
+    _image = field_validator("image")(check_image)
+
+
+class VertexClusterOptions(Spec):
+    """Options of the ``vertex`` training cluster (per-job Vertex AI compute)."""
+
+    cpu_machine_type: str = Field(default="n1-standard-8", pattern=r"^[a-z0-9-]+$")
+    """Machine type of CPU-only clusters that name neither ``gpu`` nor ``instance_type``."""
+
+    boot_disk_type: DiskType = "pd-ssd"
+    """Boot disk type of each replica."""
+
+
+class GkeClusterOptions(Spec):
+    """Options of the ``gke`` training cluster (a GPU node pool that scales to zero)."""
+
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    """GKE release channel of the cluster."""
+
+    boot_disk_type: DiskType = "pd-balanced"
+    """Boot disk type of each node."""
+
+    cpu_machine_type: str = Field(default="e2-standard-8", pattern=r"^[a-z0-9-]+$")
+    """Machine type of CPU-only pools that name neither ``gpu`` nor ``instance_type``."""
+
+
+class VertexJobOptions(Spec):
+    """Options of the ``vertex`` training job (one Vertex AI CustomJob per version)."""
+
+    default_image: str | None = None
+    """Image when the job names none; default: ``<stack registry>/mlops-runtime:<version>``."""
+
+    tracking_invoker: bool = True
+    """Grant the workload ``roles/run.invoker`` on the tracking server's Cloud Run service
+    and send it an ID token; turn off for a tracking server that is not on Cloud Run."""
+
+    _image = field_validator("default_image")(check_image)
+
+
+class CloudRunJobOptions(Spec):
+    """Options of the ``cloud-run`` training job (a Cloud Run job run once per version)."""
+
+    default_image: str | None = None
+    """Image when the job names none; default: ``<stack registry>/mlops-runtime:<version>``."""
+
+    cpu: str = Field(default="4", pattern=_CPU_RE)
+    """vCPUs of the task (at least 4 with a GPU)."""
+
+    memory: str = Field(default="16Gi", pattern=_MEMORY_RE)
+    """Memory of the task (at least 16Gi with a GPU)."""
+
+    tracking_invoker: bool = True
+    """Grant the workload ``roles/run.invoker`` on the tracking server's Cloud Run service
+    and send it an ID token; turn off for a tracking server that is not on Cloud Run."""
+
+    _image = field_validator("default_image")(check_image)
+
+
+class WorkflowsPipelineOptions(Spec):
+    """Options of the ``workflows`` pipeline (Cloud Workflows running Vertex AI CustomJobs)."""
+
+    default_image: str | None = None
+    """Image of the steps that name none; default: ``<stack registry>/mlops-runtime:<version>``."""
+
+    poll_interval_s: int = Field(default=30, ge=5, le=600)
+    """Seconds between two status checks of a running step."""
+
+    call_log_level: Literal["LOG_ALL_CALLS", "LOG_ERRORS_ONLY", "LOG_NONE"] = "LOG_ERRORS_ONLY"
+    """What Cloud Workflows logs of each call."""
+
+    tracking_invoker: bool = True
+    """Grant the workload ``roles/run.invoker`` on the tracking server's Cloud Run service
+    and send it an ID token; turn off for a tracking server that is not on Cloud Run."""
+
+    _image = field_validator("default_image")(check_image)
+
+
+class CloudRunServingOptions(Spec):
+    """Options of the ``cloud-run`` serving endpoint (MLflow model server on Cloud Run)."""
+
+    image: str | None = None
+    """Model server image (``mlflow`` with the model's dependencies); default:
+    ``<stack registry>/mlflow-serving:<mlops-infra version>``."""
+
+    cpu: str | None = Field(default=None, pattern=_CPU_RE)
+    """vCPUs per instance; default: 4 with a GPU, else 1."""
+
+    memory: str | None = Field(default=None, pattern=_MEMORY_RE)
+    """Memory per instance; default: 16Gi with a GPU, else 2Gi."""
+
+    request_timeout_s: int = Field(default=60, ge=1, le=3600)
+    """Longest a request may take."""
+
+    _image = field_validator("image")(check_image)

@@ -1,0 +1,406 @@
+"""MLflow tracking server on Cloud Run over a private Cloud SQL PostgreSQL database.
+
+* Cloud Run service: ingress internal only, no public invoker (callers need
+  ``roles/run.invoker`` on this service), its own service account with
+  ``roles/storage.objectUser`` on the artifact bucket only and read access to its own
+  secrets only; direct VPC egress to reach the database; job execution off; allowed
+  hosts pinned to the service's own ``run.app`` names (DNS-rebinding protection).
+* Artifacts go straight to ``gs://<bucket>/mlflow`` (``--no-serve-artifacts``): clients
+  and model servers read and write GCS with their own identities, and large uploads
+  never pass Cloud Run's request size limit.
+* Cloud SQL: PostgreSQL with a private IP only (no public IP, TLS required), backups
+  always, point-in-time recovery, deletion protection and regional HA in production; a
+  final backup is kept when the instance is deleted unless ``purge_on_delete``.
+* Secrets: database URI, basic-auth config, admin password and Flask secret in Secret
+  Manager (CMEK), given to the container as environment variables and a mounted file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import cloudrunv2, serviceaccount, sql
+
+from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME, service_url
+from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._platform import (
+    fmt,
+    gcp_labels,
+    physical_name,
+    project_id,
+    region_of,
+    subnet_of,
+)
+from mlops_infra.backends.gcp._project import project_number
+from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
+from mlops_infra.backends.gcp.options import CloudRunTrackingOptions
+from mlops_infra.errors import BackendError
+from mlops_infra.resources import (
+    BuildContext,
+    TrackingRef,
+    TrackingServerArgs,
+    TrackingServerBackend,
+)
+from mlops_infra.specs import TrackingServerSpec
+
+__all__ = ["ADMIN_USER", "DATABASE_TIERS", "CloudRunTrackingServer", "auth_config"]
+
+ADMIN_USER = "admin"
+"""Basic-auth admin user."""
+
+DATABASE_TIERS = {
+    "small": "db-custom-1-3840",
+    "medium": "db-custom-2-7680",
+    "large": "db-custom-4-15360",
+}
+"""Cloud SQL tier per tracking ``size``."""
+
+_RESOURCES = {
+    "small": {"cpu": "1", "memory": "2Gi"},
+    "medium": {"cpu": "2", "memory": "4Gi"},
+    "large": {"cpu": "4", "memory": "8Gi"},
+}
+_WORKERS = {"small": 2, "medium": 4, "large": 8}
+_PORT = 8080
+_DATABASE = "mlflow"
+_DB_USER = "mlflow"
+_AUTH_DIR = "/etc/mlflow-auth"
+_AUTH_FILE = "basic_auth.ini"
+
+
+def auth_config(database_uri: str) -> str:
+    """Returns MLflow's basic-auth config: deny by default, users kept in PostgreSQL.
+
+    The admin password comes from ``MLFLOW_AUTH_ADMIN_PASSWORD`` (first start only).
+    """
+    return (
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        f"database_uri = {database_uri}\n"
+        f"admin_username = {ADMIN_USER}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        "grant_default_workspace_access = false\n"
+    )
+
+
+@dataclass(frozen=True)
+class _Secrets:
+    """The server's secrets: environment variables from Secret Manager, the auth file."""
+
+    env: dict[str, StoredSecret]
+    auth_file: StoredSecret | None
+    admin_password: pulumi.Output[str] | None
+
+    @property
+    def resources(self) -> list[pulumi.Resource]:
+        stored = [*self.env.values(), *([self.auth_file] if self.auth_file else [])]
+        return [r for secret in stored for r in secret.resources]
+
+
+class CloudRunTrackingServer(TrackingServerBackend):
+    """MLflow on Cloud Run with Cloud SQL PostgreSQL, reachable from the VPC only."""
+
+    def create(
+        self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
+    ) -> TrackingRef:
+        """Creates the database, secrets, identity and service; returns the tracking URI."""
+        options = ctx.options_as(CloudRunTrackingOptions)
+        foundation = ctx.args.foundation
+        if foundation is None or foundation.network_id is None or not foundation.private_subnet_ids:
+            msg = (
+                f"{ctx.name}: the cloud-run tracking server keeps its database on a private IP "
+                "and needs a VPC network; set network.create: true or network.existing in the "
+                "stack spec"
+            )
+            raise BackendError(msg)
+        image = self._image(ctx, spec, options)
+        region = region_of(ctx)
+        profile = ctx.target.profile
+        auth = spec.auth if spec.auth is not None else profile.tracking_auth
+        account = service_account(ctx, "server", "MLflow tracking server")
+        bucket_grant = bucket_member(ctx, "artifacts", ctx.args.store.uri, account, OBJECT_USER)
+        user, database_uri = self._database(ctx, spec, options, foundation.network_id)
+        secrets = self._secrets(
+            ctx,
+            database_uri,
+            auth=auth,
+            region=region,
+            key=foundation.encryption_key,
+            account=account,
+        )
+        name = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
+        labels = gcp_labels(ctx.tags())
+        minimum = 1 if profile.is_production else 0
+        cloudrunv2.Service(
+            ctx.child_name("service"),
+            name=name,
+            location=region,
+            project=project_id(),
+            description=f"MLflow tracking server of stack {ctx.stack_name}",
+            ingress="INGRESS_TRAFFIC_INTERNAL_ONLY",
+            invoker_iam_disabled=False,
+            # Stateless: Pulumi's protect guards it where needed; the provider's own flag
+            # (on by default) would make every destroy fail.
+            deletion_protection=False,
+            labels=labels,
+            template=cloudrunv2.ServiceTemplateArgs(
+                service_account=account.email,
+                timeout="300s",
+                max_instance_request_concurrency=80,
+                execution_environment="EXECUTION_ENVIRONMENT_GEN2",
+                scaling=cloudrunv2.ServiceTemplateScalingArgs(
+                    min_instance_count=(
+                        options.min_instances if options.min_instances is not None else minimum
+                    ),
+                    max_instance_count=options.max_instances,
+                ),
+                vpc_access=cloudrunv2.ServiceTemplateVpcAccessArgs(
+                    egress="PRIVATE_RANGES_ONLY",
+                    network_interfaces=[
+                        cloudrunv2.ServiceTemplateVpcAccessNetworkInterfaceArgs(
+                            subnetwork=subnet_of(foundation.private_subnet_ids)
+                        )
+                    ],
+                ),
+                containers=[
+                    self._container(
+                        ctx, spec, image=image, name=name, region=region, secrets=secrets
+                    )
+                ],
+                volumes=self._volumes(secrets),
+                labels=labels,
+            ),
+            opts=ctx.opts(depends_on=[bucket_grant, user, *secrets.resources]),
+        )
+        url = service_url(name, region, project_number())
+        if secrets.admin_password is None:
+            return TrackingRef(url=url)
+        return TrackingRef(url=url, username=ADMIN_USER, password=secrets.admin_password)
+
+    @staticmethod
+    def _database(
+        ctx: BuildContext[TrackingServerArgs],
+        spec: TrackingServerSpec,
+        options: CloudRunTrackingOptions,
+        network_id: pulumi.Input[str | None],
+    ) -> tuple[sql.User, pulumi.Output[str]]:
+        """Creates the instance, database and user; returns the user and the database URI."""
+        profile = ctx.target.profile
+        production = profile.is_production
+        high_availability = (
+            spec.high_availability if spec.high_availability is not None else production
+        )
+        protect = ctx.target.protects_stateful
+        instance = sql.DatabaseInstance(
+            ctx.child_name("db"),
+            region=region_of(ctx),
+            project=project_id(),
+            database_version=options.database_version,
+            deletion_protection=protect,
+            settings=sql.DatabaseInstanceSettingsArgs(
+                tier=options.database_tier or DATABASE_TIERS[spec.size],
+                edition="ENTERPRISE",
+                availability_type="REGIONAL" if high_availability else "ZONAL",
+                disk_size=spec.database_storage_gib,
+                disk_autoresize=True,
+                disk_type="PD_SSD",
+                deletion_protection_enabled=protect,
+                ip_configuration=sql.DatabaseInstanceSettingsIpConfigurationArgs(
+                    ipv4_enabled=False,
+                    private_network=network_id,
+                    ssl_mode="ENCRYPTED_ONLY",
+                ),
+                backup_configuration=sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+                    enabled=True,
+                    start_time="03:00",
+                    point_in_time_recovery_enabled=production,
+                    transaction_log_retention_days=min(spec.backup_retention_days, 7),
+                    backup_retention_settings=(
+                        sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
+                            retained_backups=spec.backup_retention_days, retention_unit="COUNT"
+                        )
+                    ),
+                ),
+                # Deleting the instance keeps its backups unless the data is to be purged.
+                retain_backups_on_delete=not spec.purge_on_delete,
+                final_backup_config=sql.DatabaseInstanceSettingsFinalBackupConfigArgs(
+                    enabled=not spec.purge_on_delete, retention_days=spec.backup_retention_days
+                ),
+                maintenance_window=sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
+                    day=7, hour=3, update_track="stable"
+                ),
+                user_labels=gcp_labels(ctx.tags()),
+            ),
+            # Autoresize grows the disk; a smaller configured size must not shrink it back.
+            opts=ctx.opts(stateful=True, ignore_changes=["settings.diskSize"]),
+        )
+        database = sql.Database(
+            ctx.child_name("database"),
+            name=_DATABASE,
+            instance=instance.name,
+            project=project_id(),
+            opts=ctx.opts(stateful=True),
+        )
+        password = GeneratedPassword(ctx.child_name("db-password"), 32, ctx.opts())
+        user = sql.User(
+            ctx.child_name("db-user"),
+            name=_DB_USER,
+            instance=instance.name,
+            password=password.value,
+            project=project_id(),
+            # PostgreSQL refuses to drop a role that owns objects; the instance goes anyway.
+            deletion_policy="ABANDON",
+            opts=ctx.opts(depends_on=[database]),
+        )
+        uri = fmt(
+            "postgresql://{}:{}@{}:5432/{}?sslmode=require",
+            _DB_USER,
+            password.value,
+            instance.private_ip_address,
+            _DATABASE,
+        )
+        return user, pulumi.Output.secret(uri)
+
+    @staticmethod
+    def _secrets(
+        ctx: BuildContext[TrackingServerArgs],
+        database_uri: pulumi.Output[str],
+        *,
+        auth: bool,
+        region: str,
+        key: pulumi.Input[str | None] | None,
+        account: serviceaccount.Account,
+    ) -> _Secrets:
+        """Stores the server's secrets, readable by its own identity only."""
+        readers = {"server": account}
+
+        def store(role: str, value: pulumi.Input[str]) -> StoredSecret:
+            return store_secret(
+                ctx, role, value, region=region, encryption_key=key, readers=readers
+            )
+
+        env = {"MLFLOW_BACKEND_STORE_URI": store("db-uri", database_uri)}
+        if not auth:
+            return _Secrets(env=env, auth_file=None, admin_password=None)
+        admin_password = pulumi.Output.secret(
+            ctx.args.admin_password
+            or GeneratedPassword(ctx.child_name("admin-password"), 24, ctx.opts()).value
+        )
+        flask_secret = GeneratedPassword(ctx.child_name("flask-secret"), 48, ctx.opts())
+        env["MLFLOW_AUTH_ADMIN_PASSWORD"] = store("admin-password", admin_password)
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = store("flask-secret", flask_secret.value)
+        auth_file = store("auth-config", pulumi.Output.secret(database_uri.apply(auth_config)))
+        return _Secrets(env=env, auth_file=auth_file, admin_password=admin_password)
+
+    @staticmethod
+    def _container(
+        ctx: BuildContext[TrackingServerArgs],
+        spec: TrackingServerSpec,
+        *,
+        image: pulumi.Input[str],
+        name: str,
+        region: str,
+        secrets: _Secrets,
+    ) -> cloudrunv2.ServiceTemplateContainerArgs:
+        """Returns the ``mlflow server`` container: plain settings, then secret variables."""
+        env = [
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name="MLFLOW_DEFAULT_ARTIFACT_ROOT",
+                value=pulumi.Output.from_input(ctx.args.store.uri).apply(lambda u: f"{u}/mlflow"),
+            ),
+            # MLflow's job execution adds an unauthenticated job API; keep it off.
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name="MLFLOW_SERVER_ENABLE_JOB_EXECUTION", value="false"
+            ),
+            # Host-header check: only this service's run.app names (both URL formats).
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name="MLFLOW_SERVER_ALLOWED_HOSTS",
+                value=f"{name}-*.{region}.run.app,{name}-*.a.run.app",
+            ),
+        ]
+        env += [
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name=variable,
+                value_source=cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
+                    secret_key_ref=(
+                        cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
+                            secret=stored.secret_id, version=stored.version.version
+                        )
+                    )
+                ),
+            )
+            for variable, stored in secrets.env.items()
+        ]
+        args = ["--host", "0.0.0.0", "--port", str(_PORT), "--no-serve-artifacts"]  # noqa: S104 - inside the container; ingress is internal
+        args += ["--workers", str(_WORKERS[spec.size])]
+        mounts: list[cloudrunv2.ServiceTemplateContainerVolumeMountArgs] = []
+        if secrets.auth_file is not None:
+            args += ["--app-name", "basic-auth"]
+            env.append(
+                cloudrunv2.ServiceTemplateContainerEnvArgs(
+                    name="MLFLOW_AUTH_CONFIG_PATH", value=f"{_AUTH_DIR}/{_AUTH_FILE}"
+                )
+            )
+            mounts.append(
+                cloudrunv2.ServiceTemplateContainerVolumeMountArgs(
+                    name="auth-config", mount_path=_AUTH_DIR
+                )
+            )
+        return cloudrunv2.ServiceTemplateContainerArgs(
+            image=image,
+            commands=["mlflow", "server"],
+            args=args,
+            ports=cloudrunv2.ServiceTemplateContainerPortsArgs(name="http1", container_port=_PORT),
+            envs=env,
+            resources=cloudrunv2.ServiceTemplateContainerResourcesArgs(
+                limits=_RESOURCES[spec.size], startup_cpu_boost=True
+            ),
+            # /health answers without auth and without the host-header check.
+            startup_probe=cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
+                http_get=cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(
+                    path="/health", port=_PORT
+                ),
+                initial_delay_seconds=5,
+                period_seconds=10,
+                failure_threshold=30,
+            ),
+            volume_mounts=mounts,
+        )
+
+    @staticmethod
+    def _volumes(secrets: _Secrets) -> list[cloudrunv2.ServiceTemplateVolumeArgs]:
+        """Returns the auth config file, mounted read-only for the server alone."""
+        if secrets.auth_file is None:
+            return []
+        return [
+            cloudrunv2.ServiceTemplateVolumeArgs(
+                name="auth-config",
+                secret=cloudrunv2.ServiceTemplateVolumeSecretArgs(
+                    secret=secrets.auth_file.secret_id,
+                    default_mode=0o400,
+                    items=[
+                        cloudrunv2.ServiceTemplateVolumeSecretItemArgs(
+                            path=_AUTH_FILE, version=secrets.auth_file.version.version
+                        )
+                    ],
+                ),
+            )
+        ]
+
+    @staticmethod
+    def _image(
+        ctx: BuildContext[TrackingServerArgs],
+        spec: TrackingServerSpec,
+        options: CloudRunTrackingOptions,
+    ) -> pulumi.Input[str]:
+        if options.image:
+            return options.image
+        registry = ctx.args.foundation.registry_url if ctx.args.foundation else None
+        if registry is None:
+            msg = (
+                f"{ctx.name}: no MLflow server image; set options.image on the tracking server "
+                "or let the stack create its container registry (registry.create: true)"
+            )
+            raise BackendError(msg)
+        return fmt("{}/mlflow-server:{}", registry, spec.mlflow_version)

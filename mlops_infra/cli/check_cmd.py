@@ -1,0 +1,132 @@
+"""``mlops-infra check``: run the policies on planned stacks; non-zero exit on a violation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlops_infra.cli.plan_cmd import add_project_options, plan_named_stack, stack_names
+from mlops_infra.plan.build import stack_file_path
+from mlops_infra.plan.model import Plan, load_plan
+from mlops_infra.policies import (
+    PACKS,
+    SUPPRESSIONS_FILE,
+    PolicyReport,
+    Rule,
+    Suppression,
+    all_rules,
+    load_suppressions,
+    rules_of,
+    run_policies,
+)
+
+__all__ = ["load_project_suppressions", "register", "rule_line"]
+
+
+def rule_line(rule: Rule) -> str:
+    """Returns a rule as ``check --list`` prints it: id, title, mapped scanner ids."""
+    scanners = ", ".join(rule.scanners) if rule.scanners else "-"
+    return f"{rule.id:<24} {rule.title} [{scanners}]"
+
+
+def load_project_suppressions(project_dir: Path, path: str | None) -> tuple[Suppression, ...]:
+    """Reads the suppressions (``--suppressions``, else ``stacks/policy-suppressions.yaml``)."""
+    file = Path(path) if path else stack_file_path(project_dir, "x").parent / SUPPRESSIONS_FILE
+    return load_suppressions(file, known_rules=[r.id for r in all_rules()])
+
+
+def _plans(args: argparse.Namespace, project_dir: Path) -> list[Plan]:
+    files: list[str] = args.plan or []
+    plans = [load_plan(Path(p)) for p in files]
+    names: list[str] = args.stack or ([] if plans else stack_names(project_dir))
+    plans += [plan_named_stack(name, project_dir) for name in names]
+    return plans
+
+
+def _print_report(report: PolicyReport) -> None:
+    for finding in report.violations:
+        print(
+            f"{report.stack}: {finding.rule.id} {finding.resource.name}: {finding.outcome.message}"
+        )
+    for finding in report.suppressed:
+        reason = finding.suppression.reason if finding.suppression else ""
+        print(
+            f"{report.stack}: {finding.rule.id} {finding.resource.name}: suppressed ({reason})",
+            file=sys.stderr,
+        )
+    for suppression in report.unused:
+        print(
+            f"{report.stack}: warning: suppression of {suppression.rule} on "
+            f"{suppression.resource} matches nothing; remove it",
+            file=sys.stderr,
+        )
+    tallies = [t for t in report.tallies() if t.applied]
+    passed = sum(1 for t in tallies if t.failed == 0)
+    print(
+        f"{report.stack}: {len(tallies)} rules applied, {passed} passed, "
+        f"{len(report.violations)} violations, {len(report.suppressed)} suppressed",
+        file=sys.stderr,
+    )
+
+
+def _json(report: PolicyReport) -> dict[str, Any]:
+    return {
+        "stack": report.stack,
+        "rules": [
+            {
+                "rule": t.rule.id,
+                "applied": t.applied,
+                "passed": t.passed,
+                "failed": t.failed,
+                "suppressed": t.suppressed,
+            }
+            for t in report.tallies()
+            if t.applied
+        ],
+        "violations": [f.line().to_dict() for f in report.violations],
+        "suppressed": [f.line().to_dict() for f in report.suppressed],
+    }
+
+
+def _run(args: argparse.Namespace) -> int:
+    rules = rules_of(args.pack or None)
+    if args.list:
+        for rule in rules:
+            print(rule_line(rule))
+        return 0
+    project_dir = Path(args.project_dir)
+    suppressions = load_project_suppressions(project_dir, args.suppressions)
+    plans = _plans(args, project_dir)
+    if not plans:
+        print("no stacks found (looked for stacks/Pulumi.*.yaml)", file=sys.stderr)
+        return 2
+    reports = [run_policies(plan, rules, suppressions) for plan in plans]
+    if args.format == "json":
+        print(json.dumps([_json(r) for r in reports], indent=2, sort_keys=True))
+    else:
+        for report in reports:
+            _print_report(report)
+    return 1 if any(r.violations for r in reports) else 0
+
+
+def register(commands: Any) -> None:
+    """Adds the ``check`` command to ``commands`` (an argparse subparsers object)."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "check",
+        help="run the policies on stacks (default: every stack); exit 1 on a violation",
+    )
+    parser.add_argument("--stack", action="append", help="stack to plan and check (repeatable)")
+    parser.add_argument("--plan", action="append", help="plan file to check (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the rules and exit")
+    parser.add_argument(
+        "--pack", action="append", choices=list(PACKS), help="only this pack (repeatable)"
+    )
+    parser.add_argument(
+        "--suppressions", help="suppressions file; default: stacks/policy-suppressions.yaml"
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_project_options(parser)
+    parser.set_defaults(run=_run)

@@ -1,0 +1,117 @@
+"""Network and logs: no ingress from the internet, HTTPS listeners, encrypted retained logs."""
+
+from __future__ import annotations
+
+from mlops_infra.plan.model import PlannedResource
+from mlops_infra.policies._helpers import as_list, as_mapping, as_strings, is_open_cidr
+from mlops_infra.policies.context import PolicyContext
+from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable, violation
+
+__all__ = ["RULES"]
+
+_SG = "aws:ec2/securityGroup:SecurityGroup"
+_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+_LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+_LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+_TLS12_POLICIES = ("TLS13", "TLS-1-2", "FS-1-2")
+
+
+def _open_ingress(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    del context
+    inputs = resource.inputs
+    if resource.type == _SG:
+        rules = [as_mapping(r) for r in as_list(inputs.get("ingress"))]
+    elif resource.type == _SG_RULE:
+        if inputs.get("type") != "ingress":
+            return not_applicable("an egress rule")
+        rules = [inputs]
+    else:
+        rules = [{"cidrBlocks": inputs.get("cidrIpv4"), "ipv6CidrBlocks": inputs.get("cidrIpv6")}]
+    open_rules = [
+        r
+        for r in rules
+        if any(
+            is_open_cidr(c)
+            for c in as_strings(r.get("cidrBlocks")) + as_strings(r.get("ipv6CidrBlocks"))
+        )
+    ]
+    if open_rules:
+        ports = ", ".join(
+            f"{r.get('fromPort', 'all')}-{r.get('toPort', 'all')}" for r in open_rules
+        )
+        return violation(f"ingress from the whole internet (0.0.0.0/0 or ::/0) on ports {ports}")
+    return compliant()
+
+
+def _https(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    del context
+    protocol = resource.inputs.get("protocol")
+    if protocol == "HTTP":
+        actions = [as_mapping(a) for a in as_list(resource.inputs.get("defaultActions"))]
+        if all(a.get("type") == "redirect" for a in actions) and actions:
+            return compliant()
+        return violation("listener serves plain HTTP; use HTTPS (or redirect to it)")
+    if protocol in ("HTTPS", "TLS"):
+        policy = str(resource.inputs.get("sslPolicy") or "")
+        if policy and not any(marker in policy for marker in _TLS12_POLICIES):
+            return violation(f"TLS policy {policy} allows TLS below 1.2")
+    return compliant()
+
+
+def _log_kms(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    del context
+    if not resource.inputs.get("kmsKeyId"):
+        return violation("log group is not encrypted with the stack's KMS key")
+    return compliant()
+
+
+def _log_retention(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    del context
+    days = resource.inputs.get("retentionInDays")
+    if not days:
+        return violation("logs are kept forever; set retention_in_days")
+    return compliant()
+
+
+RULES = (
+    Rule(
+        id="MLOPS-AWS-EC2-001",
+        title="Security groups admit no ingress from the whole internet",
+        pack="aws",
+        types=(_SG, _SG_RULE, _INGRESS_RULE),
+        check=_open_ingress,
+        scanners=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277"),
+        severity="critical",
+        remediation="admit only the VPC's CIDR or other security groups",
+    ),
+    Rule(
+        id="MLOPS-AWS-LB-001",
+        title="Load balancer listeners use HTTPS with TLS 1.2 or later",
+        pack="aws",
+        types=_LISTENERS,
+        check=_https,
+        scanners=("CKV_AWS_2", "CKV_AWS_103"),
+        remediation="protocol HTTPS, ssl_policy ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ),
+    Rule(
+        id="MLOPS-AWS-LOGS-001",
+        title="CloudWatch log groups are encrypted with a KMS key",
+        pack="aws",
+        types=_LOG_GROUP,
+        check=_log_kms,
+        scanners=("CKV_AWS_158",),
+        severity="medium",
+        remediation="set kms_key_id",
+    ),
+    Rule(
+        id="MLOPS-AWS-LOGS-002",
+        title="CloudWatch log groups have a retention period",
+        pack="aws",
+        types=_LOG_GROUP,
+        check=_log_retention,
+        scanners=("CKV_AWS_66",),
+        severity="low",
+        remediation="set retention_in_days",
+    ),
+)

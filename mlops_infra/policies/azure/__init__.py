@@ -1,0 +1,8 @@
+"""The ``azure`` pack: rules over ``azure-native:*`` resources."""
+
+from mlops_infra.policies.azure import services, storage
+
+__all__ = ["RULES"]
+
+RULES = (*storage.RULES, *services.RULES)
+"""Every rule of the pack."""

@@ -1,0 +1,166 @@
+"""The example AWS stacks (dev, staging, prod) validate, synthesize, and protect prod's state."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+
+from mlops_infra import load_stack_file
+from mlops_infra.backends.aws._sdk import quiet_sdk_import
+from mlops_infra.offline import ProgramRun
+
+from .helpers import EVERY_FLAVOR, REPO, STACKS, aws_registry, custom, inputs, one, run_aws
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+#: Resources holding state that outlives a deployment: data, keys, images, tracking data.
+STATEFUL = {
+    ("aws:s3/bucket:Bucket", "mlops-store"),
+    ("aws:kms/key:Key", "mlops-store-key"),
+    ("aws:kms/key:Key", "mlops-key"),
+    ("aws:ecr/repository:Repository", "mlops-registry"),
+}
+
+
+def _run(environment: str) -> ProgramRun:
+    spec = load_stack_file(STACKS / f"Pulumi.{environment}.yaml", registry=aws_registry())
+    return run_aws(spec, stack=environment)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ProgramRun]:
+    return {environment: _run(environment) for environment in ENVIRONMENTS}
+
+
+def test_cli_validates_the_example_stacks() -> None:
+    files = [str(STACKS / f"Pulumi.{e}.yaml") for e in ENVIRONMENTS]
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_infra.cli", "validate", *files],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_concept_synthesizes(runs: dict[str, ProgramRun], environment: str) -> None:
+    run = runs[environment]
+    components = {(r.type, r.name) for r in run.registrations if not r.custom}
+    assert components == {
+        ("mlops:index:MlopsStack", "mlops"),
+        ("mlops:index:Foundation", "mlops"),
+        ("mlops:index:ArtifactStore", "mlops-store"),
+        ("mlops:index:TrackingServer", "mlops-tracking"),
+        ("mlops:index:TrainingCluster", "mlops-cluster-gpu"),
+        ("mlops:index:Pipeline", "mlops-pipeline-diagnosis"),
+        ("mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis"),
+    }
+    types = {r.type for r in custom(run)}
+    assert {
+        "aws:s3/bucket:Bucket",
+        "aws:sagemaker/pipeline:Pipeline",
+        "aws:scheduler/schedule:Schedule",
+        "aws:sagemaker/model:Model",
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws:sagemaker/endpoint:Endpoint",
+        "aws:appautoscaling/target:Target",
+    } <= types
+    tracking = {
+        "dev": "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+        "staging": "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+        "prod": "aws:sagemaker/mlflowApp:MlflowApp",
+    }[environment]
+    assert tracking in types
+    assert ("aws:ec2/vpc:Vpc" in types) is (environment == "prod")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_taggable_resource_carries_the_stack_tags(
+    runs: dict[str, ProgramRun], environment: str
+) -> None:
+    for registration in custom(runs[environment]):
+        tags = registration.plain_inputs().get("tags")
+        if tags is None:
+            continue
+        assert tags["managed-by"] == "mlops-infra", registration.name
+        assert tags["mlops-environment"] == environment, registration.name
+        assert tags["mlops-stack"] == environment, registration.name
+        assert tags["team"] == "ml-platform", registration.name
+
+
+def test_prod_stateful_resources_are_protected_and_retained(runs: dict[str, ProgramRun]) -> None:
+    run = runs["prod"]
+    stateful = STATEFUL | {
+        ("aws:s3/bucket:Bucket", "mlops-store-logs"),
+        ("aws:sagemaker/mlflowApp:MlflowApp", "mlops-tracking"),
+    }
+    for type_token, name in stateful:
+        registration = one(run, type_token, name)
+        assert registration.protect, (type_token, name)
+        assert registration.retain_on_delete, (type_token, name)
+    protected = {(r.type, r.name) for r in custom(run) if r.protect}
+    assert protected == stateful  # and nothing else: stateless children stay replaceable
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging"])
+def test_lower_environments_are_not_protected(
+    runs: dict[str, ProgramRun], environment: str
+) -> None:
+    assert not [r.name for r in custom(runs[environment]) if r.protect or (r.retain_on_delete and
+                not r.type.startswith("aws:s3/bucketObjectv2"))]  # fmt: skip
+
+
+def test_prod_gate_requires_staging_and_thresholds(runs: dict[str, ProgramRun]) -> None:
+    gate = inputs(
+        one(
+            runs["prod"],
+            "pulumi-python:dynamic/mlops:PromotionDecision",
+            "mlops-endpoint-diagnosis-gate",
+        )
+    )["gate"]
+    assert gate["passed_in"] == ["staging"]
+    assert {c["metric"] for c in gate["conditions"]} == {"accuracy", "roc_auc"}
+    endpoint = inputs(
+        one(runs["prod"], "aws:sagemaker/endpoint:Endpoint", "mlops-endpoint-diagnosis")
+    )
+    routing = endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    assert routing["canarySize"] == {"type": "CAPACITY_PERCENT", "value": 10}
+
+
+def test_dev_is_cheap(runs: dict[str, ProgramRun]) -> None:
+    definition = inputs(
+        one(runs["dev"], "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis")
+    )["pipelineDefinition"]
+    train = next(s for s in definition["Steps"] if s["Name"] == "train")["Arguments"]
+    assert train["EnableManagedSpotTraining"] is True
+    assert train["ResourceConfig"]["InstanceType"] == "ml.g6.xlarge"
+    bucket = inputs(one(runs["dev"], "aws:s3/bucket:Bucket", "mlops-store"))
+    assert bucket["forceDestroy"] is True
+
+
+@cache
+def _taggable(type_token: str) -> bool:
+    module = type_token.split(":")[1].split("/", maxsplit=1)[0]
+    with quiet_sdk_import():
+        namespace = importlib.import_module(f"pulumi_aws.{module}")
+        classes = [getattr(namespace, name) for name in dir(namespace)]
+    (cls,) = [c for c in classes if getattr(c, "pulumi_type", None) == type_token]
+    return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def test_every_taggable_resource_is_tagged(runs: dict[str, ProgramRun]) -> None:
+    checked = 0
+    for run in [*runs.values(), run_aws(EVERY_FLAVOR)]:
+        for registration in custom(run):
+            if registration.type.startswith("aws:") and _taggable(registration.type):
+                tags = registration.plain_inputs().get("tags") or {}
+                assert tags.get("managed-by") == "mlops-infra", registration.name
+                checked += 1
+    assert checked > 150

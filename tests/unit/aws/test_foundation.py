@@ -1,0 +1,137 @@
+"""Foundation: stack key, ECR repository, and the network (created, adopted, or none)."""
+
+from __future__ import annotations
+
+import json
+
+from mlops_infra.backends.aws._network import INTERFACE_ENDPOINTS
+
+from .helpers import children, custom, inputs, one, run_aws
+
+FOUNDATION = "mlops:index:Foundation"
+
+
+def test_default_foundation_is_key_and_registry_without_network() -> None:
+    run = run_aws({"environment": "dev"})
+    assert children(run, FOUNDATION, "mlops") == {
+        ("aws:kms/key:Key", "mlops-key"),
+        ("aws:kms/alias:Alias", "mlops-key-alias"),
+        ("aws:ecr/repository:Repository", "mlops-registry"),
+        ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "mlops-registry-lifecycle"),
+    }
+    assert not [r for r in custom(run) if r.type.startswith("aws:ec2/")]
+
+
+def test_registry_is_immutable_scanned_encrypted_and_pruned() -> None:
+    run = run_aws({"environment": "prod", "registry": {"keep_images": 12}})
+    repository = one(run, "aws:ecr/repository:Repository", "mlops-registry")
+    values = inputs(repository)
+    assert values["name"] == "prod-mlops"
+    assert values["imageTagMutability"] == "IMMUTABLE"
+    assert values["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert values["encryptionConfigurations"] == [
+        {"encryptionType": "KMS", "kmsKey": "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"}
+    ]
+    assert values["forceDelete"] is False
+    assert repository.protect
+    assert repository.retain_on_delete
+    lifecycle = inputs(
+        one(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "mlops-registry-lifecycle")
+    )
+    policy = (
+        lifecycle["policy"]
+        if isinstance(lifecycle["policy"], dict)
+        else json.loads(lifecycle["policy"])
+    )
+    (rule,) = policy["rules"]
+    assert rule["selection"] == {
+        "tagStatus": "untagged",
+        "countType": "imageCountMoreThan",
+        "countNumber": 12,
+    }
+    key = one(run, "aws:kms/key:Key", "mlops-key")
+    assert inputs(key)["enableKeyRotation"] is True
+    assert key.protect
+    assert key.retain_on_delete
+
+
+def test_no_registry_and_given_key() -> None:
+    given = "arn:aws:kms:eu-west-1:123456789012:key/secrets"
+    run = run_aws({"registry": {"create": False}, "secrets": {"encryption_key": given}})
+    assert children(run, FOUNDATION, "mlops") == set()
+
+
+def test_created_network_is_private_with_endpoints() -> None:
+    run = run_aws({"network": {"create": True, "cidr": "10.50.0.0/16", "zones": 3}})
+    names = children(run, FOUNDATION, "mlops")
+    subnets = [one(run, "aws:ec2/subnet:Subnet", f"mlops-private-{i}") for i in range(3)]
+    assert [inputs(s)["cidrBlock"] for s in subnets] == [
+        "10.50.0.0/19",
+        "10.50.32.0/19",
+        "10.50.64.0/19",
+    ]
+    assert [inputs(s)["availabilityZone"] for s in subnets] == [
+        "eu-west-1a",
+        "eu-west-1b",
+        "eu-west-1c",
+    ]
+    assert all(inputs(s)["mapPublicIpOnLaunch"] is False for s in subnets)
+    # No internet gateway, NAT gateway or public route anywhere.
+    public = {
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+    }
+    assert not {t for t, _ in names} & public
+    assert "routes" not in inputs(one(run, "aws:ec2/routeTable:RouteTable", "mlops-private"))
+    endpoints = {
+        name: inputs(one(run, "aws:ec2/vpcEndpoint:VpcEndpoint", f"mlops-{name}"))
+        for name, _ in INTERFACE_ENDPOINTS
+    }
+    assert endpoints["sagemaker-api"]["serviceName"] == "com.amazonaws.eu-west-1.sagemaker.api"
+    assert all(
+        e["privateDnsEnabled"] and e["vpcEndpointType"] == "Interface" for e in endpoints.values()
+    )
+    s3 = inputs(one(run, "aws:ec2/vpcEndpoint:VpcEndpoint", "mlops-s3"))
+    assert (s3["vpcEndpointType"], s3["serviceName"]) == ("Gateway", "com.amazonaws.eu-west-1.s3")
+    https_in = inputs(
+        one(
+            run,
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "mlops-endpoints-https-in",
+        )
+    )
+    assert (https_in["cidrIpv4"], https_in["fromPort"], https_in["toPort"]) == (
+        "10.50.0.0/16",
+        443,
+        443,
+    )
+    egress = inputs(
+        one(
+            run,
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "mlops-workloads-https-out",
+        )
+    )
+    assert egress["cidrIpv4"] == "10.50.0.0/16"
+
+
+def test_adopted_network_gets_only_a_workloads_group() -> None:
+    run = run_aws(
+        {"network": {"existing": {"id": "vpc-123", "private_subnet_ids": ["subnet-a", "subnet-b"]}}}
+    )
+    network = {
+        (t, n)
+        for t, n in children(run, FOUNDATION, "mlops")
+        if t.startswith(("aws:ec2", "aws:vpc"))
+    }
+    assert network == {
+        ("aws:ec2/securityGroup:SecurityGroup", "mlops-workloads"),
+        ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "mlops-workloads-self-in"),
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mlops-workloads-self-out"),
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mlops-workloads-https-out"),
+    }
+    assert (
+        inputs(one(run, "aws:ec2/securityGroup:SecurityGroup", "mlops-workloads"))["vpcId"]
+        == "vpc-123"
+    )

@@ -1,0 +1,161 @@
+"""Pipeline: DAG → SageMaker definition, versioned package, schedule; cron conversion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_infra.backends.aws._schedule import eventbridge_cron
+from mlops_infra.errors import BackendError
+from mlops_infra.specs import PipelineSpec
+from mlops_infra.versioning import pipeline_manifest
+
+from .helpers import PIPELINE, REPO, children, inputs, one, run_aws
+
+COMPONENT = "mlops:index:Pipeline"
+
+
+def _spec(**pipeline: Any) -> dict[str, Any]:
+    return {
+        "clusters": [{"name": "gpu", "gpu": "l4", "spot": True}],
+        "pipelines": [{**PIPELINE, **pipeline}],
+    }
+
+
+def _version(**pipeline: Any) -> str:
+    return pipeline_manifest(PipelineSpec.model_validate({**PIPELINE, **pipeline}), REPO).version
+
+
+def test_children() -> None:
+    run = run_aws(_spec(schedule={"cron": "0 3 * * 1", "timezone": "Europe/Paris"}))
+    kinds = children(run, COMPONENT, "mlops-pipeline-diagnosis")
+    assert {(t, n) for t, n in kinds if not t.startswith("aws:s3/bucketObjectv2")} == {
+        ("aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"),
+        ("aws:iam/role:Role", "mlops-pipeline-diagnosis-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-role-policy"),
+        ("aws:iam/role:Role", "mlops-pipeline-diagnosis-scheduler"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy"),
+        ("aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule"),
+    }
+    objects = {n for t, n in kinds if t.startswith("aws:s3/bucketObjectv2")}
+    assert {
+        "mlops-pipeline-diagnosis-manifest",
+        "mlops-pipeline-diagnosis-code-diagnosis-train.py",
+    } <= objects
+
+
+def test_definition_is_the_dag() -> None:
+    version = _version()
+    run = run_aws(_spec())
+    pipeline = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))
+    assert pipeline["pipelineName"] == "dev-diagnosis"
+    assert pipeline["parallelismConfiguration"] == {"maxParallelExecutionSteps": 4}
+    assert pipeline["tags"]["mlops-version"] == version
+    definition = pipeline["pipelineDefinition"]
+    assert definition["Version"] == "2020-12-01"
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    assert list(steps) == ["featurize", "train", "evaluate"]
+    assert "DependsOn" not in steps["featurize"]
+    assert steps["train"]["DependsOn"] == ["featurize"]
+    train = steps["train"]["Arguments"]
+    assert train["ResourceConfig"]["InstanceType"] == "ml.g6.xlarge"
+    assert train["EnableManagedSpotTraining"] is True
+    assert train["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
+    assert "CheckpointConfig" in train
+    upstream = [c for c in train["InputDataConfig"] if c["ChannelName"] == "step-featurize"]
+    assert upstream[0]["DataSource"]["S3DataSource"]["S3Uri"] == {
+        "Get": "Steps.featurize.ModelArtifacts.S3ModelArtifacts"
+    }
+    code = next(c for c in train["InputDataConfig"] if c["ChannelName"] == "code")
+    assert code["DataSource"]["S3DataSource"]["S3Uri"] == (
+        f"s3://dev-mlops-store-abc123/pipelines/diagnosis/{version}/code/"
+    )
+    assert steps["train"]["RetryPolicies"][0]["MaxAttempts"] == 2
+    featurize = steps["featurize"]["Arguments"]
+    assert featurize["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert featurize["EnableManagedSpotTraining"] is False
+    assert featurize["HyperParameters"]["mlops_execution"] == {
+        "Get": "Execution.PipelineExecutionId"
+    }
+    assert featurize["RoleArn"].startswith(
+        "arn:aws:iam::123456789012:role/mlops-pipeline-diagnosis-role"
+    )
+
+
+def test_new_version_updates_the_definition_in_place() -> None:
+    before = inputs(
+        one(run_aws(_spec()), "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis")
+    )
+    after = inputs(
+        one(
+            run_aws(_spec(parameters={"seed": 8})),
+            "aws:sagemaker/pipeline:Pipeline",
+            "mlops-pipeline-diagnosis",
+        )
+    )
+    assert before["pipelineName"] == after["pipelineName"]  # the name (identity) stays
+    assert before["pipelineDefinition"] != after["pipelineDefinition"]
+
+
+def test_pinned_version_uploads_nothing_and_points_at_its_package() -> None:
+    pinned = "0123456789abcdef"
+    run = run_aws(_spec(version=pinned))
+    assert not [r for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
+    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
+        "pipelineDefinition"
+    ]
+    code = next(
+        c
+        for c in definition["Steps"][0]["Arguments"]["InputDataConfig"]
+        if c["ChannelName"] == "code"
+    )
+    assert pinned in code["DataSource"]["S3DataSource"]["S3Uri"]
+
+
+def test_schedule_starts_only_this_pipeline() -> None:
+    run = run_aws(
+        _spec(schedule={"cron": "30 2 * * mon-fri", "timezone": "Europe/Paris", "enabled": False})
+    )
+    schedule = inputs(
+        one(run, "aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule")
+    )
+    assert schedule["scheduleExpression"] == "cron(30 2 ? * MON-FRI *)"
+    assert schedule["scheduleExpressionTimezone"] == "Europe/Paris"
+    assert schedule["state"] == "DISABLED"
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert (
+        schedule["target"]["arn"]
+        == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-pipeline-diagnosis"
+    )
+    policy = inputs(
+        one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy")
+    )
+    (statement,) = policy["policy"]["Statement"]
+    assert statement["Action"] == ["sagemaker:StartPipelineExecution"]
+    assert statement["Resource"] == [schedule["target"]["arn"]]
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("0 3 * * 1", "cron(0 3 ? * 2 *)"),
+        ("0 3 * * 0", "cron(0 3 ? * 1 *)"),
+        ("0 3 * * 7", "cron(0 3 ? * 1 *)"),
+        ("*/15 * * * *", "cron(0/15 * * * ? *)"),
+        ("0 6 1 * *", "cron(0 6 1 * ? *)"),
+        ("0 0 * jan,jul 1-5", "cron(0 0 ? JAN,JUL 2-6 *)"),
+        ("0 */2 * * sat,sun", "cron(0 0/2 ? * SAT,SUN *)"),
+    ],
+)
+def test_cron_to_eventbridge(cron: str, expected: str) -> None:
+    assert eventbridge_cron(cron) == expected
+
+
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [("0 3 1 * 1", "cannot combine"), ("0 3 * * */2", "cannot be expressed")],
+)
+def test_cron_eventbridge_cannot_express(cron: str, message: str) -> None:
+    with pytest.raises(BackendError, match=message):
+        eventbridge_cron(cron)

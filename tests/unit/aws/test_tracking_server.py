@@ -1,0 +1,228 @@
+"""Tracking server: SageMaker managed MLflow (server or app) and the self-hosted flavor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_infra.backends.aws.tracking_self_hosted import LAUNCHER
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import is_secret
+
+from .helpers import children, inputs, one, run_aws
+
+TRACKING = "mlops:index:TrackingServer"
+NETWORK: dict[str, Any] = {"create": True}
+SERVER = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"
+APP = "aws:sagemaker/mlflowApp:MlflowApp"
+
+
+@pytest.mark.parametrize(
+    ("spec", "environment", "resource", "size"),
+    [
+        ({"size": "small"}, "dev", SERVER, "Small"),
+        ({"size": "large"}, "staging", SERVER, "Large"),
+        ({}, "prod", APP, None),
+        ({"high_availability": True}, "dev", APP, None),
+        ({"options": {"deployment": "tracking-server"}}, "prod", SERVER, "Small"),
+        ({"options": {"deployment": "app"}}, "dev", APP, None),
+    ],
+)  # fmt: skip
+def test_managed_mlflow_follows_size_and_availability(
+    spec: dict[str, Any], environment: str, resource: str, size: str | None
+) -> None:
+    run = run_aws({"environment": environment, "tracking": spec})
+    assert children(run, TRACKING, "mlops-tracking") == {
+        (resource, "mlops-tracking"),
+        ("aws:iam/role:Role", "mlops-tracking-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-tracking-role-policy"),
+    }
+    server = one(run, resource, "mlops-tracking")
+    values = inputs(server)
+    assert values["artifactStoreUri"] == f"s3://{environment}-mlops-store-abc123/mlflow/"
+    assert values["roleArn"].startswith("arn:aws:iam::123456789012:role/mlops-tracking-role")
+    if size:
+        assert values["trackingServerSize"] == size
+        assert values["trackingServerName"] == f"{environment}-mlops-tracking"
+    else:
+        assert values["name"] == f"{environment}-mlops-tracking"
+        assert values["accountDefaultStatus"] == "DISABLED"
+    protected = environment == "prod"
+    assert (server.protect, server.retain_on_delete) == (protected, protected)
+    assert any(d.endswith("mlops-tracking-role-policy") for d in server.depends_on)
+
+
+def test_managed_role_is_scoped_to_the_mlflow_prefix() -> None:
+    run = run_aws({})
+    policy = inputs(one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-tracking-role-policy"))[
+        "policy"
+    ]
+    objects = next(s for s in policy["Statement"] if s["Sid"] == "ArtifactsObjects")
+    assert objects["Resource"] == ["arn:aws:s3:::dev-mlops-store-abc123/mlflow/*"]
+    listing = next(s for s in policy["Statement"] if s["Sid"] == "ArtifactsList")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["mlflow/*"]}}
+    trust = inputs(one(run, "aws:iam/role:Role", "mlops-tracking-role"))["assumeRolePolicy"]
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_managed_tracking_uri_is_the_arn_and_needs_no_password() -> None:
+    run = run_aws({})
+    assert run.outputs["tracking_url"] == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
+
+
+def _self_hosted(environment: str = "prod", **options: Any) -> Any:
+    return run_aws(
+        {
+            "environment": environment,
+            "network": NETWORK,
+            "tracking": {"flavor": "self-hosted", "options": options},
+        }
+    )
+
+
+def test_self_hosted_children() -> None:
+    run = _self_hosted(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/x")
+    kinds = sorted(children(run, TRACKING, "mlops-tracking"))
+    assert kinds == sorted(
+        [
+            ("aws:cloudwatch/logGroup:LogGroup", "mlops-tracking-logs"),
+            ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-db"),
+            ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-lb"),
+            ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-service"),
+            ("aws:ecs/cluster:Cluster", "mlops-tracking-cluster"),
+            ("aws:ecs/service:Service", "mlops-tracking"),
+            ("aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task"),
+            ("aws:iam/role:Role", "mlops-tracking-execution"),
+            ("aws:iam/role:Role", "mlops-tracking-task-role"),
+            ("aws:iam/rolePolicy:RolePolicy", "mlops-tracking-execution-policy"),
+            ("aws:iam/rolePolicy:RolePolicy", "mlops-tracking-task-role-policy"),
+            ("aws:lb/listener:Listener", "mlops-tracking-listener"),
+            ("aws:lb/loadBalancer:LoadBalancer", "mlops-tracking-alb"),
+            ("aws:lb/targetGroup:TargetGroup", "mlops-tracking-targets"),
+            ("aws:rds/instance:Instance", "mlops-tracking-db"),
+            ("aws:rds/subnetGroup:SubnetGroup", "mlops-tracking-db-subnets"),
+            ("aws:secretsmanager/secret:Secret", "mlops-tracking-credentials"),
+            ("aws:secretsmanager/secretVersion:SecretVersion", "mlops-tracking-credentials-value"),
+            (
+                "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                "mlops-tracking-lb-to-service",
+            ),
+            (
+                "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                "mlops-tracking-service-to-aws",
+            ),
+            (
+                "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+                "mlops-tracking-service-to-db",
+            ),
+            (
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                "mlops-tracking-db-from-service",
+            ),
+            (
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                "mlops-tracking-lb-from-workloads",
+            ),
+            (
+                "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                "mlops-tracking-service-from-lb",
+            ),
+            ("pulumi-python:dynamic/mlops:AwsGeneratedSecret", "mlops-tracking-admin-password"),
+            ("pulumi-python:dynamic/mlops:AwsGeneratedSecret", "mlops-tracking-flask-key"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(("environment", "protected"), [("prod", True), ("dev", False)])
+def test_self_hosted_database_is_encrypted_private_and_protected_in_prod(
+    environment: str, protected: bool
+) -> None:
+    run = _self_hosted(environment)
+    db = one(run, "aws:rds/instance:Instance", "mlops-tracking-db")
+    values = inputs(db)
+    assert values["engine"] == "postgres"
+    assert values["storageEncrypted"] is True
+    assert values["kmsKeyId"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
+    assert values["publiclyAccessible"] is False
+    assert values["manageMasterUserPassword"] is True  # password managed by RDS in Secrets Manager
+    assert "password" not in values
+    assert values["vpcSecurityGroupIds"] == ["mlops-tracking-db-id"]
+    assert values["multiAz"] is protected
+    assert values["deletionProtection"] is protected
+    assert values["skipFinalSnapshot"] is not protected
+    assert values.get("finalSnapshotIdentifier") == (
+        f"{environment}-mlops-tracking-db-final" if protected else None
+    )
+    assert (db.protect, db.retain_on_delete) == (protected, protected)
+
+
+def test_self_hosted_credentials_are_write_only_and_basic_auth_is_on() -> None:
+    run = _self_hosted()
+    version = one(
+        run, "aws:secretsmanager/secretVersion:SecretVersion", "mlops-tracking-credentials-value"
+    )
+    assert "secretString" not in version.inputs
+    assert is_secret(version.inputs["secretStringWo"])
+    assert isinstance(version.plain_inputs()["secretStringWoVersion"], float | int)
+    task = inputs(one(run, "aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task"))
+    (container,) = task["containerDefinitions"]
+    assert container["command"] == [LAUNCHER]
+    assert '"--app-name", "basic-auth"' in LAUNCHER
+    assert "default_permission = NO_PERMISSIONS" in LAUNCHER
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
+    assert env["MLFLOW_SERVER_ALLOWED_HOSTS"].startswith("internal-mlops-tracking-alb.")
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["DB_PASSWORD"].endswith(":password::")
+    assert secrets["MLFLOW_AUTH_ADMIN_PASSWORD"].endswith(":admin_password::")
+    assert secrets["MLFLOW_FLASK_SERVER_SECRET_KEY"].endswith(":flask_secret_key::")
+    assert "password" not in str(container["environment"]).lower().replace("db_", "")
+
+
+def test_self_hosted_load_balancer_is_internal_and_tls_when_given_a_certificate() -> None:
+    run = _self_hosted(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/x")
+    alb = inputs(one(run, "aws:lb/loadBalancer:LoadBalancer", "mlops-tracking-alb"))
+    assert alb["internal"] is True
+    assert alb["dropInvalidHeaderFields"] is True
+    assert alb["enableDeletionProtection"] is True
+    listener = inputs(one(run, "aws:lb/listener:Listener", "mlops-tracking-listener"))
+    assert (listener["protocol"], listener["port"]) == ("HTTPS", 443)
+    assert listener["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    service = inputs(one(run, "aws:ecs/service:Service", "mlops-tracking"))
+    assert service["networkConfiguration"]["assignPublicIp"] is False
+    assert service["desiredCount"] == 2
+    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert (
+        run.outputs["tracking_url"]
+        == "https://internal-mlops-tracking-alb.eu-west-1.elb.amazonaws.com"
+    )
+    ingress = inputs(
+        one(
+            run,
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "mlops-tracking-lb-from-workloads",
+        )
+    )
+    assert ingress["referencedSecurityGroupId"] == "mlops-workloads-id"
+    assert "cidrIpv4" not in ingress
+
+
+def test_self_hosted_needs_a_network() -> None:
+    with pytest.raises(BackendError, match=r"set network\.create: true or network\.existing"):
+        run_aws({"tracking": {"flavor": "self-hosted"}})
+
+
+def test_given_admin_password_is_used_instead_of_a_generated_one() -> None:
+    run = run_aws(
+        {
+            "network": NETWORK,
+            "tracking": {"flavor": "self-hosted", "admin_password_config_key": "mlflowAdmin"},
+        },
+        secrets={"mlflowAdmin": "s3cret-from-config"},
+    )
+    names = {n for _, n in children(run, TRACKING, "mlops-tracking")}
+    assert "mlops-tracking-admin-password" not in names
+    assert "mlops-tracking-flask-key" in names

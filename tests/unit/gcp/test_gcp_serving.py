@@ -1,0 +1,167 @@
+"""The cloud-run serving endpoint under mocks: gate, ingress, identity, GPU, scaling, canary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gcp_mocks import (
+    ACCOUNT,
+    BUCKET_IAM,
+    DYNAMIC,
+    NUMBER,
+    PROJECT,
+    REGION,
+    SERVED_SOURCE,
+    SERVICE,
+    SERVICE_IAM,
+    GcpMocks,
+    base_spec,
+    inputs,
+    names,
+    one,
+    synth,
+)
+
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import ProgramRun, unwrap_secrets
+
+GATE = DYNAMIC + "PromotionDecision"
+PLAN = DYNAMIC + "GcpRevisionPlan"
+PIPELINE = {
+    "name": "diagnosis",
+    "steps": [{"name": "train", "component": "diagnosis.train"}],
+}
+ENDPOINT: dict[str, Any] = {
+    "name": "diagnosis",
+    "model": "diagnosis",
+    "gpu": "l4",
+    "min_replicas": 0,
+    "max_replicas": 4,
+    "target_concurrency": 8,
+    "canary_percent": 10,
+    "gate": {"conditions": [{"metric": "accuracy", "threshold": 0.9}]},
+}
+
+
+def _spec(environment: str = "prod", **endpoint: Any) -> dict[str, Any]:
+    return base_spec(environment, pipelines=[PIPELINE], endpoints=[{**ENDPOINT, **endpoint}])
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return synth(_spec(), stack="prod", mocks=GcpMocks(stable_revision=None))
+
+
+def _service(run: ProgramRun) -> dict[str, Any]:
+    return inputs(run, SERVICE, "mlops-endpoint-diagnosis")
+
+
+def _env(run: ProgramRun) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in _service(run)["template"]["containers"][0]["envs"]}
+
+
+def test_gate_decides_with_the_tracking_server_and_the_pipeline_candidate(run: ProgramRun) -> None:
+    gate = one(run, GATE, "mlops-endpoint-diagnosis-gate")
+    props = gate.plain_inputs()
+    assert props["model"] == "diagnosis"
+    assert props["alias"] == "champion"
+    assert props["environment"] == "prod"
+    assert props["gate"]["conditions"][0]["metric"] == "accuracy"
+    assert props["tracking_url"].endswith(f"-{NUMBER}.{REGION}.run.app")
+    assert props["username"] == "admin"
+    assert gate.parent == one(run, "mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis").urn
+
+
+def test_service_serves_the_version_the_gate_allows(run: ProgramRun) -> None:
+    env = _env(run)
+    assert env["MLFLOW_MODEL_URI"] == SERVED_SOURCE
+    assert env["MLOPS_MODEL_VERSION"] == "3"
+    outputs = unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]
+    assert outputs["model_version"] == "3"
+    assert outputs["url"] == (
+        f"https://{_service(run)['name']}-{NUMBER}.{REGION}.run.app/invocations"
+    )
+
+
+def test_nothing_served_leaves_no_url_and_an_empty_model() -> None:
+    run = synth(_spec("dev"), mocks=GcpMocks(served_version=None))
+    assert _env(run)["MLFLOW_MODEL_URI"] == ""
+    assert unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]["url"] is None
+
+
+def test_service_is_internal_never_public_and_reads_models_only(run: ProgramRun) -> None:
+    service = _service(run)
+    assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert service["invokerIamDisabled"] is False
+    assert not [n for n in names(run, SERVICE_IAM) if n.startswith("mlops-endpoint")]
+    account = inputs(run, ACCOUNT, "mlops-endpoint-diagnosis-server-sa")["accountId"]
+    email = f"{account}@{PROJECT}.iam.gserviceaccount.com"
+    assert service["template"]["serviceAccount"] == email
+    reader = inputs(run, BUCKET_IAM, "mlops-endpoint-diagnosis-models")
+    assert reader == {
+        "bucket": "mlops-store-a1b2c3d",
+        "role": "roles/storage.objectViewer",
+        "member": f"serviceAccount:{email}",
+    }
+
+
+def test_public_endpoint_opens_ingress_but_still_needs_an_invoker_role() -> None:
+    run = synth(_spec("dev", public=True, gpu=None, canary_percent=None))
+    service = _service(run)
+    assert service["ingress"] == "INGRESS_TRAFFIC_ALL"
+    assert service["invokerIamDisabled"] is False
+    for grant in run.of_type(SERVICE_IAM):
+        assert grant.plain_inputs()["member"] not in ("allUsers", "allAuthenticatedUsers")
+
+
+def test_scales_to_zero_with_one_l4_per_instance(run: ProgramRun) -> None:
+    template = _service(run)["template"]
+    assert template["scaling"] == {"minInstanceCount": 0, "maxInstanceCount": 4}
+    assert template["maxInstanceRequestConcurrency"] == 8
+    assert template["nodeSelector"] == {"accelerator": "nvidia-l4"}
+    assert template["gpuZonalRedundancyDisabled"] is False
+    resources = template["containers"][0]["resources"]
+    assert resources["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
+    assert resources["cpuIdle"] is False
+    assert template["containers"][0]["startupProbe"]["httpGet"] == {"path": "/ping", "port": 8080}
+
+
+def test_cpu_endpoint_defaults_to_the_profile_replicas() -> None:
+    spec = _spec("dev", gpu=None, min_replicas=None, canary_percent=None)
+    template = _service(synth(spec))["template"]
+    assert template["scaling"]["minInstanceCount"] == 1
+    assert "nodeSelector" not in template
+    assert template["containers"][0]["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
+
+
+def test_revision_is_planned_and_all_traffic_goes_to_latest_without_a_stable_one(
+    run: ProgramRun,
+) -> None:
+    plan = inputs(run, PLAN, "mlops-endpoint-diagnosis-revisions")
+    service = _service(run)
+    assert plan["service"] == service["name"]
+    assert plan["version"] == "3"
+    assert len(plan["digest"]) == 64
+    assert service["template"]["revision"] == f"{service['name']}-00002"
+    assert service["traffics"] == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}
+    ]
+
+
+def test_canary_splits_traffic_with_the_stable_revision() -> None:
+    run = synth(_spec(), stack="prod", mocks=GcpMocks(stable_revision="svc-00001"))
+    name = _service(run)["name"]
+    assert _service(run)["traffics"] == [
+        {
+            "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+            "revision": f"{name}-00002",
+            "percent": 10,
+        },
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": "svc-00001", "percent": 90},
+    ]
+
+
+def test_instance_types_are_refused_on_cloud_run() -> None:
+    with pytest.raises(BackendError, match="no instance types"):
+        synth(_spec("dev", gpu=None, instance_type="n1-standard-4", canary_percent=None))

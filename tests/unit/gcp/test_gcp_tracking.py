@@ -1,0 +1,236 @@
+"""The cloud-run tracking server under mocks: private Cloud SQL, internal Cloud Run, IAM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gcp_mocks import (
+    ACCOUNT,
+    BUCKET_IAM,
+    NUMBER,
+    PROJECT,
+    REGION,
+    SECRET,
+    SECRET_IAM,
+    SECRET_VERSION,
+    SERVICE,
+    SERVICE_IAM,
+    SQL,
+    base_spec,
+    inputs,
+    names,
+    one,
+    synth,
+)
+
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import ProgramRun
+
+SERVER_SA = "mlops-tracking-server-sa"
+
+
+@pytest.fixture(scope="module")
+def prod() -> ProgramRun:
+    return synth(base_spec("prod", tracking={"size": "medium"}), stack="prod")
+
+
+@pytest.fixture(scope="module")
+def dev() -> ProgramRun:
+    return synth(base_spec("dev"))
+
+
+def _server_email(run: ProgramRun) -> str:
+    account_id = inputs(run, ACCOUNT, SERVER_SA)["accountId"]
+    return f"{account_id}@{PROJECT}.iam.gserviceaccount.com"
+
+
+def _container(run: ProgramRun) -> dict[str, Any]:
+    service = inputs(run, SERVICE, "mlops-tracking-service")
+    return service["template"]["containers"][0]
+
+
+def test_database_is_postgres_on_a_private_ip_only(prod: ProgramRun) -> None:
+    db = inputs(prod, SQL, "mlops-tracking-db")
+    assert db["databaseVersion"] == "POSTGRES_16"
+    ip = db["settings"]["ipConfiguration"]
+    assert ip["ipv4Enabled"] is False
+    assert ip["sslMode"] == "ENCRYPTED_ONLY"
+    assert ip["privateNetwork"] == f"projects/{PROJECT}/global/networks/{_network(prod)}"
+    assert "authorizedNetworks" not in ip
+    assert db["settings"]["tier"] == "db-custom-2-7680"
+
+
+def _network(run: ProgramRun) -> str:
+    return inputs(run, "gcp:compute/network:Network", "mlops-network")["name"]
+
+
+def test_production_database_is_protected_backed_up_and_regional(prod: ProgramRun) -> None:
+    instance = one(prod, SQL, "mlops-tracking-db")
+    db = instance.plain_inputs()
+    assert db["deletionProtection"] is True
+    assert db["settings"]["deletionProtectionEnabled"] is True
+    assert db["settings"]["availabilityType"] == "REGIONAL"
+    backups = db["settings"]["backupConfiguration"]
+    assert backups["enabled"] is True
+    assert backups["pointInTimeRecoveryEnabled"] is True
+    assert backups["backupRetentionSettings"] == {"retainedBackups": 7, "retentionUnit": "COUNT"}
+    assert db["settings"]["finalBackupConfig"] == {"enabled": True, "retentionDays": 7}
+    assert db["settings"]["retainBackupsOnDelete"] is True
+    assert instance.protect
+    assert instance.retain_on_delete
+    assert "settings.diskSize" in instance.ignore_changes
+
+
+def test_dev_database_is_zonal_without_pitr_and_deletable(dev: ProgramRun) -> None:
+    instance = one(dev, SQL, "mlops-tracking-db")
+    db = instance.plain_inputs()
+    assert db["deletionProtection"] is False
+    assert db["settings"]["availabilityType"] == "ZONAL"
+    assert db["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"] is False
+    assert db["settings"]["backupConfiguration"]["enabled"] is True
+    assert not instance.protect
+
+
+def test_database_user_password_is_a_secret(prod: ProgramRun) -> None:
+    user = one(prod, "gcp:sql/user:User", "mlops-tracking-db-user")
+    assert user.plain_inputs()["name"] == "mlflow"
+    assert user.plain_inputs()["deletionPolicy"] == "ABANDON"
+    from mlops_infra.offline import is_secret
+
+    assert is_secret(user.inputs["password"])
+
+
+def test_service_is_internal_with_no_public_invoker(prod: ProgramRun) -> None:
+    service = inputs(prod, SERVICE, "mlops-tracking-service")
+    assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert service["invokerIamDisabled"] is False
+    assert service["location"] == REGION
+    assert service["deletionProtection"] is False
+    assert names(prod, SERVICE_IAM) == []
+    template = service["template"]
+    assert template["serviceAccount"] == _server_email(prod)
+    assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 3}
+    vpc = template["vpcAccess"]
+    assert vpc["egress"] == "PRIVATE_RANGES_ONLY"
+    assert vpc["networkInterfaces"][0]["subnetwork"].endswith(
+        "/subnetworks/" + inputs(prod, "gcp:compute/subnetwork:Subnetwork", "mlops-private")["name"]
+    )
+
+
+def test_dev_server_scales_to_zero(dev: ProgramRun) -> None:
+    template = inputs(dev, SERVICE, "mlops-tracking-service")["template"]
+    assert template["scaling"]["minInstanceCount"] == 0
+
+
+def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: ProgramRun) -> None:
+    container = _container(prod)
+    assert container["commands"] == ["mlflow", "server"]
+    args = container["args"]
+    assert "--no-serve-artifacts" in args
+    assert args[args.index("--app-name") + 1] == "basic-auth"
+    env = {e["name"]: e for e in container["envs"]}
+    assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"]["value"] == "false"
+    service_name = inputs(prod, SERVICE, "mlops-tracking-service")["name"]
+    assert env["MLFLOW_SERVER_ALLOWED_HOSTS"]["value"] == (
+        f"{service_name}-*.{REGION}.run.app,{service_name}-*.a.run.app"
+    )
+    assert env["MLFLOW_DEFAULT_ARTIFACT_ROOT"]["value"] == "gs://mlops-store-a1b2c3d/mlflow"
+    assert env["MLFLOW_AUTH_CONFIG_PATH"]["value"] == "/etc/mlflow-auth/basic_auth.ini"
+    for variable in (
+        "MLFLOW_BACKEND_STORE_URI",
+        "MLFLOW_AUTH_ADMIN_PASSWORD",
+        "MLFLOW_FLASK_SERVER_SECRET_KEY",
+    ):
+        ref = env[variable]["valueSource"]["secretKeyRef"]
+        assert ref["version"] == "1"
+        assert "value" not in env[variable]
+    repository = inputs(prod, "gcp:artifactregistry/repository:Repository", "mlops-registry")
+    registry = f"{REGION}-docker.pkg.dev/{PROJECT}/{repository['repositoryId']}"
+    assert container["image"] == f"{registry}/mlflow-server:3.11"
+
+
+def test_auth_config_is_mounted_from_secret_manager(prod: ProgramRun) -> None:
+    template = inputs(prod, SERVICE, "mlops-tracking-service")["template"]
+    volume = template["volumes"][0]
+    assert volume["secret"]["items"] == [{"path": "basic_auth.ini", "version": "1"}]
+    assert volume["secret"]["defaultMode"] == 0o400
+    auth = one(prod, SECRET_VERSION, "mlops-tracking-auth-config-value").plain_inputs()
+    ini = auth["secretData"]
+    assert "default_permission = NO_PERMISSIONS" in ini
+    assert "database_uri = postgresql://mlflow:" in ini
+    assert "@10.99.0.3:5432/mlflow?sslmode=require" in ini
+
+
+def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: ProgramRun) -> None:
+    expected = {
+        "mlops-tracking-admin-password",
+        "mlops-tracking-auth-config",
+        "mlops-tracking-db-uri",
+        "mlops-tracking-flask-secret",
+    }
+    assert set(names(prod, SECRET)) == expected
+    for name in expected:
+        secret = inputs(prod, SECRET, name)
+        replica = secret["replication"]["userManaged"]["replicas"][0]
+        assert replica["location"] == REGION
+        assert replica["customerManagedEncryption"]["kmsKeyName"].endswith("/cryptoKeys/mlops-key")
+        assert secret["versionDestroyTtl"] == f"{7 * 86400}s"
+        reader = inputs(prod, SECRET_IAM, f"{name}-reader-server")
+        assert reader["role"] == "roles/secretmanager.secretAccessor"
+        assert reader["member"] == f"serviceAccount:{_server_email(prod)}"
+        assert reader["secretId"] == f"projects/{PROJECT}/secrets/{secret['secretId']}"
+    for version in prod.of_type(SECRET_VERSION):
+        from mlops_infra.offline import is_secret
+
+        assert is_secret(version.inputs["secretData"]), version.name
+
+
+def test_server_identity_gets_object_access_on_the_bucket_only(prod: ProgramRun) -> None:
+    grant = inputs(prod, BUCKET_IAM, "mlops-tracking-artifacts")
+    assert grant == {
+        "bucket": "mlops-store-a1b2c3d",
+        "role": "roles/storage.objectUser",
+        "member": f"serviceAccount:{_server_email(prod)}",
+    }
+    assert names(prod, "gcp:projects/iAMMember:IAMMember") == []
+
+
+def test_tracking_reference_is_the_deterministic_url_with_admin_credentials(
+    prod: ProgramRun,
+) -> None:
+    service_name = inputs(prod, SERVICE, "mlops-tracking-service")["name"]
+    tracking = [r for r in prod.registrations if r.type == "mlops:index:TrackingServer"]
+    assert len(tracking) == 1
+    # The stack output carries the URL.
+    from mlops_infra.offline import unwrap_secrets
+
+    outputs = unwrap_secrets(prod.outputs)
+    assert outputs["tracking_url"] == f"https://{service_name}-{NUMBER}.{REGION}.run.app"
+
+
+def test_without_auth_no_admin_secrets_are_made() -> None:
+    run = synth(base_spec("dev", tracking={"auth": False}))
+    assert names(run, SECRET) == ["mlops-tracking-db-uri"]
+    args = inputs(run, SERVICE, "mlops-tracking-service")["template"]["containers"][0]["args"]
+    assert "--app-name" not in args
+
+
+def test_a_network_is_required() -> None:
+    spec = base_spec("dev")
+    del spec["network"]
+    with pytest.raises(BackendError, match=r"network\.create: true"):
+        synth(spec)
+
+
+def test_an_image_is_required_without_a_registry() -> None:
+    with pytest.raises(BackendError, match=r"options\.image"):
+        synth(base_spec("dev", registry={"create": False}))
+    run = synth(
+        base_spec(
+            "dev",
+            registry={"create": False},
+            tracking={"options": {"image": "europe-docker.pkg.dev/acme/tools/mlflow:3.11"}},
+        )
+    )
+    assert _container(run)["image"] == "europe-docker.pkg.dev/acme/tools/mlflow:3.11"

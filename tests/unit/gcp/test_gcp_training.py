@@ -1,0 +1,254 @@
+"""Training clusters and jobs on GCP under mocks: Vertex shapes, GKE pools, per-version jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gcp_mocks import (
+    ACCOUNT,
+    BUCKET_IAM,
+    DYNAMIC,
+    OBJECT,
+    PROJECT,
+    REGION,
+    SECRET_IAM,
+    SERVICE_IAM,
+    base_spec,
+    inputs,
+    names,
+    one,
+    synth,
+)
+
+from mlops_infra.errors import BackendError
+from mlops_infra.offline import ProgramRun
+
+VERTEX_JOB = DYNAMIC + "GcpVertexCustomJob"
+CLOUD_RUN_JOB = "gcp:cloudrunv2/job:Job"
+
+JOBS: list[dict[str, Any]] = [
+    {
+        "name": "tune",
+        "component": "diagnosis.train",
+        "cluster": "gpu",
+        "nodes": 2,
+        "output_model": "tuned",
+        "parameters": {"c": 2},
+        "environment_variables": {"LOG_LEVEL": "info"},
+        "timeout_s": 7200,
+    },
+    {"name": "quick", "flavor": "cloud-run", "component": "diagnosis.train", "cluster": "l4"},
+]
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    spec = base_spec(
+        "dev",
+        clusters=[
+            {"name": "gpu", "gpu": "a100-80gb", "gpu_count": 8, "max_nodes": 2, "spot": True},
+            {"name": "l4", "gpu": "l4"},
+            {
+                "name": "gke",
+                "flavor": "gke",
+                "gpu": "t4",
+                "gpu_count": 2,
+                "max_nodes": 4,
+                "spot": True,
+            },
+        ],
+        jobs=JOBS,
+    )
+    return synth(spec)
+
+
+def _job(run: ProgramRun) -> dict[str, Any]:
+    return inputs(run, VERTEX_JOB, "mlops-job-tune")["job"]
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_vertex_cluster_creates_nothing_standing(run: ProgramRun) -> None:
+    cluster = one(run, "mlops:index:TrainingCluster", "mlops-cluster-gpu")
+    assert run.children_of(cluster) == []
+
+
+def test_vertex_cluster_keeps_no_warm_nodes() -> None:
+    spec = base_spec("dev", clusters=[{"name": "gpu", "gpu": "l4", "min_nodes": 1, "max_nodes": 2}])
+    with pytest.raises(BackendError, match="flavor: gke"):
+        synth(spec)
+
+
+def test_gke_pool_scales_to_zero_on_spot_gpus(run: ProgramRun) -> None:
+    cluster = inputs(run, "gcp:container/cluster:Cluster", "mlops-cluster-gke")
+    assert cluster["removeDefaultNodePool"] is True
+    assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert cluster["workloadIdentityConfig"] == {"workloadPool": f"{PROJECT}.svc.id.goog"}
+    assert cluster["deletionProtection"] is False
+    pool = one(run, "gcp:container/nodePool:NodePool", "mlops-cluster-gke-pool")
+    config = pool.plain_inputs()
+    assert config["autoscaling"] == {
+        "totalMinNodeCount": 0,
+        "totalMaxNodeCount": 4,
+        "locationPolicy": "ANY",
+    }
+    node = config["nodeConfig"]
+    assert node["machineType"] == "n1-standard-16"
+    assert node["spot"] is True
+    accelerator = node["guestAccelerators"][0]
+    assert (accelerator["type"], accelerator["count"]) == ("nvidia-tesla-t4", 2)
+    assert accelerator["gpuDriverInstallationConfig"] == {"gpuDriverVersion": "LATEST"}
+    assert node["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+    ]
+    assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert "initialNodeCount" in pool.ignore_changes
+    role = inputs(run, "gcp:projects/iAMMember:IAMMember", "mlops-cluster-gke-nodes-role")
+    assert role["role"] == "roles/container.defaultNodeServiceAccount"
+
+
+def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRun) -> None:
+    job_component = one(run, "mlops:index:TrainingJob", "mlops-job-tune")
+    registration = one(run, VERTEX_JOB, "mlops-job-tune")
+    assert registration.parent == job_component.urn
+    props = registration.plain_inputs()
+    assert props["project"] == PROJECT
+    assert props["region"] == REGION
+    body = props["job"]
+    assert body["displayName"].startswith("tune-")
+    version = body["displayName"].removeprefix("tune-")
+    assert len(version) == 16
+    spec = body["jobSpec"]
+    pools = spec["workerPoolSpecs"]
+    assert [p["replicaCount"] for p in pools] == [1, 1]
+    assert pools[0]["machineSpec"] == {
+        "machineType": "a2-ultragpu-8g",
+        "acceleratorType": "NVIDIA_A100_80GB",
+        "acceleratorCount": 8,
+    }
+    assert spec["scheduling"] == {"timeout": "7200s", "strategy": "SPOT"}
+    assert spec["serviceAccount"].startswith(
+        inputs(run, ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
+    )
+    assert spec["network"].startswith("projects/424242/global/networks/")
+    assert spec["baseOutputDirectory"]["outputUriPrefix"] == (
+        f"gs://mlops-store-a1b2c3d/jobs/tune/{version}/output"
+    )
+    env = _env(pools[0]["containerSpec"])
+    assert env["LOG_LEVEL"] == "info"
+    assert env["MLOPS_EXECUTION_ID"] == version
+    assert env["MLFLOW_TRACKING_USERNAME"] == "admin"
+    assert env["MLOPS_CLOUD_RUN_AUTH"] == "1"
+    assert env["MLOPS_TRACKING_PASSWORD_SECRET"].endswith("/versions/1")
+    assert "MLFLOW_TRACKING_PASSWORD" not in env
+    import json
+
+    step = json.loads(env["MLOPS_STEP"])
+    assert step["component"] == "diagnosis.train"
+    assert step["model_name"] == "tuned"
+    assert step["params"] == {"c": 2}
+    assert step["code_dir"] == f"/gcs/mlops-store-a1b2c3d/jobs/tune/{version}/code"
+    assert step["gpus"] == 16
+    assert step["final"] is True
+    assert step["tags"]["mlops.pipeline_version"] == version
+
+
+def test_job_code_is_uploaded_once_per_version_and_kept(run: ProgramRun) -> None:
+    version = _job(run)["displayName"].removeprefix("tune-")
+    objects = [o for o in run.of_type(OBJECT) if o.name.startswith("mlops-job-tune-")]
+    assert {o.plain_inputs()["name"] for o in objects} >= {
+        f"jobs/tune/{version}/code/diagnosis/train.py",
+        f"jobs/tune/{version}/manifest.json",
+    }
+    assert all(o.retain_on_delete for o in objects)
+    job = one(run, VERTEX_JOB, "mlops-job-tune")
+    assert {o.urn for o in objects} <= set(job.depends_on)
+
+
+def test_job_identity_is_scoped_to_its_bucket_secret_and_tracking_service(run: ProgramRun) -> None:
+    account = inputs(run, ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
+    member = f"serviceAccount:{account}@{PROJECT}.iam.gserviceaccount.com"
+    bucket = inputs(run, BUCKET_IAM, "mlops-job-tune-runner-artifacts")
+    assert (bucket["role"], bucket["member"]) == ("roles/storage.objectUser", member)
+    secret = inputs(run, SECRET_IAM, "mlops-job-tune-tracking-password-reader-runner")
+    assert secret["member"] == member
+    invoker = inputs(run, SERVICE_IAM, "mlops-job-tune-runner-tracking")
+    tracking = inputs(run, "gcp:cloudrunv2/service:Service", "mlops-tracking-service")
+    assert invoker == {
+        "name": tracking["name"],
+        "location": REGION,
+        "role": "roles/run.invoker",
+        "member": member,
+    }
+    assert [
+        r.name for r in run.of_type("gcp:projects/iAMMember:IAMMember") if "job" in r.name
+    ] == []
+
+
+def test_cloud_run_job_runs_once_per_version_with_an_l4(run: ProgramRun) -> None:
+    job = one(run, CLOUD_RUN_JOB, "mlops-job-quick")
+    props = job.plain_inputs()
+    manifest = next(
+        o.plain_inputs()["name"]
+        for o in run.of_type(OBJECT)
+        if o.name == "mlops-job-quick-manifest"
+    )
+    version = manifest.split("/")[2]
+    assert props["runExecutionToken"] == version
+    assert props["deletionProtection"] is False
+    template = props["template"]["template"]
+    assert template["nodeSelector"] == {"accelerator": "nvidia-l4"}
+    container = template["containers"][0]
+    assert container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
+    assert container["commands"] == ["python", "-m", "mlops_infra.backends.gcp.entrypoint"]
+    env = {e["name"]: e for e in container["envs"]}
+    assert "valueSource" in env["MLFLOW_TRACKING_PASSWORD"]
+    assert "MLOPS_TRACKING_PASSWORD_SECRET" not in env
+    assert template["vpcAccess"]["egress"] == "ALL_TRAFFIC"
+    assert template["volumes"] == [
+        {"name": "artifacts", "gcs": {"bucket": "mlops-store-a1b2c3d", "readOnly": False}}
+    ]
+    assert container["volumeMounts"] == [
+        {"name": "artifacts", "mountPath": "/gcs/mlops-store-a1b2c3d"}
+    ]
+
+
+def test_cloud_run_job_refuses_gpus_it_cannot_attach() -> None:
+    spec = base_spec(
+        "dev",
+        clusters=[{"name": "gpu", "gpu": "a100-80gb", "gpu_count": 8}],
+        jobs=[
+            {"name": "big", "flavor": "cloud-run", "component": "diagnosis.train", "cluster": "gpu"}
+        ],
+    )
+    with pytest.raises(BackendError, match="one l4 GPU"):
+        synth(spec)
+
+
+def test_tracking_invoker_can_be_turned_off_for_servers_elsewhere() -> None:
+    spec = base_spec(
+        "dev",
+        tracking={"existing": {"url": "https://mlflow.internal.example.com", "username": "ci"}},
+        jobs=[
+            {
+                "name": "tune",
+                "component": "diagnosis.train",
+                "options": {"tracking_invoker": False},
+            }
+        ],
+    )
+    run = synth(spec)
+    assert names(run, SERVICE_IAM) == []
+    env = _env(
+        inputs(run, VERTEX_JOB, "mlops-job-tune")["job"]["jobSpec"]["workerPoolSpecs"][0][
+            "containerSpec"
+        ]
+    )
+    assert env["MLFLOW_TRACKING_URI"] == "https://mlflow.internal.example.com"
+    assert "MLOPS_CLOUD_RUN_AUTH" not in env
+    spec["jobs"][0]["options"] = {}
+    with pytest.raises(BackendError, match="tracking_invoker: false"):
+        synth(spec)
