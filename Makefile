@@ -14,6 +14,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PULUMI := scripts/pulumi
+ACTIONLINT := .tools/bin/actionlint
+ACTIONLINT_VERSION := v1.7.12
 STACK ?= local
 EXTRAS ?= dev
 
@@ -61,11 +63,16 @@ preview: stack  ## preview the local stack
 down: stack  ## destroy the local stack (stops every process; data is kept unless purge_on_delete)
 	@$(PULUMI) destroy --yes --stack $(STACK) --non-interactive --skip-preview
 
+$(ACTIONLINT):
+	@echo "==> actionlint $(ACTIONLINT_VERSION) (Go module proxy)"
+	@GOBIN=$(CURDIR)/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
 .PHONY: lint
-lint: venv  ## formatting and lint rules
-	@echo "==> ruff"
+lint: venv $(ACTIONLINT)  ## formatting and lint rules, workflow files included
+	@echo "==> ruff, actionlint"
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
+	@$(ACTIONLINT)
 
 .PHONY: typecheck
 typecheck: venv  ## strict type check
@@ -73,17 +80,21 @@ typecheck: venv  ## strict type check
 	@$(VENV)/bin/pyright
 
 .PHONY: unit
-unit: venv  ## unit tests (no engine)
+unit: venv $(ACTIONLINT)  ## unit tests (no engine)
 	@echo "==> unit tests"
-	@$(PY) -m pytest tests/unit -q
+	@ACTIONLINT=$(ACTIONLINT) $(PY) -m pytest tests/unit -q
 
 .PHONY: integration
 integration: venv tools  ## integration tests on the real Pulumi engine
 	@echo "==> integration tests (real Pulumi engine)"
 	@MLOPS_REQUIRE_ENGINE=1 $(PY) -m pytest tests/integration -q
 
+.PHONY: check
+check: venv  ## every policy rule on every stack (offline; exits non-zero on a violation)
+	@$(PY) -m mlops_infra.cli check
+
 .PHONY: test
-test: lint typecheck unit integration  ## everything CI runs
+test: lint typecheck unit check integration  ## everything CI runs
 
 .PHONY: clean
 clean:  ## remove local stacks' processes, state and data, and the environment
