@@ -47,11 +47,9 @@ stack: venv tools
 .PHONY: up
 up: EXTRAS = examples
 up: stack  ## run the local stack: MLflow, training pipeline, gated model server; print a prediction
-	@echo "==> pulumi up --stack $(STACK) (progress of long steps below)"
-	@mkdir -p .mlops/$(STACK) && touch .mlops/$(STACK)/progress.log
-	@tail -n 0 -F .mlops/$(STACK)/progress.log & tailer=$$!; \
-	  trap 'kill $$tailer 2>/dev/null' EXIT; \
-	  $(PULUMI) up --yes --stack $(STACK) --non-interactive --skip-preview --suppress-outputs
+	@echo "==> pulumi up --stack $(STACK)"
+	@# Long steps report progress as they go (also kept in .mlops/$(STACK)/progress.log).
+	@$(PULUMI) up --yes --stack $(STACK) --non-interactive --skip-preview --suppress-outputs
 	@$(PULUMI) stack output --json --stack $(STACK) > .mlops/$(STACK)/outputs.json
 	@$(PY) -m mlops_infra.cli invoke --outputs .mlops/$(STACK)/outputs.json
 
