@@ -16,6 +16,7 @@ secret. So, for every value that goes into a plan:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import sysconfig
@@ -71,7 +72,10 @@ class Normalizer:
     secret_values: tuple[str, ...] = ()
     python: str = sys.executable
 
+    @functools.cached_property
     def _replacements(self) -> list[tuple[str, str]]:
+        # Computed once per normalizer: sysconfig.get_paths() is slow, and a plan calls
+        # text() for every string it holds.
         pairs = [(self.python, PYTHON_PLACEHOLDER)]
         # Packaged data (pkg://) resolves into the environment, wherever it is installed.
         for folder in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
@@ -87,7 +91,7 @@ class Normalizer:
         for secret in self.secret_values:
             if len(secret) >= _MIN_SECRET_LENGTH and secret in value:
                 return SECRET_MASK
-        for old, new in self._replacements():
+        for old, new in self._replacements:
             value = value.replace(old, new)
         return value
 

@@ -111,6 +111,26 @@ class VersionManifest:
         return sorted(k for k in keys if self.code.get(k) != other.code.get(k))
 
 
+def _package_file(package: str, resource: str) -> Path | None:
+    """Finds ``resource`` of a regular package on disk, without importing the package.
+
+    Importing it can cost seconds (``pkg://sklearn.datasets/...`` imports scikit-learn,
+    NumPy and SciPy). Only a top-level lookup is made (it imports nothing); every level
+    below must be a plain folder with an ``__init__.py``. ``None`` when that does not find
+    the file: the caller then asks the imported package, as before.
+    """
+    top, *inner = package.split(".")
+    spec = importlib.util.find_spec(top)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location, *inner)
+        levels = [Path(location, *inner[: depth + 1]) for depth in range(len(inner))]
+        if all((level / "__init__.py").is_file() for level in levels):
+            candidate = folder / resource
+            if candidate.exists():
+                return candidate
+    return None
+
+
 def resolve_data_path(ref: DataRef, project_dir: Path) -> Path:
     """Returns the local path of a ``file``/``pkg`` data reference.
 
@@ -120,6 +140,9 @@ def resolve_data_path(ref: DataRef, project_dir: Path) -> Path:
     if ref.scheme == "pkg":
         parsed = urlparse(ref.uri)
         package, resource = parsed.netloc, parsed.path.lstrip("/")
+        found = _package_file(package, resource)
+        if found is not None:
+            return found
         if importlib.util.find_spec(package) is None:
             msg = f"data {ref.uri!r}: package {package!r} is not installed"
             raise HashingError(msg)

@@ -235,3 +235,19 @@ def test_bytecode_and_hidden_files_are_ignored(tmp_path: Path) -> None:
     (root / "components" / ".DS_Store").write_bytes(b"\x00")
     assert hash_tree(root / "components") == before
     shutil.rmtree(root / "components" / "churn" / "__pycache__")
+
+
+def test_package_data_resolves_without_importing_the_package(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from mlops_infra.specs import DataRef;"
+        "from mlops_infra.versioning import resolve_data_path;"
+        "p = resolve_data_path(DataRef(uri='pkg://sklearn.datasets/data/iris.csv'), Path('.'));"
+        "print(p.name, 'sklearn' in sys.modules, 'numpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["iris.csv", "False", "False"]

@@ -1,0 +1,855 @@
+"""The ``dev`` AWS stack written by hand: plain ``pulumi_aws`` resources, no components.
+
+This is side (b) of ``benchmarks/overhead.py``: what a platform engineer would write
+without mlops-infra for the stack ``stacks/Pulumi.dev.yaml`` describes (artifact store,
+SageMaker MLflow tracking server, one spot L4 cluster used by one scheduled four-step
+pipeline, one gated endpoint). Every value is spelled out here; nothing is derived from
+mlops-infra's specs or backends, and nothing is recorded from a run of the library. The
+only shared piece is the promotion gate (``mlops_infra.gates.PromotionDecision``): a
+provider resource (a dynamic provider) that both programs must register, whose logic is
+not what the benchmark measures.
+
+It registers the same provider resources (types, names, inputs, options, dependencies)
+as the library does for that stack, but each one a child of the stack, not of a
+component; ``overhead.py`` checks that before it times anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from mlops_infra.gates import DecisionInputs, PromotionDecision
+
+# pulumi_aws 7.51 warns at import of ``s3`` about resources we do not use.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import pulumi_aws as aws  # noqa: TID251 - the point of this file
+    from pulumi_aws import (  # noqa: TID251
+        appautoscaling,
+        cloudwatch,
+        ecr,
+        iam,
+        kms,
+        s3,
+        sagemaker,
+        scheduler,
+    )
+
+    _ = (s3.Bucket, ecr.Repository, sagemaker.Pipeline, scheduler.Schedule, iam.Role)
+
+__all__ = ["SUBMODULES", "program"]
+
+SUBMODULES = (
+    "appautoscaling",
+    "cloudwatch",
+    "ecr",
+    "iam",
+    "kms",
+    "s3",
+    "sagemaker",
+    "scheduler",
+)
+"""The ``pulumi_aws`` submodules this program (and the library's dev stack) uses."""
+
+STACK = "dev"
+ENVIRONMENT = "dev"
+TAGS = {
+    "managed-by": "mlops-infra",
+    "mlops-environment": ENVIRONMENT,
+    "mlops-stack": STACK,
+    "team": "ml-platform",
+    "cost-center": "ml-dev",
+}
+CODE_FILES = (
+    "diagnosis/__init__.py",
+    "diagnosis/evaluate.py",
+    "diagnosis/features.py",
+    "diagnosis/featurize.py",
+    "diagnosis/model.py",
+    "diagnosis/register.py",
+    "diagnosis/requirements.txt",
+    "diagnosis/train.py",
+)
+STEPS: dict[str, dict[str, Any]] = {
+    "featurize": {
+        "component": "diagnosis.featurize",
+        "depends_on": [],
+        "parameters": {"seed": 7, "test_size": 0.25},
+        "instance": "ml.m5.xlarge",
+        "spot": False,
+    },
+    "train": {
+        "component": "diagnosis.train",
+        "depends_on": ["featurize"],
+        "parameters": {"c": 1, "seed": 7},
+        "instance": "ml.g6.xlarge",  # one L4; local NVMe: no volume key
+        "spot": True,
+    },
+    "evaluate": {
+        "component": "diagnosis.evaluate",
+        "depends_on": ["train"],
+        "parameters": {"seed": 7},
+        "instance": "ml.m5.xlarge",
+        "spot": False,
+    },
+    "register": {
+        "component": "diagnosis.register",
+        "depends_on": ["evaluate"],
+        "parameters": {"seed": 7},
+        "instance": "ml.m5.xlarge",
+        "spot": False,
+    },
+}
+MLFLOW_ACTIONS = sorted(
+    f"sagemaker-mlflow:{action}"
+    for action in (
+        "CreateExperiment", "GetExperiment", "GetExperimentByName", "SearchExperiments",
+        "CreateRun", "GetRun", "UpdateRun", "SearchRuns", "LogMetric", "LogParam", "LogBatch",
+        "LogInputs", "LogOutputs", "LogModel", "SetTag", "GetMetricHistory",
+        "CreateLoggedModel", "FinalizeLoggedModel", "GetLoggedModel", "SetLoggedModelTags",
+        "LogLoggedModelParams", "CreateRegisteredModel", "GetRegisteredModel",
+        "CreateModelVersion", "GetModelVersion", "SearchModelVersions", "SetModelVersionTag",
+        "GetDownloadURIForModelVersionArtifacts", "ListArtifacts",
+    )
+)  # fmt: skip
+EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+
+
+def _tags(component: str, **extra: str) -> dict[str, str]:
+    return {**TAGS, "mlops-component": component, **extra}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _trust(service: str, account: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                }
+            ],
+        }
+    )
+
+
+def _allow(
+    sid: str, actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Sid": sid,
+        "Resource": resources,
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _policy(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def _role(
+    name: str, component: str, role: str, service: str, *, account: pulumi.Output[str], about: str
+) -> iam.Role:
+    return iam.Role(
+        name,
+        assume_role_policy=_trust(service, account),
+        description=about,
+        max_session_duration=3600,
+        tags=_tags(component, **{"mlops-role": role}),
+    )
+
+
+def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long list of resources
+    """Declares the whole dev stack (call it under mocks or from ``__main__.py``)."""
+    partition = aws.get_partition_output().apply(lambda r: r.partition)
+    account = aws.get_caller_identity_output().apply(lambda r: r.account_id)
+    region = aws.get_region_output().apply(lambda r: r.region)
+
+    def arn(service: str, resource: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(
+            "arn:", partition, ":", service, ":", region, ":", account, ":", resource
+        )
+
+    # Stack-wide key and image registry.
+    key = kms.Key(
+        "mlops-key",
+        description="mlops-infra dev: secrets, images",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        tags=_tags("mlops"),
+    )
+    kms.Alias("mlops-key-alias", name="alias/mlops-dev-mlops-key", target_key_id=key.key_id)
+    registry = ecr.Repository(
+        "mlops-registry",
+        name="dev-mlops",
+        image_tag_mutability="IMMUTABLE",
+        image_scanning_configuration=ecr.RepositoryImageScanningConfigurationArgs(
+            scan_on_push=True
+        ),
+        encryption_configurations=[
+            ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=key.arn)
+        ],
+        force_delete=True,
+        tags=_tags("mlops"),
+    )
+    ecr.LifecyclePolicy(
+        "mlops-registry-lifecycle",
+        repository=registry.name,
+        policy=json.dumps(
+            {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "description": "keep the newest 20 untagged images",
+                        "selection": {
+                            "tagStatus": "untagged",
+                            "countType": "imageCountMoreThan",
+                            "countNumber": 20,
+                        },
+                        "action": {"type": "expire"},
+                    }
+                ]
+            },
+            sort_keys=True,
+        ),
+    )
+    repository_arn = pulumi.Output.concat(
+        "arn:", partition, ":ecr:", region, ":", account, ":repository/", registry.name
+    )
+
+    # Artifact store: private, versioned, SSE-KMS, lifecycle, TLS only.
+    store_key = kms.Key(
+        "mlops-store-key",
+        description="mlops-infra artifact store mlops-store",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        tags=_tags("mlops-store"),
+    )
+    kms.Alias(
+        "mlops-store-key-alias",
+        name="alias/mlops-dev-mlops-store-key",
+        target_key_id=store_key.key_id,
+    )
+    bucket = s3.Bucket(
+        "mlops-store",
+        bucket_prefix="dev-mlops-store-",
+        force_destroy=True,
+        tags=_tags("mlops-store"),
+    )
+    s3.BucketPublicAccessBlock(
+        "mlops-store-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    s3.BucketOwnershipControls(
+        "mlops-store-ownership",
+        bucket=bucket.id,
+        rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+    )
+    versioning = s3.BucketVersioning(
+        "mlops-store-versioning",
+        bucket=bucket.id,
+        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+    )
+    s3.BucketServerSideEncryptionConfiguration(
+        "mlops-store-encryption",
+        bucket=bucket.id,
+        rules=[
+            s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=store_key.arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    )
+    lifecycle = s3.BucketLifecycleConfigurationRuleArgs
+    rule_filter = s3.BucketLifecycleConfigurationRuleFilterArgs
+    s3.BucketLifecycleConfiguration(
+        "mlops-store-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            lifecycle(
+                id="tmp",
+                status="Enabled",
+                filter=rule_filter(prefix="tmp/"),
+                expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=3),
+            ),
+            lifecycle(
+                id="runs",
+                status="Enabled",
+                filter=rule_filter(prefix="pipelines/"),
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=14
+                ),
+            ),
+            lifecycle(
+                id="noncurrent-versions",
+                status="Enabled",
+                filter=rule_filter(prefix=""),
+                noncurrent_version_expiration=s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=14
+                ),
+            ),
+            lifecycle(
+                id="abort-multipart",
+                status="Enabled",
+                filter=rule_filter(prefix=""),
+                abort_incomplete_multipart_upload=s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=7
+                ),
+            ),
+        ],
+        opts=pulumi.ResourceOptions(depends_on=[versioning]),
+    )
+    s3.BucketPolicy(
+        "mlops-store-policy",
+        bucket=bucket.id,
+        policy=pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    )
+    bucket_arn = pulumi.Output.concat("arn:", partition, ":s3:::", bucket.id)
+    use_key = _allow(
+        "UseKey", ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [store_key.arn]
+    )
+
+    # SageMaker MLflow tracking server, its role scoped to mlflow/ in the store.
+    tracking_role = _role(
+        "mlops-tracking-role", "mlops-tracking", "role", "sagemaker.amazonaws.com",
+        account=account, about="SageMaker MLflow mlops-tracking: artifact store access",
+    )  # fmt: skip
+    tracking_policy = iam.RolePolicy(
+        "mlops-tracking-role-policy",
+        role=tracking_role.id,
+        policy=_policy(
+            [*_write_statements(bucket_arn, ["mlflow/"], "Artifacts"), use_key],
+        ),
+    )
+    tracking = sagemaker.MlflowTrackingServer(
+        "mlops-tracking",
+        tracking_server_name="dev-mlops-tracking",
+        tracking_server_size="Small",
+        artifact_store_uri=pulumi.Output.concat("s3://", bucket.id, "/mlflow/"),
+        role_arn=tracking_role.arn,
+        automatic_model_registration=False,
+        tags=_tags("mlops-tracking"),
+        opts=pulumi.ResourceOptions(depends_on=[tracking_policy]),
+    )
+
+    # The pipeline's package: component files, data and manifest under its version.
+    source = project_dir / "components"
+    data_file = Path(
+        str(importlib.resources.files("sklearn.datasets").joinpath("data/breast_cancer.csv"))
+    )
+    code = {relative: _sha256(source / relative) for relative in CODE_FILES}
+    data = {
+        "breast_cancer": {
+            "uri": "pkg://sklearn.datasets/data/breast_cancer.csv",
+            "hash": "sha256:" + _sha256(data_file),
+        }
+    }
+    definition = {
+        "model_name": "diagnosis",
+        "steps": {
+            name: {
+                "component": step["component"],
+                "depends_on": sorted(step["depends_on"]),
+                "environment_variables": {},
+                "image": None,
+                "nodes": 1,
+                "parameters": step["parameters"],
+            }
+            for name, step in STEPS.items()
+        },
+    }
+    manifest: dict[str, Any] = {
+        "format": 1,
+        "kind": "pipeline",
+        "name": "diagnosis",
+        "definition": definition,
+        "code": code,
+        "data": data,
+    }
+    digest = _canonical(manifest)
+    version = digest[:16]
+    hashes = {
+        "code_hash": _canonical(code),
+        "config_hash": _canonical(definition),
+        "data_hash": _canonical({"breast_cancer": data["breast_cancer"]["hash"]}),
+    }
+    manifest.update(version=version, digest=digest, **hashes)
+    root = f"pipelines/diagnosis/{version}/"
+    package_tags = _tags("mlops-pipeline-diagnosis", **{"mlops-version": version})
+    keep = pulumi.ResourceOptions(retain_on_delete=True)
+    objects: list[pulumi.Resource] = [
+        s3.BucketObjectv2(
+            f"mlops-pipeline-diagnosis-code-{relative.replace('/', '-')}",
+            bucket=bucket.id,
+            key=f"{root}code/{relative}",
+            source=pulumi.FileAsset(str(source / relative)),
+            tags=package_tags,
+            opts=keep,
+        )
+        for relative in CODE_FILES
+    ]
+    objects.append(
+        s3.BucketObjectv2(
+            "mlops-pipeline-diagnosis-manifest",
+            bucket=bucket.id,
+            key=f"{root}manifest.json",
+            content=json.dumps(manifest, indent=2, sort_keys=True),
+            content_type="application/json",
+            tags=package_tags,
+            opts=keep,
+        )
+    )
+    objects.append(
+        s3.BucketObjectv2(
+            "mlops-pipeline-diagnosis-data-breast_cancer-breast_cancer.csv",
+            bucket=bucket.id,
+            key=f"{root}data/breast_cancer/breast_cancer.csv",
+            source=pulumi.FileAsset(str(data_file)),
+            tags=package_tags,
+            opts=keep,
+        )
+    )
+
+    # The pipeline's role: its package, its outputs, the image, logs, MLflow, its own jobs.
+    image = pulumi.Output.concat(registry.repository_url, ":mlops-runtime")
+    pipeline_role = _role(
+        "mlops-pipeline-diagnosis-role", "mlops-pipeline-diagnosis", "role",
+        "sagemaker.amazonaws.com", account=account,
+        about="SageMaker pipeline diagnosis and its steps",
+    )  # fmt: skip
+    pipeline_policy = iam.RolePolicy(
+        "mlops-pipeline-diagnosis-role-policy",
+        role=pipeline_role.id,
+        policy=_policy(
+            [
+                _allow("PackageObjects", ["s3:GetObject", "s3:GetObjectVersion"],
+                       [pulumi.Output.concat(bucket_arn, "/", root, "*")]),
+                _allow("PackageList", ["s3:ListBucket"], [bucket_arn],
+                       {"StringLike": {"s3:prefix": [f"{root}*"]}}),
+                *_write_statements(bucket_arn, [f"{root}runs/", "mlflow/"], "Outputs"),
+                use_key,
+                _allow("GrantVolumeKey", ["kms:CreateGrant"], [store_key.arn],
+                       {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+                *_pull_statements(repository_arn),
+                *_log_statements(arn("logs", "log-group:/aws/sagemaker/TrainingJobs")),
+                _allow("TrainingMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                       {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
+                _allow("TrackingServer", MLFLOW_ACTIONS, [tracking.arn]),
+                _allow("RunStepJobs",
+                       ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
+                        "sagemaker:StopTrainingJob", "sagemaker:AddTags"],
+                       [arn("sagemaker", "training-job/pipelines-*")]),
+                _allow("PassOwnRole", ["iam:PassRole"], [pipeline_role.arn],
+                       {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            ]
+        ),
+    )  # fmt: skip
+
+    # The DAG as a SageMaker pipeline definition.
+    uri = pulumi.Output.concat("s3://", bucket.id, "/", root)
+    runs = pulumi.Output.concat(uri, "runs/")
+    lineage = {
+        "mlops.pipeline": "diagnosis",
+        "mlops.pipeline_version": version,
+        "mlops.code_hash": hashes["code_hash"],
+        "mlops.config_hash": hashes["config_hash"],
+        "mlops.data_hash": hashes["data_hash"],
+        "mlops.stack": STACK,
+        "mlops.environment": ENVIRONMENT,
+    }
+    steps: list[dict[str, Any]] = []
+    for name, step in STEPS.items():
+        channels = [
+            _channel("code", pulumi.Output.concat(uri, "code/")),
+            _channel("data-breast_cancer", pulumi.Output.concat(uri, "data/breast_cancer/")),
+            *(
+                _channel(f"step-{up}", {"Get": f"Steps.{up}.ModelArtifacts.S3ModelArtifacts"})
+                for up in step["depends_on"]
+            ),
+        ]
+        resources: dict[str, Any] = {
+            "InstanceType": step["instance"],
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 50,
+        }
+        if not step["spot"]:
+            resources["VolumeKmsKeyId"] = store_key.arn
+        stopping = {"MaxRuntimeInSeconds": 3600}
+        if step["spot"]:
+            stopping["MaxWaitTimeInSeconds"] = 7200
+        arguments: dict[str, Any] = {
+            "AlgorithmSpecification": {
+                "TrainingImage": image,
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": ["python", "-m", "mlops_infra.backends.aws.step_entry"],
+            },
+            "RoleArn": pipeline_role.arn,
+            "ResourceConfig": resources,
+            "InputDataConfig": channels,
+            "OutputDataConfig": {
+                "S3OutputPath": _join(runs, EXECUTION_ID, f"/{name}/output"),
+                "KmsKeyId": store_key.arn,
+            },
+            "StoppingCondition": stopping,
+            "HyperParameters": {
+                "mlops_pipeline": "diagnosis",
+                "mlops_version": version,
+                "mlops_model_name": "diagnosis",
+                "mlops_params": json.dumps(step["parameters"], sort_keys=True),
+                "mlops_data": json.dumps({"breast_cancer": "channel:data-breast_cancer"}),
+                "mlops_tags": json.dumps(lineage, sort_keys=True),
+                "mlops_component": step["component"],
+                "mlops_step": name,
+                "mlops_execution": EXECUTION_ID,
+                "mlops_inputs": json.dumps(step["depends_on"]),
+            },
+            "Environment": {"MLFLOW_TRACKING_URI": tracking.arn},
+            "EnableManagedSpotTraining": step["spot"],
+            "EnableInterContainerTrafficEncryption": False,
+            "EnableNetworkIsolation": False,
+        }
+        if step["spot"]:
+            arguments["CheckpointConfig"] = {
+                "S3Uri": _join(runs, EXECUTION_ID, f"/{name}/checkpoints")
+            }
+        entry: dict[str, Any] = {"Name": name, "Type": "Training", "Arguments": arguments}
+        if step["depends_on"]:
+            entry["DependsOn"] = step["depends_on"]
+        steps.append(entry)
+    pipeline = sagemaker.Pipeline(
+        "mlops-pipeline-diagnosis",
+        pipeline_name="dev-diagnosis",
+        pipeline_display_name="dev-diagnosis",
+        pipeline_description=f"diagnosis version {version} (mlops-infra)",
+        role_arn=pipeline_role.arn,
+        pipeline_definition=pulumi.Output.json_dumps(
+            {
+                "Version": "2020-12-01",
+                "Metadata": {},
+                "Parameters": [],
+                "PipelineExperimentConfig": {
+                    "ExperimentName": {"Get": "Execution.PipelineName"},
+                    "TrialName": EXECUTION_ID,
+                },
+                "Steps": steps,
+            },
+            sort_keys=True,
+        ),
+        parallelism_configuration=sagemaker.PipelineParallelismConfigurationArgs(
+            max_parallel_execution_steps=4
+        ),
+        tags=package_tags,
+        opts=pulumi.ResourceOptions(depends_on=[pipeline_policy, *objects]),
+    )
+
+    # Weekday schedule (disabled in dev), with a role that may only start this pipeline.
+    invoker = _role(
+        "mlops-pipeline-diagnosis-scheduler", "mlops-pipeline-diagnosis", "scheduler",
+        "scheduler.amazonaws.com", account=account,
+        about="EventBridge Scheduler: start pipeline diagnosis",
+    )  # fmt: skip
+    invoker_policy = iam.RolePolicy(
+        "mlops-pipeline-diagnosis-scheduler-policy",
+        role=invoker.id,
+        policy=_policy(
+            [_allow("StartPipeline", ["sagemaker:StartPipelineExecution"], [pipeline.arn])]
+        ),
+    )
+    scheduler.Schedule(
+        "mlops-pipeline-diagnosis-schedule",
+        description="run pipeline diagnosis (0 6 * * 1-5 Europe/Paris)",
+        schedule_expression="cron(0 6 ? * 2-6 *)",
+        schedule_expression_timezone="Europe/Paris",
+        state="DISABLED",
+        flexible_time_window=scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+        target=scheduler.ScheduleTargetArgs(
+            arn=pipeline.arn,
+            role_arn=invoker.arn,
+            retry_policy=scheduler.ScheduleTargetRetryPolicyArgs(
+                maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+            ),
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[invoker_policy]),
+    )
+
+    # The endpoint: gate → model → configuration → endpoint, rollback alarm, autoscaling.
+    gate = PromotionDecision(
+        "mlops-endpoint-diagnosis-gate",
+        DecisionInputs(
+            model="diagnosis",
+            alias="champion",
+            environment=ENVIRONMENT,
+            tracking_url=tracking.arn,
+            gate={
+                "conditions": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
+                "beat_champion": None,
+                "passed_in": [],
+            },
+        ),
+    )
+    endpoint_tags = _tags("mlops-endpoint-diagnosis")
+    alarm = cloudwatch.MetricAlarm(
+        "mlops-endpoint-diagnosis-errors",
+        name="dev-diagnosis-5xx",
+        alarm_description="5xx errors on endpoint dev-diagnosis: roll a deployment back",
+        namespace="AWS/SageMaker",
+        metric_name="Invocation5XXErrors",
+        dimensions={"EndpointName": "dev-diagnosis", "VariantName": "primary"},
+        statistic="Sum",
+        period=60,
+        evaluation_periods=2,
+        threshold=1.0,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        tags=endpoint_tags,
+    )
+    serving_role = _role(
+        "mlops-endpoint-diagnosis-role", "mlops-endpoint-diagnosis", "role",
+        "sagemaker.amazonaws.com", account=account,
+        about="SageMaker endpoint diagnosis: load and serve the model",
+    )  # fmt: skip
+    serving_policy = iam.RolePolicy(
+        "mlops-endpoint-diagnosis-role-policy",
+        role=serving_role.id,
+        policy=_policy(
+            [
+                _allow("ModelArtifactsObjects", ["s3:GetObject", "s3:GetObjectVersion"],
+                       [pulumi.Output.concat(bucket_arn, "/mlflow/*")]),
+                _allow("ModelArtifactsList", ["s3:ListBucket"], [bucket_arn],
+                       {"StringLike": {"s3:prefix": ["mlflow/*"]}}),
+                use_key,
+                *_pull_statements(repository_arn),
+                *_log_statements(arn("logs", "log-group:/aws/sagemaker/Endpoints/dev-diagnosis")),
+                _allow("EndpointMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                       {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
+            ]
+        ),
+    )  # fmt: skip
+    model_data = pulumi.Output.all(gate.served_source, bucket.id).apply(
+        lambda v: _model_data(v[0], f"s3://{v[1]}/mlflow/")
+    )
+    model = sagemaker.Model(
+        "mlops-endpoint-diagnosis-model",
+        execution_role_arn=serving_role.arn,
+        primary_container=sagemaker.ModelPrimaryContainerArgs(
+            image=pulumi.Output.concat(registry.repository_url, ":mlflow-serving"),
+            mode="SingleModel",
+            model_data_source=sagemaker.ModelPrimaryContainerModelDataSourceArgs(
+                s3_data_sources=[
+                    sagemaker.ModelPrimaryContainerModelDataSourceS3DataSourceArgs(
+                        s3_uri=model_data, s3_data_type="S3Prefix", compression_type="None"
+                    )
+                ]
+            ),
+            environment={
+                "MLFLOW_DEPLOYMENT_FLAVOR_NAME": "python_function",
+                "SERVING_ENVIRONMENT": "SageMaker",
+                "MLOPS_MODEL": "diagnosis",
+                "MLOPS_MODEL_VERSION": gate.served_version.apply(lambda v: v or ""),
+            },
+        ),
+        enable_network_isolation=True,
+        tags=_tags("mlops-endpoint-diagnosis", **{"mlops-model": "diagnosis"}),
+        opts=pulumi.ResourceOptions(depends_on=[serving_policy]),
+    )
+    config = sagemaker.EndpointConfiguration(
+        "mlops-endpoint-diagnosis-config",
+        production_variants=[
+            sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name="primary",
+                model_name=model.name,
+                instance_type="ml.m5.large",
+                initial_instance_count=1,
+                initial_variant_weight=1.0,
+            )
+        ],
+        kms_key_arn=key.arn,
+        tags=endpoint_tags,
+    )
+    endpoint = sagemaker.Endpoint(
+        "mlops-endpoint-diagnosis",
+        name="dev-diagnosis",
+        endpoint_config_name=config.name,
+        deployment_config=sagemaker.EndpointDeploymentConfigArgs(
+            blue_green_update_policy=sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+                traffic_routing_configuration=sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+                    type="ALL_AT_ONCE", wait_interval_in_seconds=600
+                ),
+                termination_wait_in_seconds=300,
+                maximum_execution_timeout_in_seconds=3600,
+            ),
+            auto_rollback_configuration=sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+                alarms=[
+                    sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(
+                        alarm_name=alarm.name
+                    )
+                ]
+            ),
+        ),
+        tags=endpoint_tags,
+        opts=pulumi.ResourceOptions(
+            depends_on=[alarm], custom_timeouts=pulumi.CustomTimeouts(create="60m", update="90m")
+        ),
+    )
+    target = appautoscaling.Target(
+        "mlops-endpoint-diagnosis-scaling",
+        service_namespace="sagemaker",
+        resource_id="endpoint/dev-diagnosis/variant/primary",
+        scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        min_capacity=1,
+        max_capacity=1,
+        tags=endpoint_tags,
+        opts=pulumi.ResourceOptions(depends_on=[endpoint]),
+    )
+    appautoscaling.Policy(
+        "mlops-endpoint-diagnosis-scaling-policy",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        resource_id=target.resource_id,
+        scalable_dimension=target.scalable_dimension,
+        target_tracking_scaling_policy_configuration=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+            target_value=50.0,
+            predefined_metric_specification=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                predefined_metric_type="SageMakerVariantConcurrentRequestsPerModelHighResolution"
+            ),
+            scale_in_cooldown=300,
+            scale_out_cooldown=60,
+        ),
+    )
+
+    pulumi.export("artifact_uri", pulumi.Output.concat("s3://", bucket.id))
+    pulumi.export("tracking_url", tracking.arn)
+    pulumi.export(
+        "pipelines",
+        {
+            "diagnosis": {
+                "version": version,
+                "deployed_version": version,
+                "model_name": "diagnosis",
+                "model_version": None,
+                "run_id": None,
+            }
+        },
+    )
+    pulumi.export("jobs", {})
+    pulumi.export(
+        "endpoints",
+        {
+            "diagnosis": {
+                "url": pulumi.Output.concat(
+                    "https://runtime.sagemaker.", region, ".amazonaws.com/endpoints/",
+                    endpoint.name, "/invocations",
+                ),
+                "model": "diagnosis",
+                "model_version": gate.served_version,
+                "decision": gate.decision,
+            }
+        },
+    )  # fmt: skip
+
+
+def _write_statements(
+    bucket_arn: pulumi.Output[str], prefixes: list[str], sid: str
+) -> list[dict[str, Any]]:
+    return [
+        _allow(
+            f"{sid}Objects",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
+             "s3:AbortMultipartUpload"],
+            [pulumi.Output.concat(bucket_arn, "/", prefix, "*") for prefix in prefixes],
+        ),
+        _allow(f"{sid}List", ["s3:ListBucket"], [bucket_arn],
+               {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}),
+        _allow(f"{sid}Location", ["s3:GetBucketLocation"], [bucket_arn]),
+    ]  # fmt: skip
+
+
+def _pull_statements(repository_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+    return [
+        _allow(
+            "PullImages",
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            [repository_arn],
+        ),
+        _allow("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+    ]
+
+
+def _log_statements(group: pulumi.Output[str]) -> list[dict[str, Any]]:
+    return [
+        _allow(
+            "WriteLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+             "logs:DescribeLogStreams"],
+            [pulumi.Output.concat(group, ":*"), group],
+        )
+    ]  # fmt: skip
+
+
+def _channel(name: str, uri: Any) -> dict[str, Any]:
+    return {
+        "ChannelName": name,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        "InputMode": "File",
+    }
+
+
+def _join(*values: Any) -> dict[str, Any]:
+    return {"Std:Join": {"On": "", "Values": list(values)}}
+
+
+def _model_data(source: str | None, mlflow_uri: str) -> str:
+    if not source:
+        msg = "the promotion gate lets no model version through yet"
+        raise ValueError(msg)
+    if source.startswith("mlflow-artifacts:"):
+        source = mlflow_uri + source.removeprefix("mlflow-artifacts:").lstrip("/")
+    return source.rstrip("/") + "/"

@@ -1,0 +1,302 @@
+"""Abstraction overhead: the dev AWS stack from its spec vs the same stack written by hand.
+
+Measured in one process, under the same mocks (``AwsMocks``, fresh per run):
+
+* (a) the program ``pulumi up`` runs (``mlops_infra.program.main``): read the ``dev``
+  stack config (``stacks/Pulumi.dev.yaml``), validate the spec, build ``MlopsStack``
+  (components, backends, content hashing of the pipeline package), export the summary;
+* (b) ``benchmarks/handwritten_aws.py``: the same stack as a plain ``pulumi_aws`` program.
+
+Before timing, the script checks that both register the same provider resources (type and
+name) and reports how many also have identical inputs, options and dependencies; the
+component resources of (a) are its overhead. Then it alternates (a) and (b) (ABBA order)
+``--repeat`` times, after a garbage collection each, and reports the median wall time of a
+whole offline run (program + mock engine), and the peak Python memory of each (tracemalloc,
+in separate runs so tracing never slows the timed ones). ``--profile`` adds, from separate
+instrumented runs, the time both spend in known places (program body, garbage collection,
+Pulumi's stack-trace capture, invokes, pipeline versioning, spec validation) and a cProfile
+of (a).
+
+Run: ``.venv/bin/python benchmarks/overhead.py [--repeat N] [--quick] [--profile]``.
+Ends with the headline line ``overhead_ratio: <time(a) / time(b)>`` (target <= 1.10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import io
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import pulumi  # noqa: E402
+
+from benchmarks import handwritten_aws  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    STACKS,
+    in_repo,
+    machine,
+    median,
+    peak_memory,
+    timed,
+)
+from mlops_infra.backends.aws.testing import AwsMocks  # noqa: E402
+from mlops_infra.offline import ProgramRun, Registration, run_offline  # noqa: E402
+from mlops_infra.program import build_stack, read_spec  # noqa: E402
+from mlops_infra.specs.loading import read_stack_file  # noqa: E402
+
+STACK = "dev"
+CONFIG = read_stack_file(STACKS / f"Pulumi.{STACK}.yaml")
+
+
+def library_program() -> None:
+    """``mlops_infra.program.main`` with the project folder given (mocks have no root folder).
+
+    The dev stack names no secret config, so ``main``'s secrets are empty here too.
+    """
+    _program_body(lambda: build_stack(read_spec(), project_dir=REPO))
+
+
+def handwritten_program() -> None:
+    """The hand-written program (b)."""
+    _program_body(lambda: handwritten_aws.program(REPO))
+
+
+def _program_body(body: Callable[[], Any]) -> None:
+    body()
+
+
+def run_library() -> ProgramRun:
+    """(a): the stack's program (config → spec → ``MlopsStack``), under ``AwsMocks``."""
+    with in_repo():
+        return run_offline(
+            library_program, project="mlops", stack=STACK, config=CONFIG, mocks=AwsMocks()
+        )
+
+
+def run_handwritten() -> ProgramRun:
+    """(b): the hand-written ``pulumi_aws`` program, under ``AwsMocks``."""
+    return run_offline(
+        handwritten_program,
+        project="mlops",
+        stack=STACK,
+        config=CONFIG,
+        mocks=AwsMocks(),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pulumi.FileAsset):
+        return f"FileAsset({value.path})"
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+def _leaf(urn: str) -> tuple[str, str]:
+    """``(type, name)`` of a URN, without its parent chain."""
+    qualified, _, name = urn.rpartition("::")
+    return qualified.rsplit("::", 1)[-1].rsplit("$", 1)[-1], name
+
+
+def _identity(registration: Registration) -> dict[str, Any]:
+    return {
+        "inputs": _plain(registration.plain_inputs()),
+        "options": (
+            registration.protect,
+            registration.retain_on_delete,
+            sorted(registration.replace_on_changes),
+            sorted(registration.ignore_changes),
+            sorted(registration.additional_secret_outputs),
+            registration.delete_before_replace,
+            registration.provider,
+        ),
+        "dependencies": sorted(
+            _leaf(urn) for urn in registration.depends_on if "$mlops:index:" not in urn
+        ),
+    }
+
+
+def compare(library: ProgramRun, handwritten: ProgramRun) -> dict[str, list[str]]:
+    """Checks both runs register the same provider resources; returns what else differs.
+
+    Raises:
+        SystemExit: the ``(type, name)`` sets differ (the comparison would not be fair).
+    """
+    ours = {(r.type, r.name): r for r in library.registrations if r.custom}
+    theirs = {(r.type, r.name): r for r in handwritten.registrations if r.custom}
+    if set(ours) != set(theirs):
+        missing = sorted(set(ours) - set(theirs))
+        extra = sorted(set(theirs) - set(ours))
+        sys.exit(f"not the same resources: only in (a) {missing}; only in (b) {extra}")
+    differences: dict[str, list[str]] = {"inputs": [], "options": [], "dependencies": []}
+    for key, registration in ours.items():
+        mine, other = _identity(registration), _identity(theirs[key])
+        for aspect, found in differences.items():
+            if mine[aspect] != other[aspect]:
+                found.append(f"{key[0]} {key[1]}")
+    differences["stack outputs"] = (
+        [] if _plain(library.outputs) == _plain(handwritten.outputs) else ["stack outputs"]
+    )
+    return differences
+
+
+def _profile(function: Callable[[], Any], repeat: int) -> str:
+    profiler = cProfile.Profile()
+    for _ in range(repeat):
+        gc.collect()
+        profiler.enable()
+        function()
+        profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(12)
+    stats.sort_stats("cumulative").print_stats("mlops_infra", 25)
+    return text.getvalue()
+
+
+@contextlib.contextmanager
+def _instrumented(totals: dict[str, float]) -> Generator[None]:
+    """Adds the seconds (or counts) of a few known costs of a run to ``totals``."""
+    import pulumi.runtime.resource as sdk
+    from pulumi.runtime import mocks
+
+    import mlops_infra.resources.pipeline as pipeline_module
+
+    def timing(owner: Any, attribute: str, key: str) -> Callable[[], None]:
+        original = getattr(owner, attribute)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[key] = totals.get(key, 0.0) + time.perf_counter() - started
+
+        setattr(owner, attribute, wrapper)
+        return lambda: setattr(owner, attribute, original)
+
+    def collector(phase: str, _info: dict[str, Any]) -> None:
+        if not totals.get("_active"):
+            return
+        if phase == "start":
+            totals["_gc_started"] = time.perf_counter()
+        else:
+            elapsed = time.perf_counter() - totals["_gc_started"]
+            totals["garbage collection"] = totals.get("garbage collection", 0.0) + elapsed
+
+    undo = [
+        timing(sdk, "_get_stack_trace", "SDK: stack trace captured per registration"),
+        timing(pipeline_module, "pipeline_manifest", "pipeline versioning (content hash)"),
+        timing(sys.modules[__name__], "read_spec", "config -> validated spec"),
+        timing(mocks.MockMonitor, "Invoke", "invokes (mocked)"),
+        timing(sys.modules[__name__], "_program_body", "program body (synchronous part)"),
+    ]
+    gc.callbacks.append(collector)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(collector)
+        for restore in undo:
+            restore()
+        totals.pop("_gc_started", None)
+        totals.pop("_active", None)
+
+
+def attribution(repeat: int) -> None:
+    """Prints where the time of (a) and (b) goes, per run (separate, instrumented runs)."""
+    rows: dict[str, dict[str, float]] = {}
+    for name, run in (("a", run_library), ("b", run_handwritten)):
+        totals: dict[str, float] = {}
+        walls: list[float] = []
+        with _instrumented(totals):
+            for _ in range(repeat):
+                gc.collect()
+                totals["_active"] = 1.0
+                started = time.perf_counter()
+                run()
+                walls.append(time.perf_counter() - started)
+                totals["_active"] = 0.0
+        rows[name] = {key: value / repeat for key, value in totals.items()}
+        rows[name]["whole run"] = sum(walls) / repeat
+    print("where the time goes (instrumented, mean ms per run):      (a)      (b)    a - b")
+    for key in sorted(set(rows["a"]) | set(rows["b"]), key=lambda k: -rows["a"].get(k, 0.0)):
+        a, b = rows["a"].get(key, 0.0) * 1000, rows["b"].get(key, 0.0) * 1000
+        print(f"  {key:<52} {a:8.1f} {b:8.1f} {a - b:8.1f}")
+
+
+def _alternate(
+    runs: Mapping[str, Callable[[], Any]],
+    repeat: int,
+    measure: Callable[[Callable[[], Any]], float],
+) -> dict[str, list[float]]:
+    names = list(runs)
+    results: dict[str, list[float]] = {name: [] for name in names}
+    for attempt in range(repeat):
+        order = names if attempt % 2 == 0 else names[::-1]  # ABBA: no side always goes first
+        for name in order:
+            results[name].append(measure(runs[name]))
+    return results
+
+
+def main_benchmark() -> None:
+    """Runs the measurement and prints the figures."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=31, help="timed runs of each (median)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 repetitions")
+    parser.add_argument("--profile", action="store_true", help="print where (a) spends its time")
+    args = parser.parse_args()
+    repeat = 3 if args.quick else args.repeat
+    print(f"machine: {machine()}")
+
+    warm_a, warm_b = run_library(), run_handwritten()  # imports, registry, caches
+    differences = compare(warm_a, warm_b)
+    custom = sum(1 for r in warm_a.registrations if r.custom)
+    components = len(warm_a.registrations) - custom
+    print(f"stack {STACK}: {custom} provider resources in both; (a) adds {components} components")
+    for aspect, found in differences.items():
+        status = "identical" if not found else f"{len(found)} differ: {found}"
+        print(f"  {aspect}: {status}")
+
+    runs = {"a": run_library, "b": run_handwritten}
+    times = _alternate(runs, repeat, timed)
+    peaks = _alternate(runs, min(repeat, 5), lambda f: float(peak_memory(f)))
+    time_a, time_b = median(times["a"]), median(times["b"])
+    peak_a, peak_b = median(peaks["a"]), median(peaks["b"])
+    for name, label, seconds, peak in (
+        ("a", "(a) mlops-infra components", time_a, peak_a),
+        ("b", "(b) hand-written pulumi_aws", time_b, peak_b),
+    ):
+        print(
+            f"{label}: {seconds * 1000:.1f} ms (median of {repeat}; "
+            f"best {min(times[name]) * 1000:.1f}), {seconds / custom * 1e6:.0f} us per "
+            f"provider resource, peak memory {peak / 2**20:.2f} MiB"
+        )
+    pairs = sorted(a / b for a, b in zip(times["a"], times["b"], strict=True))
+    quartiles = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
+    print(
+        f"time ratio a/b: {time_a / time_b:.2f} (medians); per ABBA pair: median "
+        f"{median(pairs):.2f}, quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}; "
+        f"best-of: {min(times['a']) / min(times['b']):.2f}"
+    )
+    print(f"memory ratio (peak a / peak b): {peak_a / peak_b:.2f}")
+    if args.profile:
+        attribution(repeat)
+        print(_profile(run_library, repeat))
+    print(f"overhead_ratio: {time_a / time_b:.2f}")
+
+
+if __name__ == "__main__":
+    main_benchmark()
