@@ -80,6 +80,7 @@ class GateDecision:
         previous: Version served before (the alias target), if any.
         checks: Every check made.
         metrics: The candidate's metrics.
+        candidate_pipeline_version: Pipeline version that produced the candidate, if recorded.
     """
 
     outcome: Outcome

@@ -36,22 +36,26 @@ class RegistryClient:
             versions = self._client.search_model_versions(
                 f"name = '{model}'", order_by=["version_number DESC"], max_results=1
             )
-        except Exception:
+        except Exception as error:
+            _reraise_unless_missing(error)
             return None
         return str(versions[0].version) if versions else None
 
     def alias_version(self, model: str, alias: str) -> str | None:
-        """Returns the version ``alias`` points at, or ``None``."""
+        """Returns the version ``alias`` points at, or ``None`` when it is not set."""
         try:
             return str(self._client.get_model_version_by_alias(model, alias).version)
-        except Exception:
+        except Exception as error:
+            # MLflow answers an alias that is not set with INVALID_PARAMETER_VALUE.
+            _reraise_unless_missing(error, also=("INVALID_PARAMETER_VALUE",))
             return None
 
     def load(self, model: str, version: str) -> ModelVersionInfo | None:
         """Returns a version with its run's metrics, or ``None`` if it does not exist."""
         try:
             found = self._client.get_model_version(model, version)
-        except Exception:
+        except Exception as error:
+            _reraise_unless_missing(error)
             return None
         metrics: dict[str, float] = {}
         if found.run_id:
@@ -71,3 +75,17 @@ class RegistryClient:
     def tag(self, model: str, version: str, key: str, value: str) -> None:
         """Sets a tag on a model version."""
         self._client.set_model_version_tag(model, version, key, value)
+
+
+def _reraise_unless_missing(error: Exception, also: tuple[str, ...] = ()) -> None:
+    """Lets only "does not exist" through.
+
+    Any other failure (authentication, network) must stop the gate rather than read as
+    "no champion" and let a candidate be promoted unchecked.
+    """
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    missing = ("RESOURCE_DOES_NOT_EXIST", *also)
+    if isinstance(error, MlflowException) and error.error_code in missing:
+        return
+    raise error

@@ -23,6 +23,8 @@ from pulumi.dynamic import (
 )
 
 from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.resources import BuildContext, ServingEndpointArgs
+from mlops_infra.specs import ServingEndpointSpec
 
 __all__ = ["DecisionInputs", "PromotionDecision"]
 
@@ -116,6 +118,25 @@ class DecisionInputs:
     candidate_version: pulumi.Input[str | None] = None
     pinned_version: str | None = None
     evidence: pulumi.Input[Mapping[str, Sequence[str]]] | None = None
+
+    @classmethod
+    def for_endpoint(
+        cls, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+    ) -> DecisionInputs:
+        """The gate of an endpoint being built: its spec, tracking server, candidate, evidence."""
+        tracking = ctx.args.tracking
+        return cls(
+            model=spec.model,
+            alias=spec.alias,
+            environment=ctx.target.environment,
+            tracking_url=tracking.url,
+            username=tracking.username,
+            password=tracking.password,
+            gate=spec.gate.model_dump(mode="json") if spec.gate else None,
+            candidate_version=ctx.args.candidate_version,
+            pinned_version=str(spec.model_version) if spec.model_version else None,
+            evidence=ctx.args.evidence,
+        )
 
 
 class PromotionDecision(Resource, module="mlops", name="PromotionDecision"):

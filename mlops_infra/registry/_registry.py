@@ -212,14 +212,22 @@ class Registry:
             self._source = previous
 
     def load_plugins(self) -> None:
-        """Runs every ``mlops_infra.backends`` entry point once."""
+        """Runs every ``mlops_infra.backends`` entry point once.
+
+        The registry counts as loaded only when every plugin has run: a plugin that fails
+        fails this call, and the next lookup tries again (and fails the same way) instead of
+        going on with a cloud silently missing.
+        """
         with self._lock:
             if self._entry_points_loaded:
                 return
-            self._entry_points_loaded = True
             for entry_point in sorted(
                 importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
             ):
+                if any(source == entry_point.name for _, source in self._clouds.values()) or any(
+                    source == entry_point.name for _, source in self._flavors.values()
+                ):
+                    continue  # registered by an earlier, failed attempt
                 try:
                     register = entry_point.load()
                 except Exception as error:
@@ -229,6 +237,7 @@ class Registry:
                     )
                     raise RegistryError(msg) from error
                 self.install(entry_point.name, register)
+            self._entry_points_loaded = True
 
     def install(self, source: str, register: object) -> None:
         """Calls a plugin's ``register(registry)`` function, attributing what it registers."""
@@ -239,13 +248,21 @@ class Registry:
             raise RegistryError(msg)
         plugin: Callable[[Registry], object] = register  # pyright: ignore[reportAssignmentType]
         with self.source(source):
-            plugin(self)
+            try:
+                plugin(self)
+            except BaseException:
+                # All or nothing: drop what the failing plugin registered before it failed.
+                self._clouds = {k: v for k, v in self._clouds.items() if v[1] != source}
+                self._flavors = {k: v for k, v in self._flavors.items() if v[1] != source}
+                raise
 
     # -- lookup -------------------------------------------------------------------------
 
     def _ready(self) -> None:
-        if self.load_entry_points and not self._entry_points_loaded:
-            self.load_plugins()
+        if self.load_entry_points:
+            with self._lock:
+                if not self._entry_points_loaded:
+                    self.load_plugins()
 
     def clouds(self) -> list[str]:
         """Returns the registered cloud names, sorted."""

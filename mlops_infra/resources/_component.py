@@ -99,10 +99,21 @@ class BuildContext(Generic[ArgsT]):
         )
 
     def options_as(self, model: type[OptionsT]) -> OptionsT:
-        """Returns the flavor options as ``model`` (defaults when the spec gave none)."""
+        """Returns the flavor options as ``model`` (its defaults when the flavor declares none).
+
+        Raises:
+            BackendError: the flavor declares a different options model (a registration bug
+                that would otherwise drop the user's options silently).
+        """
         if isinstance(self.options, model):
             return self.options
-        return model()
+        if self.options is None:
+            return model()
+        msg = (
+            f"flavor {self.flavor.label} validated its options as "
+            f"{type(self.options).__name__}, but its backend reads {model.__name__}"
+        )
+        raise BackendError(msg)
 
 
 class Backend:

@@ -24,6 +24,17 @@ class LifecycleRule(Spec):
     prefix: str = ""
     """Objects whose key starts with this prefix; empty means every object."""
 
+    @field_validator("prefix")
+    @classmethod
+    def _relative_prefix(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/"):
+            msg = (
+                f"{value!r} is not an object key prefix; allowed: a relative prefix such as "
+                "'tmp/', without a leading '/' or '..' segments"
+            )
+            raise ValueError(msg)
+        return value
+
     expire_after_days: int | None = Field(default=None, ge=1, le=36500)
     """Delete current objects this many days after creation; ``None`` keeps them."""
 

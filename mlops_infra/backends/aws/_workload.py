@@ -20,10 +20,14 @@ import pulumi
 
 from mlops_infra.backends.aws._contract import (
     CODE_CHANNEL,
+    HP_COMPONENT,
     HP_DATA,
+    HP_EXECUTION,
+    HP_INPUTS,
     HP_MODEL,
     HP_PARAMS,
     HP_PIPELINE,
+    HP_STEP,
     HP_TAGS,
     HP_VERSION,
     PASSWORD_SECRET_ENV,
@@ -51,7 +55,7 @@ from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext, FoundationRef, TrackingRef
-from mlops_infra.specs import DataRef
+from mlops_infra.specs import DataRef, TrainingJobSpec
 from mlops_infra.specs._base import JsonScalar
 from mlops_infra.versioning import VersionManifest, resolve_data_path
 
@@ -282,6 +286,33 @@ def lineage_hyperparameters(
         msg = f"{ctx.name}: {too_long} exceed SageMaker's 2500 characters per hyperparameter"
         raise BackendError(msg)
     return values
+
+
+def job_hyperparameters(
+    ctx: BuildContext[ArgsT],
+    manifest: VersionManifest,
+    spec: TrainingJobSpec,
+    *,
+    version: str,
+    data: Mapping[str, str],
+    execution: str,
+) -> dict[str, str]:
+    """Hyperparameters of a standalone training job: one ``train`` step, no upstream inputs."""
+    return {
+        **lineage_hyperparameters(
+            ctx,
+            manifest,
+            pipeline=spec.name,
+            version=version,
+            model_name=spec.output_model or spec.name,
+            params=spec.parameters,
+            data=data,
+        ),
+        HP_COMPONENT: spec.component,
+        HP_STEP: "train",
+        HP_EXECUTION: execution,
+        HP_INPUTS: json.dumps([]),
+    }
 
 
 def network_statements(network: WorkloadNetwork, scope: AwsScope) -> list[Statement]:

@@ -20,10 +20,6 @@ from pulumi_aws import batch
 
 from mlops_infra.backends.aws._contract import (
     ENTRYPOINT,
-    HP_COMPONENT,
-    HP_EXECUTION,
-    HP_INPUTS,
-    HP_STEP,
     HYPERPARAMETERS_ENV,
     PACKAGE_ENV,
 )
@@ -39,7 +35,7 @@ from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import (
     MLFLOW_ACTIONS,
-    lineage_hyperparameters,
+    job_hyperparameters,
     publish_package,
     tracking_environment,
     workload_image,
@@ -117,21 +113,9 @@ class BatchTrainingJob(TrainingJobBackend):
             ],
             description=f"Batch training job {spec.name}",
         )
-        hyperparameters = {
-            **lineage_hyperparameters(
-                ctx,
-                manifest,
-                pipeline=spec.name,
-                version=version,
-                model_name=spec.output_model or spec.name,
-                params=spec.parameters,
-                data=package.data,
-            ),
-            HP_COMPONENT: spec.component,
-            HP_STEP: "train",
-            HP_EXECUTION: name,
-            HP_INPUTS: json.dumps([]),
-        }
+        hyperparameters = job_hyperparameters(
+            ctx, manifest, spec, version=version, data=package.data, execution=name
+        )
         environment: dict[str, pulumi.Input[str]] = {
             **spec.environment_variables,
             **tracking_environment(ctx.args.tracking, password_secret),

@@ -15,18 +15,12 @@ Children of the ``TrainingJob`` component ``<name>``:
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 from pulumi_aws import sagemaker
 
 from mlops_infra.backends.aws._compute import duration, sagemaker_compute
 from mlops_infra.backends.aws._contract import (
     ENTRYPOINT,
-    HP_COMPONENT,
-    HP_EXECUTION,
-    HP_INPUTS,
-    HP_STEP,
 )
 from mlops_infra.backends.aws._foundation import network_of
 from mlops_infra.backends.aws._iam import AwsScope
@@ -34,7 +28,7 @@ from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import (
-    lineage_hyperparameters,
+    job_hyperparameters,
     publish_package,
     tracking_environment,
     workload_image,
@@ -104,21 +98,9 @@ class SageMakerTrainingJob(TrainingJobBackend):
             network=network,
             description=f"SageMaker training job {spec.name}",
         )
-        hyperparameters = {
-            **lineage_hyperparameters(
-                ctx,
-                manifest,
-                pipeline=spec.name,
-                version=version,
-                model_name=spec.output_model or spec.name,
-                params=spec.parameters,
-                data=package.data,
-            ),
-            HP_COMPONENT: spec.component,
-            HP_STEP: "train",
-            HP_EXECUTION: name,
-            HP_INPUTS: json.dumps([]),
-        }
+        hyperparameters = job_hyperparameters(
+            ctx, manifest, spec, version=version, data=package.data, execution=name
+        )
         environment: dict[str, pulumi.Input[str]] = {
             **spec.environment_variables,
             **tracking_environment(ctx.args.tracking, password_secret),

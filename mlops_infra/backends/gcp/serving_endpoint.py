@@ -80,21 +80,9 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         options = ctx.options_as(CloudRunServingOptions)
         region = region_of(ctx)
         profile = ctx.target.profile
-        tracking = ctx.args.tracking
         decision = PromotionDecision(
             ctx.child_name("gate"),
-            DecisionInputs(
-                model=spec.model,
-                alias=spec.alias,
-                environment=ctx.target.environment,
-                tracking_url=tracking.url,
-                username=tracking.username,
-                password=tracking.password,
-                gate=spec.gate.model_dump(mode="json") if spec.gate else None,
-                candidate_version=ctx.args.candidate_version,
-                pinned_version=str(spec.model_version) if spec.model_version else None,
-                evidence=ctx.args.evidence,
-            ),
+            DecisionInputs.for_endpoint(ctx, spec),
             ctx.opts(),
         )
         account = service_account(ctx, "server", f"serves model {spec.model}")

@@ -22,7 +22,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from mlops_infra.backends.local.dynamic import changed_keys, plain
+from mlops_infra.backends.local.dynamic import changed_keys, plain, write_private
 from mlops_infra.backends.local.layout import StackLayout, log_progress, path_of_file_uri
 from mlops_infra.backends.local.packages import deployed_versions, package_dir, publish_package
 from mlops_infra.backends.local.process import (
@@ -57,7 +57,6 @@ _INPUTS = (
 def _deploy(props: dict[str, Any]) -> dict[str, Any]:
     from mlops_infra.backends.local.runner import (  # noqa: PLC0415 - imports MLflow; provider-side only
         RunRequest,
-        StepRequest,
         run_pipeline,
     )
 
@@ -93,22 +92,8 @@ def _deploy(props: dict[str, Any]) -> dict[str, Any]:
     if not props["run_on_change"] and deployed == manifest["version"]:
         return outs
     stored_manifest = manifest if deployed == manifest["version"] else _stored_manifest(package)
-    request = RunRequest(
-        pipeline=name,
-        version=deployed,
-        manifest=stored_manifest,
-        steps=[StepRequest.from_props(step) for step in props["steps"]],
-        package=package,
-        runs_dir=store / "runs" / name,
-        tracking_url=props["tracking_url"],
-        username=props.get("username"),
-        password=props.get("password"),
-        model_name=props["model_name"],
-        data=props["data"],
-        project_dir=Path(props["project_dir"]),
-        stack=props["stack"],
-        environment=props["environment"],
-        python=props["python"],
+    request = RunRequest.from_props(
+        props, version=deployed, manifest=stored_manifest, package=package, steps=props["steps"]
     )
     if deployed != manifest["version"]:
         # A pinned version is only looked up: rolling back never retrains.
@@ -187,11 +172,9 @@ def _schedule(props: dict[str, Any]) -> dict[str, Any]:
         "version": props["deployed_version"],
         "manifest": _stored_manifest(package),
         "package": str(package),
-        "runs_dir": str(path_of_file_uri(props["store_uri"]) / "runs" / props["name"]),
     }
     config_file = data_dir / "schedule.json"
-    config_file.touch(mode=0o600)  # it may hold tracking credentials
-    config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    write_private(config_file, json.dumps(config, indent=2))  # it may hold tracking credentials
     pid_file = data_dir / "scheduler.pid"
     stop_process(pid_file)
     record = start_process(

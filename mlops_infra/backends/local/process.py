@@ -26,11 +26,13 @@ __all__ = [
     "ProcessRecord",
     "child_environment",
     "find_free_port",
+    "http_ok",
     "is_alive",
     "port_is_free",
     "read_record",
     "start_process",
     "stop_process",
+    "tail",
     "wait_for_http",
 ]
 
@@ -98,7 +100,7 @@ def is_alive(record: ProcessRecord | None) -> bool:  # noqa: PLR0911 - one exit 
         return False
     child = _children.get(record.pid)
     if child is not None and child.poll() is not None:
-        del _children[record.pid]
+        _children.pop(record.pid, None)
         return False
     try:
         os.kill(record.pid, 0)
@@ -175,8 +177,9 @@ def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
     """
     record = read_record(pid_file)
     stopped = False
-    if is_alive(record):
-        assert record is not None  # noqa: S101 - narrowed by is_alive
+    # The leader may be gone while its workers still run (and hold its port): Linux does
+    # not reuse a pid as long as a process group with that id exists, so signal the group.
+    if record is not None and (is_alive(record) or _group_exists(record.pid)):
         stopped = True
         _signal_group(record.pid, signal.SIGTERM)
         if not _wait_group_gone(record, timeout_s):
@@ -187,13 +190,19 @@ def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
     return stopped
 
 
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def _wait_group_gone(record: ProcessRecord, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         is_alive(record)  # reaps the leader when it is our child
-        try:
-            os.killpg(record.pid, 0)
-        except (ProcessLookupError, PermissionError):
+        if not _group_exists(record.pid):
             return True
         time.sleep(0.05)
     return False
@@ -244,7 +253,6 @@ def wait_for_http(
     """
     deadline = time.monotonic() + timeout_s
     next_note = time.monotonic() + 10
-    request = urllib.request.Request(url, headers=dict(headers or {}))  # noqa: S310 - loopback http
     while True:
         if not is_alive(record):
             msg = (
@@ -252,12 +260,8 @@ def wait_for_http(
                 f"log {log_file}:\n{tail(log_file)}"
             )
             raise BackendError(msg)
-        try:
-            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback http
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError, TimeoutError):
-            pass
+        if http_ok(url, headers):
+            return
         now = time.monotonic()
         if now > deadline:
             msg = f"{url} did not answer within {timeout_s:.0f}s; log {log_file}:\n{tail(log_file)}"

@@ -40,6 +40,8 @@ def apply_retention(
             continue
         cutoff = current - float(days) * 86400
         base = root / str(rule.get("prefix") or "")
+        if not base.resolve().is_relative_to(root.resolve()):
+            continue  # the spec refuses such prefixes; never delete outside the store
         # A prefix may end inside a name ("tmp" matches "tmp-x/"); walk its parent folder.
         folder = (
             base

@@ -9,8 +9,10 @@ that already ran to completion is never run again: its run and model are reused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_infra.backends.local.gpus import assign_gpus, detect_gpus
+from mlops_infra.backends.local.layout import path_of_file_uri
 from mlops_infra.backends.local.process import child_environment, tail
 from mlops_infra.errors import BackendError
 from mlops_infra.runtime.context import StepContext
@@ -115,6 +118,36 @@ class RunRequest:
     password: str | None = None
     data: Mapping[str, str] = field(default_factory=dict[str, str])
     python: str = sys.executable
+
+    @classmethod
+    def from_props(
+        cls,
+        props: Mapping[str, Any],
+        *,
+        version: str,
+        manifest: Mapping[str, Any],
+        package: Path,
+        steps: Sequence[Mapping[str, Any]],
+    ) -> RunRequest:
+        """Builds a request from a local provider's props (pipeline, job or schedule)."""
+        name = str(props["name"])
+        return cls(
+            pipeline=name,
+            version=version,
+            manifest=manifest,
+            steps=[StepRequest.from_props(step) for step in steps],
+            package=package,
+            runs_dir=path_of_file_uri(props["store_uri"]) / "runs" / name,
+            tracking_url=props["tracking_url"],
+            username=props.get("username"),
+            password=props.get("password"),
+            model_name=props.get("model_name") or name,
+            data=dict(props["data"]),
+            project_dir=Path(props["project_dir"]),
+            stack=props["stack"],
+            environment=props["environment"],
+            python=props["python"],
+        )
 
 
 @dataclass(frozen=True)
@@ -284,7 +317,15 @@ def run_pipeline(
             )
             context.save(step_dir / "context.json")
             client.set_tag(run_id, f"mlops.step.{step.name}.compute", note)
-            _run_step(request, step, step_dir, devices=devices, progress=progress, note=note)
+            _run_step(
+                request,
+                step,
+                step_dir,
+                run_id=run_id,
+                devices=devices,
+                progress=progress,
+                note=note,
+            )
             outputs[step.name] = str(step_dir)
             result_file = step_dir / "result.json"
             if result_file.is_file():
@@ -324,6 +365,7 @@ def _run_step(
     step: StepRequest,
     step_dir: Path,
     *,
+    run_id: str,
     devices: str,
     progress: Callable[[str], None],
     note: str,
@@ -333,8 +375,7 @@ def _run_step(
     env.update(
         {
             "PYTHONPATH": str(request.package / "code"),
-            "PYTHONUNBUFFERED": "1",
-            "MLFLOW_RUN_ID": str(json.loads((step_dir / "context.json").read_text())["run_id"]),
+            "MLFLOW_RUN_ID": run_id,
             "CUDA_VISIBLE_DEVICES": devices,
             DIE_WITH_PARENT: "1",
         }
@@ -354,19 +395,23 @@ def _run_step(
             f"step {step.name} started ({note})" + (f", attempt {attempt + 1}" if attempt else "")
         )
         with log_file.open("ab") as log:
+            # Its own process group: on a timeout the step's workers (data loaders,
+            # torchrun ranks) are stopped with it and release their GPUs.
+            process = subprocess.Popen(
+                command,
+                cwd=step_dir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
-                result = subprocess.run(
-                    command,
-                    cwd=step_dir,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    timeout=step.timeout_s,
-                    check=False,
-                )
-                code = result.returncode
+                code: int | None = process.wait(timeout=step.timeout_s)
             except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
                 code = None
         elapsed = time.monotonic() - started
         if code == 0:

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mlops_infra.backends.local.layout import log_progress
-from mlops_infra.backends.local.runner import RunRequest, StepRequest, run_pipeline
+from mlops_infra.backends.local.runner import RunRequest, run_pipeline
 from mlops_infra.errors import BackendError
 from mlops_infra.specs.schedule import next_fire
 
@@ -27,22 +27,12 @@ __all__ = ["main", "request_from_config"]
 
 def request_from_config(config: dict[str, Any]) -> RunRequest:
     """Builds the run request a scheduler config describes."""
-    return RunRequest(
-        pipeline=config["name"],
+    return RunRequest.from_props(
+        config,
         version=config["version"],
         manifest=config["manifest"],
-        steps=[StepRequest.from_props(step) for step in config["steps"]],
         package=Path(config["package"]),
-        runs_dir=Path(config["runs_dir"]),
-        tracking_url=config["tracking_url"],
-        username=config.get("username"),
-        password=config.get("password"),
-        model_name=config["model_name"],
-        data=config["data"],
-        project_dir=Path(config["project_dir"]),
-        stack=config["stack"],
-        environment=config["environment"],
-        python=config["python"],
+        steps=config["steps"],
     )
 
 

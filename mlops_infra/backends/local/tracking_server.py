@@ -9,9 +9,13 @@ and artifacts live in files that survive restart, replacement and destroy (unles
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import shutil
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from mlops_infra.backends.local.dynamic import as_int, changed_keys, plain
+from mlops_infra.backends.local.dynamic import as_int, changed_keys, plain, write_private
 from mlops_infra.backends.local.layout import StackLayout, log_progress, path_of_file_uri
 from mlops_infra.backends.local.options import LocalTrackingOptions
 from mlops_infra.backends.local.process import (
@@ -68,9 +72,29 @@ def _flask_secret(data_dir: Path) -> str:
     # One secret per server, kept with its data so restarts keep sessions valid.
     key_file = data_dir / "flask-secret"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        key_file.chmod(0o600)
+        write_private(key_file, secrets.token_urlsafe(48))
     return key_file.read_text(encoding="utf-8").strip()
+
+
+def _rotate_admin_password(props: dict[str, Any], port: int, old: str, new: str) -> None:
+    """Changes the admin password on a running server (MLflow only sets it on first start)."""
+    url = f"http://{props['host']}:{port}/api/2.0/mlflow/users/update-password"
+    body = json.dumps(
+        {"username": props["admin_username"], "password": new, "current_password": old}
+    ).encode()
+    token = base64.b64encode(f"{props['admin_username']}:{old}".encode()).decode()
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="PATCH",
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback http
+            return
+    except urllib.error.HTTPError as error:
+        msg = f"changing the admin password was refused: {error.code} {error.read()[:300]!r}"
+        raise BackendError(msg) from error
 
 
 def _start(props: dict[str, Any], port: int, password: str | None) -> dict[str, Any]:
@@ -176,10 +200,20 @@ class _ServerProvider(EngineBoundProvider):
         port = (
             as_int(news["port_option"]) or as_int(olds.get("port")) or find_free_port(news["host"])
         )
-        password = news.get("admin_password") or olds.get("password")
+        old_password: str | None = olds.get("password")
+        password = news.get("admin_password") or old_password
         if news["auth"] and not password:
             password = secrets.token_urlsafe(24)
-        return UpdateResult(outs=_start(news, port, password))
+        restart = changed_keys(olds, news, _RESTART_ON) or not _running(olds)
+        if not restart:
+            # Only the password or purge_on_delete changed: no restart needed.
+            if news["auth"] and old_password and password and password != old_password:
+                _rotate_admin_password(news, port, old_password, password)
+            return UpdateResult(outs={**plain(olds), **plain(news), "password": password})
+        outs = _start(news, port, password)
+        if news["auth"] and olds.get("auth") and old_password and password != old_password:
+            _rotate_admin_password(news, port, old_password, str(password))
+        return UpdateResult(outs=outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not Path(props["data_dir"]).is_dir():

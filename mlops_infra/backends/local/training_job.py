@@ -29,26 +29,16 @@ _INPUTS = ("version", "tracking_url", "username", "password", "store_uri", "step
 
 
 def _run(props: dict[str, Any]) -> dict[str, Any]:
-    from mlops_infra.backends.local.runner import RunRequest, StepRequest, run_pipeline  # noqa: PLC0415
+    from mlops_infra.backends.local.runner import RunRequest, run_pipeline  # noqa: PLC0415
 
     store = path_of_file_uri(props["store_uri"])
     package = publish_package(store, props["manifest"], Path(props["source_dir"]))
-    request = RunRequest(
-        pipeline=props["name"],
+    request = RunRequest.from_props(
+        props,
         version=props["version"],
         manifest=props["manifest"],
-        steps=[StepRequest.from_props(props["step"])],
         package=package,
-        runs_dir=store / "runs" / props["name"],
-        tracking_url=props["tracking_url"],
-        username=props.get("username"),
-        password=props.get("password"),
-        model_name=props["model_name"] or props["name"],
-        data=props["data"],
-        project_dir=Path(props["project_dir"]),
-        stack=props["stack"],
-        environment=props["environment"],
-        python=props["python"],
+        steps=[props["step"]],
     )
     progress_log = Path(props["progress_log"])
     outcome = run_pipeline(request, lambda m: log_progress(progress_log, f"job {props['name']}", m))

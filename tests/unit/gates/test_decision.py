@@ -96,3 +96,23 @@ def test_rollback_is_recorded() -> None:
     (check,) = decision.checks
     assert check.passed is None
     assert check.detail == "rollback to version 1 from 2: comparison skipped"
+
+
+def test_registry_errors_other_than_missing_stop_the_gate() -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST
+
+    from mlops_infra.gates.registry_client import RegistryClient
+
+    class Failing:
+        def get_model_version_by_alias(self, model: str, alias: str) -> object:
+            raise MlflowException("unauthorized", error_code=PERMISSION_DENIED)
+
+        def get_model_version(self, model: str, version: str) -> object:
+            raise MlflowException("gone", error_code=RESOURCE_DOES_NOT_EXIST)
+
+    client = RegistryClient.__new__(RegistryClient)
+    client._client = Failing()
+    assert client.load("m", "1") is None  # a missing version is an answer
+    with pytest.raises(MlflowException, match="unauthorized"):
+        client.alias_version("m", "champion")  # an auth failure is not "no champion"

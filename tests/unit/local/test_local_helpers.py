@@ -158,3 +158,41 @@ def test_a_source_change_after_versioning_is_refused(tmp_path: Path) -> None:
     ):
         publish_package(tmp_path / "store", manifest, tmp_path / "components")
     assert not (tmp_path / "store" / "pipelines" / "p" / str(manifest["version"])).exists()
+
+
+@pytest.mark.parametrize("prefix", ["/tmp/victim/", "../../", "tmp/../../x"])
+def test_lifecycle_prefixes_cannot_leave_the_store(prefix: str) -> None:
+    from pydantic import ValidationError
+
+    from mlops_infra.specs import LifecycleRule
+
+    with pytest.raises(ValidationError, match="is not an object key prefix"):
+        LifecycleRule(name="x", prefix=prefix, expire_after_days=1)
+
+
+def test_retention_never_deletes_outside_the_store(tmp_path: Path) -> None:
+    outside = tmp_path / "victim" / "keep.txt"
+    outside.parent.mkdir()
+    outside.write_text("x")
+    os.utime(outside, (0, 0))
+    store = tmp_path / "store"
+    store.mkdir()
+    assert apply_retention(store, [{"prefix": "../victim/", "expire_after_days": 1}]) == 0
+    assert outside.exists()
+
+
+def test_workers_of_a_dead_leader_are_stopped_too(tmp_path: Path) -> None:
+    pid_file, log_file = tmp_path / "p.pid", tmp_path / "p.log"
+    # The leader forks a long-lived worker into its group, then exits.
+    command = ["/bin/sh", "-c", "sleep 300 & exit 0"]
+    record = start_process(
+        command, pid_file=pid_file, log_file=log_file, env=dict(os.environ), cwd=tmp_path
+    )
+    deadline = time.monotonic() + 5
+    while is_alive(record) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_alive(record)
+    os.killpg(record.pid, 0)  # the worker still holds the group
+    assert stop_process(pid_file)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(record.pid, 0)

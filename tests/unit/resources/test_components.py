@@ -212,3 +212,36 @@ def test_components_compose_with_inputs() -> None:
 
     run = run_offline(program)
     assert run.result == ["train-id", "fake.a100.8", 8]
+
+
+def test_options_of_another_model_are_an_error_not_silently_dropped() -> None:
+    from pydantic import BaseModel
+
+    from mlops_infra.errors import BackendError
+    from mlops_infra.resources import BuildContext
+
+    class Declared(BaseModel):
+        size: int = 1
+
+    class Read(BaseModel):
+        size: int = 1
+
+    registry = fake_registry()
+    flavor = registry.flavor(FAKE_CLOUD, "artifact_store")
+    context = BuildContext(
+        component=None,
+        name="x",
+        args=None,
+        target=Target(),
+        flavor=flavor,
+        options=Declared(size=3),
+    )  # type: ignore[arg-type]
+    assert context.options_as(Declared).size == 3
+    with pytest.raises(
+        BackendError, match="validated its options as Declared, but its backend reads Read"
+    ):
+        context.options_as(Read)
+    empty = BuildContext(
+        component=None, name="x", args=None, target=Target(), flavor=flavor, options=None
+    )  # type: ignore[arg-type]
+    assert empty.options_as(Read).size == 1

@@ -1,0 +1,51 @@
+"""Dynamic providers are pickled by reference (module and class name) into every stack's
+state: renaming or moving one breaks `pulumi up`/`destroy` of existing stacks. These names
+are a contract; change them only with an alias left at the old place."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+from pulumi.dynamic import ResourceProvider
+
+import mlops_infra
+
+PINNED = {
+    "mlops_infra.backends.aws._generated:_GeneratedSecretProvider",
+    "mlops_infra.backends.gcp._revisions:_PlanProvider",
+    "mlops_infra.backends.gcp._secrets:_PasswordProvider",
+    "mlops_infra.backends.gcp._vertex:_CustomJobProvider",
+    "mlops_infra.backends.gcp._workflow:_ExecutionProvider",
+    "mlops_infra.backends.local.artifact_store:_StoreProvider",
+    "mlops_infra.backends.local.pipeline:_PipelineProvider",
+    "mlops_infra.backends.local.pipeline:_ScheduleProvider",
+    "mlops_infra.backends.local.serving_endpoint:_ServerProvider",
+    "mlops_infra.backends.local.tracking_server:_ServerProvider",
+    "mlops_infra.backends.local.training_cluster:_SlotsProvider",
+    "mlops_infra.backends.local.training_job:_JobProvider",
+    "mlops_infra.gates.resource:_DecisionProvider",
+}
+
+
+def _providers() -> set[str]:
+    found: set[str] = set()
+    for info in pkgutil.walk_packages(mlops_infra.__path__, "mlops_infra."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, ResourceProvider)
+                and value.__module__ == module.__name__
+                and not inspect.isabstract(value)
+                and value.__name__ != "EngineBoundProvider"
+            ):
+                found.add(f"{value.__module__}:{value.__qualname__}")
+    return found
+
+
+def test_dynamic_provider_names_are_stable() -> None:
+    assert _providers() == PINNED
