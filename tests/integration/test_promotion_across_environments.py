@@ -22,6 +22,8 @@ def _spec(*, threshold: float, passed_in: list[str] | None = None) -> dict[str, 
     spec = stack_spec(threshold=threshold)
     if passed_in:
         spec["endpoints"][0]["gate"]["passed_in"] = passed_in
+        # Production authenticates its tracking server (a generated admin password).
+        spec["tracking"] = {"auth": True}
     # Local stacks in a production tier still have to be torn down by the test.
     spec["protect_stateful"] = False
     return spec
@@ -98,3 +100,42 @@ def test_prod_promotes_the_version_once_staging_passed_it(
     )  # same content, same version
     assert decision["outcome"] == "promoted"
     assert prod.outputs()["endpoints"]["diagnosis"]["model_version"] == "1"
+
+
+def _status(url: str, username: str, password: str) -> int:
+    import base64
+    import urllib.error
+    import urllib.request
+
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{url}/api/2.0/mlflow/experiments/search?max_results=1",
+        headers={"Authorization": f"Basic {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_changing_the_admin_password_rotates_it_on_the_running_server(
+    environments: tuple[EngineHarness, EngineHarness],
+) -> None:
+    _, prod = environments
+    spec = _spec(threshold=0.9, passed_in=["staging"])
+    spec["tracking"] = {"auth": True, "admin_password_config_key": "trackingPassword"}
+    configure(prod, spec)
+    prod.set_config("mlops:trackingPassword", "rotated-Secret-123", secret=True)
+    before = prod.stack_resources()
+    summary = prod.up()
+    assert summary.ops().get("mlops-tracking") == "update"
+    assert "starting mlflow server" not in "".join(
+        str(d) for d in summary.diagnostics
+    )  # no restart
+    url = prod.outputs()["tracking_url"]
+    assert _status(url, "admin", "rotated-Secret-123") == 200
+    assert _status(url, "admin", "wrong-password") == 401
+    after = prod.stack_resources()
+    assert sorted(r.urn for r in after) == sorted(r.urn for r in before)
+    assert prod.preview().changes == ()
