@@ -114,7 +114,9 @@ class MlopsStack(pulumi.ComponentResource):
         self.clusters = {
             c.name: TrainingCluster(
                 f"{name}-cluster-{c.name}",
-                TrainingClusterArgs(target=target, spec=c, foundation=base),
+                TrainingClusterArgs(
+                    target=target, spec=c, foundation=base, tracking=tracking, store=store
+                ),
                 child,
             )
             for c in spec.clusters

@@ -35,6 +35,11 @@ class TrackingRef:
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
 
+    id: pulumi.Input[str] | None = None
+    """Cloud identifier of the tracking resource, for components that live inside it (the
+    Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
+    ``None`` where nothing does."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingServerArgs:
@@ -121,6 +126,7 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            id=ref.id,
         )
         self.register_outputs(
             {"url": self.url, "username": self.username, "password": self.password}

@@ -107,7 +107,7 @@ def environment_id(
             description=f"mlops-infra environment of {ctx.name}",
             tags=ctx.tags(),
         ),
-        opts=retained(ctx, [workspace.resource]),
+        opts=retained(ctx),
     )
     return environment.id
 
@@ -180,7 +180,7 @@ def upload_code(
             description=f"mlops-infra package {manifest.name} {manifest.version}",
             tags=ctx.tags({"mlops-version": manifest.version}),
         ),
-        opts=retained(ctx, [*blobs, workspace.resource]),
+        opts=retained(ctx, blobs),
     )
     return code.id
 

@@ -114,7 +114,7 @@ class AzureMlPipeline(PipelineBackend):
         """Publishes the current version (or points at the pinned one) and schedules it."""
         options = ctx.options_as(AzurePipelineOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
         time_zone = schedule_time_zone(spec.schedule) if spec.schedule else None
         deployed = spec.version or manifest.version
         pinned = deployed != manifest.version
@@ -164,7 +164,7 @@ class AzureMlPipeline(PipelineBackend):
                 id=run,
                 properties=_pipeline_job(run, experiment, jobs, tags),
                 opts=pulumi.ResourceOptions.merge(
-                    retained(ctx, [workspace.resource]),
+                    retained(ctx),
                     # A submitted run cannot change; the next version is a new run.
                     pulumi.ResourceOptions(ignore_changes=["properties"]),
                 ),
@@ -192,7 +192,7 @@ class AzureMlPipeline(PipelineBackend):
                     ),
                     tags=tags,
                 ),
-                opts=ctx.opts(depends_on=[workspace.resource]),
+                opts=ctx.opts(),
             )
         return PipelineResult(
             pipeline_id=run,
@@ -292,7 +292,7 @@ class AzureMlPipeline(PipelineBackend):
                     },
                     tags={**ctx.tags(), **tags},
                 ),
-                opts=retained(ctx, [workspace.resource]),
+                opts=retained(ctx),
             )
             ids[step.name] = component.id
         return ids

@@ -33,7 +33,12 @@ from pulumi_azure_native import monitor, resources
 
 from mlops_infra.backends.azure._naming import short_name
 from mlops_infra.backends.azure._roles import grant
-from mlops_infra.backends.azure._scope import JsonObject, azure_foundation, workspace_of
+from mlops_infra.backends.azure._scope import (
+    JsonObject,
+    azure_foundation,
+    storage_account_id,
+    workspace_of,
+)
 from mlops_infra.backends.azure.options import AzureEndpointOptions
 from mlops_infra.errors import BackendError
 from mlops_infra.gates import DecisionInputs, PromotionDecision
@@ -107,11 +112,11 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
         """Declares the gate, the endpoint, its deployments, autoscale and traffic."""
         options = ctx.options_as(AzureEndpointOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
         decision = PromotionDecision(
             ctx.child_name("gate"),
             DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(depends_on=[workspace.resource]),
+            ctx.opts(),
         )
         private = foundation.private_network
         endpoint_name = pulumi.Output.from_input(foundation.unique).apply(
@@ -141,7 +146,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
             ),
             tags=tags,
             # Traffic is managed by the "<name>-traffic" deployment below.
-            opts=ctx.opts(depends_on=[workspace.resource], ignore_changes=["properties.traffic"]),
+            opts=ctx.opts(ignore_changes=["properties.traffic"]),
         )
         principal = endpoint.identity.apply(lambda i: i.principal_id if i else "")
         grants: list[pulumi.Resource] = [
@@ -150,7 +155,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
                 "store-read",
                 role="Storage Blob Data Reader",
                 principal_id=principal,
-                scope=workspace.storage_account_id,
+                scope=storage_account_id(foundation, ctx.args.store.uri),
                 subscription_id=foundation.subscription_id,
             )
         ]
@@ -245,12 +250,14 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
             resource_group_name=workspace.resource_group_name,
             properties=resources.DeploymentPropertiesArgs(
                 mode=resources.DeploymentMode.INCREMENTAL,
-                template=pulumi.Output.all(endpoint_name, endpoint.location, traffic).apply(
+                template=pulumi.Output.all(
+                    workspace.name, endpoint_name, endpoint.location, traffic
+                ).apply(
                     lambda parts: _traffic_template(
-                        workspace.name,
                         parts[0],
                         parts[1],
                         parts[2],
+                        parts[3],
                         auth_mode=options.auth_mode,
                         public_network_access=public_access.value,
                         tags=tags,

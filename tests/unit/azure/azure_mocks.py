@@ -21,6 +21,11 @@ CLIENT_CONFIG = {
         "objectId": "object",
     }
 }
+WORKSPACE_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-test/providers/"
+    "Microsoft.MachineLearningServices/workspaces/mlops-tracking"
+)
+"""ARM id of the example stacks' workspace (the tracking reference's ``id``)."""
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
 _NAME_KEYS = {
     "StorageAccount": "accountName",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from azure_mocks import (
+    CLIENT_CONFIG,
     REPO,
     SUBSCRIPTION,
+    WORKSPACE_ID,
+    AzureMocks,
     azure_run,
     gate_outputs,
     inputs,
@@ -18,7 +21,9 @@ from mlops_infra.offline import run_offline
 from mlops_infra.resources import (
     Foundation,
     FoundationArgs,
+    StoreRef,
     Target,
+    TrackingRef,
     TrainingCluster,
     TrainingClusterArgs,
 )
@@ -166,8 +171,62 @@ def test_cluster_needs_the_workspace() -> None:
             ),
         )
 
-    with pytest.raises(BackendError, match="build the TrackingServer"):
+    with pytest.raises(BackendError, match=r"pass that TrackingServer's \.ref as tracking="):
         run_offline(program)
+
+
+def test_cluster_is_created_in_the_workspace_its_tracking_reference_names() -> None:
+    """Issue 15 item 14: no hidden slot on the foundation; the workspace is passed."""
+
+    def program() -> None:
+        target = Target(cloud="azure", environment="dev")
+        foundation = Foundation("f", FoundationArgs(target=target))
+        workspace_id = (
+            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-test/providers/"
+            "Microsoft.MachineLearningServices/workspaces/shared-ws"
+        )
+        TrainingCluster(
+            "c",
+            TrainingClusterArgs(
+                target=target,
+                spec=TrainingClusterSpec(),
+                foundation=foundation.ref,
+                tracking=TrackingRef(url="azureml://x", id=workspace_id),
+                store=StoreRef(uri="https://acct.blob.core.windows.net/artifacts"),
+            ),
+        )
+
+    run = run_offline(program, mocks=AzureMocks(calls=CLIENT_CONFIG))
+    assert inputs(run, "c")["workspaceName"] == "shared-ws"
+    assert inputs(run, "c-store-access")["scope"].endswith("/storageAccounts/acct")
+
+
+def test_cluster_without_store_grants_no_store_access() -> None:
+    def program() -> None:
+        target = Target(cloud="azure", environment="dev")
+        foundation = Foundation("f", FoundationArgs(target=target))
+        TrainingCluster(
+            "c",
+            TrainingClusterArgs(
+                target=target,
+                spec=TrainingClusterSpec(),
+                foundation=foundation.ref,
+                tracking=TrackingRef(url="azureml://x", id="not-an-arm-id"),
+            ),
+        )
+
+    with pytest.raises(BackendError, match="must be an Azure ML workspace ARM id"):
+        run_offline(program, mocks=AzureMocks(calls=CLIENT_CONFIG))
+
+
+def test_steps_name_the_cluster_only_once_its_identity_is_granted() -> None:
+    """Issue 15 item 12: the first run must not start before the cluster's role grants."""
+    run = azure_run({"environment": "dev", "pipelines": [PIPELINE], "clusters": [{"name": "cpu"}]})
+    job = resource(run, "mlops-pipeline-diagnosis-run")
+    grants = {
+        resource(run, f"mlops-cluster-cpu-{g}").urn for g in ("store-access", "registry-pull")
+    }
+    assert grants <= set(job.depends_on)
 
 
 def test_training_job_is_named_by_its_content_hash() -> None:
@@ -339,7 +398,7 @@ def test_pinned_pipeline_version_reuses_its_components_and_never_retrains() -> N
         "jobDefinition"
     ]["jobs"]
     assert nodes["train"]["componentId"] == (
-        f"mlops-tracking-id/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
+        f"{WORKSPACE_ID}/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
     )
     # The pinned version's data, published with it, is mounted again; nothing is uploaded.
     assert nodes["train"]["inputs"]["data_breast_cancer"]["uri"].endswith(
@@ -386,7 +445,7 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     assert deployment["sku"] == {"name": "Default", "capacity": 1}
     props = deployment["properties"]
     assert props["endpointComputeType"] == "Managed"
-    assert props["model"] == "mlops-tracking-id/models/diagnosis/versions/3"
+    assert props["model"] == f"{WORKSPACE_ID}/models/diagnosis/versions/3"
     assert props["instanceType"] == "Standard_DS3_v2"
     assert props["scaleSettings"] == {"scaleType": "Default"}
     assert props["egressPublicNetworkAccess"] == "Enabled"
