@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, cast
 
 from mlops_infra.gates.decision import ModelVersionInfo
 
-__all__ = ["RegistryClient"]
+__all__ = ["ALIAS_TAG_PREFIX", "AliasStrategy", "RegistryClient", "load_client_auth"]
+
+AliasStrategy = Literal["alias", "version-tag"]
+"""How a registry records which version an alias names: MLflow registered-model aliases,
+or, where a registry lacks them (Azure ML), a tag ``mlops.alias.<alias>`` on the one model
+version the alias names."""
+
+ALIAS_TAG_PREFIX = "mlops.alias."
+"""Model-version tag prefix of the ``version-tag`` alias strategy."""
+
+
+def load_client_auth(client_auth: str, tracking_url: str) -> AliasStrategy:
+    """Runs the client-auth hook ``"package.module:function"`` for ``tracking_url``.
+
+    The hook returns the environment variables MLflow clients need; they are set here.
+    Its module may declare ``ALIAS_STRATEGY`` (default ``"alias"``).
+
+    Raises:
+        ValueError: ``client_auth`` is not ``"package.module:function"``.
+    """
+    module_name, sep, function = client_auth.partition(":")
+    if not sep or not module_name or not function:
+        msg = f"client_auth must be 'package.module:function'; got {client_auth!r}"
+        raise ValueError(msg)
+    module = importlib.import_module(module_name)
+    hook = cast(Callable[[str], Mapping[str, str]], getattr(module, function))
+    os.environ.update(hook(tracking_url))
+    strategy = getattr(module, "ALIAS_STRATEGY", "alias")
+    return "version-tag" if strategy == "version-tag" else "alias"
 
 
 class RegistryClient:
@@ -17,12 +47,21 @@ class RegistryClient:
         tracking_url: Tracking server URI.
         username: Basic-auth user, if any.
         password: Basic-auth password, if any.
+        client_auth: The tracking reference's client-auth hook (see :func:`load_client_auth`),
+            run before connecting; it also chooses the alias strategy.
     """
 
     def __init__(
-        self, tracking_url: str, username: str | None = None, password: str | None = None
+        self,
+        tracking_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        client_auth: str | None = None,
     ) -> None:
         """Connects to the registry at ``tracking_url``."""
+        self.aliases: AliasStrategy = (
+            load_client_auth(client_auth, tracking_url) if client_auth else "alias"
+        )
         if username and password:
             os.environ["MLFLOW_TRACKING_USERNAME"] = username
             os.environ["MLFLOW_TRACKING_PASSWORD"] = password
@@ -41,8 +80,27 @@ class RegistryClient:
             return None
         return str(versions[0].version) if versions else None
 
+    def version_of_run(self, model: str, run_id: str) -> str | None:
+        """Returns the newest version of ``model`` registered from run ``run_id``, or ``None``."""
+        numbers = [int(v.version) for v in self._versions(model) if v.run_id == run_id]
+        return str(max(numbers)) if numbers else None
+
+    def _versions(self, model: str) -> list[Any]:
+        try:
+            return list(self._client.search_model_versions(f"name = '{model}'"))
+        except Exception as error:
+            _reraise_unless_missing(error)
+            return []
+
     def alias_version(self, model: str, alias: str) -> str | None:
         """Returns the version ``alias`` points at, or ``None`` when it is not set."""
+        if self.aliases == "version-tag":
+            tagged = [
+                int(v.version)
+                for v in self._versions(model)
+                if _tags(v).get(ALIAS_TAG_PREFIX + alias) == "true"
+            ]
+            return str(max(tagged)) if tagged else None
         try:
             return str(self._client.get_model_version_by_alias(model, alias).version)
         except Exception as error:
@@ -70,11 +128,24 @@ class RegistryClient:
 
     def promote(self, model: str, alias: str, version: str) -> None:
         """Points ``alias`` at ``version``."""
+        if self.aliases == "version-tag":
+            key = ALIAS_TAG_PREFIX + alias
+            # Tag the new holder first: a failure in between leaves two tagged versions,
+            # of which alias_version reads the newest, never none.
+            self._client.set_model_version_tag(model, version, key, "true")
+            for other in self._versions(model):
+                if str(other.version) != version and _tags(other).get(key) is not None:
+                    self._client.delete_model_version_tag(model, str(other.version), key)
+            return
         self._client.set_registered_model_alias(model, alias, version)
 
     def tag(self, model: str, version: str, key: str, value: str) -> None:
         """Sets a tag on a model version."""
         self._client.set_model_version_tag(model, version, key, value)
+
+
+def _tags(version: Any) -> dict[str, str]:
+    return cast(dict[str, str], getattr(version, "tags", None) or {})
 
 
 def _reraise_unless_missing(error: Exception, also: tuple[str, ...] = ()) -> None:

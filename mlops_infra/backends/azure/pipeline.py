@@ -6,8 +6,11 @@ For the current version (the content hash of code, graph, images, parameters and
   under ``pipelines/<pipeline>/<version>/`` (one ``storage.Blob`` per file), local data
   under ``.../data/``, and registered as an Azure ML code version;
 * each step becomes an Azure ML command component ``<component>_<step>`` at that version;
-* with ``run_on_change``, an Azure ML pipeline job ``<pipeline>-<version[:12]>`` runs the
-  graph once (its ``PUT`` submits the run; ``pulumi up`` does not wait for it);
+* with ``run_on_change``, the resource ``<pipeline>-run``
+  (:mod:`~mlops_infra.backends.azure.pipeline_run`) submits the Azure ML pipeline job
+  ``<pipeline>-<version[:12]>`` exactly once per version; with ``wait_for_run`` (the
+  tier's default in development) ``up`` waits for it and feeds the model version it
+  registered to the gate;
 * with a ``schedule``, an Azure ML schedule creates the same pipeline job on its cron.
 
 Every asset is immutable and retained on delete, so pinning ``version`` to an older one
@@ -47,6 +50,7 @@ from mlops_infra.backends.azure._scope import (
 )
 from mlops_infra.backends.azure.entry import encode_context
 from mlops_infra.backends.azure.options import AzurePipelineOptions
+from mlops_infra.backends.azure.pipeline_run import AzureMlPipelineRun, RunInputs
 from mlops_infra.backends.azure.training_job import job_name, lineage_tags
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
@@ -156,19 +160,25 @@ class AzureMlPipeline(PipelineBackend):
         run = job_name(spec.name, deployed)
         experiment = options.experiment_name or spec.name
         tags = {**ctx.tags(), "mlops-version": deployed}
+        model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and not pinned:
-            ml.Job(
+            wait = wait_for_run(ctx, spec)
+            started = AzureMlPipelineRun(
                 ctx.child_name("run"),
-                resource_group_name=workspace.resource_group_name,
-                workspace_name=workspace.name,
-                id=run,
-                properties=_pipeline_job(run, experiment, jobs, tags),
-                opts=pulumi.ResourceOptions.merge(
-                    retained(ctx),
-                    # A submitted run cannot change; the next version is a new run.
-                    pulumi.ResourceOptions(ignore_changes=["properties"]),
+                RunInputs(
+                    job_path=workspace.id.apply(lambda ws: f"{ws}/jobs/{run}"),
+                    job_name=run,
+                    version=deployed,
+                    job={"properties": _pipeline_job_body(run, experiment, jobs, tags)},
+                    model_name=spec.registered_model,
+                    tracking_url=ctx.args.tracking.url,
+                    wait=wait,
+                    timeout_s=run_timeout_s(spec),
                 ),
+                ctx.opts(),
             )
+            if wait:
+                model_version = started.model_version
         if spec.schedule is not None and time_zone is not None:
             ml.Schedule(
                 ctx.child_name("schedule"),
@@ -199,6 +209,7 @@ class AzureMlPipeline(PipelineBackend):
             package_uri=pulumi.Output.from_input(store_uri).apply(lambda u: f"{u}/{prefix}"),
             deployed_version=deployed,
             run_id=run if spec.run_on_change and not pinned else None,
+            model_version=model_version,
         )
 
     def _components(
@@ -342,6 +353,43 @@ def _step_job(
     else:
         node["resources"]["instance_type"] = options.serverless_instance_type
     return node
+
+
+def wait_for_run(ctx: BuildContext[PipelineArgs], spec: PipelineSpec) -> bool:
+    """Whether ``up`` waits for the run.
+
+    The spec's ``wait_for_run``, else the tier's default (development and local wait,
+    staging and production do not).
+    """
+    chosen: bool | None = getattr(spec, "wait_for_run", None)
+    if chosen is not None:
+        return chosen
+    profile_default: bool | None = getattr(ctx.target.profile, "wait_for_run", None)
+    if profile_default is not None:
+        return profile_default
+    return ctx.target.environment in ("local", "dev", "development")
+
+
+def run_timeout_s(spec: PipelineSpec) -> int:
+    """How long ``up`` waits for the run (the spec's ``run_timeout_s``, default 2 hours)."""
+    return int(getattr(spec, "run_timeout_s", 7200))
+
+
+def _pipeline_job_body(
+    display_name: str, experiment: str, jobs: Mapping[str, object], tags: Mapping[str, str]
+) -> JsonObject:
+    """The pipeline job's ``properties`` as the REST API takes them (camelCase).
+
+    https://learn.microsoft.com/en-us/rest/api/azureml/jobs/create-or-update (PipelineJob)
+    """
+    return {
+        "jobType": "Pipeline",
+        "displayName": display_name,
+        "experimentName": experiment,
+        "jobs": dict(jobs),
+        "settings": {"continue_on_step_failure": False},
+        "tags": dict(tags),
+    }
 
 
 def _pipeline_job(

@@ -346,9 +346,9 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
     assert resource(run, "mlops-pipeline-diagnosis-component-train").retain_on_delete
 
     job = inputs(run, "mlops-pipeline-diagnosis-run")
-    assert job["id"] == f"diagnosis-{version[:12]}"
-    nodes = job["properties"]["jobs"]
-    assert job["properties"]["jobType"] == "Pipeline"
+    assert job["job_name"] == f"diagnosis-{version[:12]}"
+    nodes = job["job"]["properties"]["jobs"]
+    assert job["job"]["properties"]["jobType"] == "Pipeline"
     assert set(nodes) == {"featurize", "train", "evaluate", "register"}
     assert nodes["train"]["componentId"] == "mlops-pipeline-diagnosis-component-train-id"
     assert nodes["train"]["computeId"] == "mlops-cluster-cpu-id"
@@ -394,6 +394,7 @@ def test_pinned_pipeline_version_reuses_its_components_and_never_retrains() -> N
     assert not run.of_type("azure-native:machinelearningservices:ComponentVersion")
     assert not run.of_type("azure-native:storage:Blob")
     assert not run.of_type("azure-native:machinelearningservices:Job")
+    assert not run.of_type("pulumi-python:dynamic/mlops:AzureMlPipelineRun")
     nodes = inputs(run, "mlops-pipeline-diagnosis-schedule")["properties"]["action"][
         "jobDefinition"
     ]["jobs"]
