@@ -16,7 +16,10 @@ documentation requires of every request:
   https://learn.microsoft.com/en-us/rest/api/azureml/online-deployments/create-or-update ;
 * online endpoints: ``GET``/``PUT .../onlineEndpoints/{ep}``; traffic may only name
   existing deployments (Azure answers 400 otherwise) —
-  https://learn.microsoft.com/en-us/rest/api/azureml/online-endpoints/create-or-update .
+  https://learn.microsoft.com/en-us/rest/api/azureml/online-endpoints/create-or-update ;
+* autoscale settings: ``PUT``/``DELETE`` ``Microsoft.Insights/autoscalesettings/{name}``
+  (api-version 2022-10-01) with ``properties.targetResourceUri`` and ``profiles`` —
+  https://learn.microsoft.com/en-us/rest/api/monitor/autoscale-settings/create-or-update .
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ _WS = (
 JOB = re.compile(_WS + r"/jobs/([A-Za-z0-9_-]+)$")
 ENDPOINT = re.compile(_WS + r"/onlineEndpoints/([A-Za-z0-9-]+)$")
 DEPLOYMENT = re.compile(_WS + r"/onlineEndpoints/([A-Za-z0-9-]+)/deployments/([A-Za-z0-9-]+)$")
+AUTOSCALE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.Insights/autoscalesettings/([A-Za-z0-9-]+)$"
+)
+AUTOSCALE_API_VERSION = "2022-10-01"
 
 
 @dataclass
@@ -53,6 +61,7 @@ class ArmState:
     deployments: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     failing_models: set[str] = field(default_factory=set[str])
     refused: list[str] = field(default_factory=list[str])
+    autoscale: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
 
     def count(self, method: str, pattern: str = "") -> int:
         return sum(1 for m, p in self.requests if m == method and pattern in p)
@@ -81,7 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._error(401, "AuthenticationFailed", "no valid Entra ID bearer token")
             return None
-        if parse_qs(url.query).get("api-version") != [API_VERSION]:
+        expected = AUTOSCALE_API_VERSION if AUTOSCALE.match(url.path) else API_VERSION
+        if parse_qs(url.query).get("api-version") != [expected]:
             self._error(400, "MissingApiVersionParameter", "api-version is required")
             return None
         self.state.requests.append((self.command, url.path))
@@ -127,7 +137,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path is None:
             return
         body = self._body()
-        if match := JOB.match(path):
+        if match := AUTOSCALE.match(path):
+            props = body.get("properties", {})
+            if not props.get("targetResourceUri") or not props.get("profiles"):
+                self._error(400, "BadRequest", "targetResourceUri and profiles are required")
+                return
+            self.state.autoscale[match[1]] = body
+            self._answer(200, body)
+        elif match := JOB.match(path):
             if match[1] in self.state.jobs:
                 self._error(409, "UserError", f"a job named {match[1]} already exists")
                 return
@@ -173,7 +190,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = self._checked()
         if path is None:
             return
-        if match := DEPLOYMENT.match(path):
+        if match := AUTOSCALE.match(path):
+            self.state.autoscale.pop(match[1], None)
+            self._answer(200)
+        elif match := DEPLOYMENT.match(path):
             key = f"{match[1]}/{match[2]}"
             traffic = self.state.endpoints.get(match[1], {}).get("properties", {}).get("traffic")
             if (traffic or {}).get(match[2]):

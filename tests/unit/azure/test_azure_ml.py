@@ -32,7 +32,6 @@ from mlops_infra.versioning import job_manifest, pipeline_manifest
 
 ROLE = "/providers/Microsoft.Authorization/roleDefinitions/"
 BLOB_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 GATE = {"conditions": [{"metric": "accuracy", "threshold": 0.9}]}
 PIPELINE = {
@@ -425,52 +424,53 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
         "azure-native:machinelearningservices:OnlineEndpoint"
     )
     assert endpoint["kind"] == "Managed"
+    assert endpoint["workspaceName"] == "mlops-tracking"
+    assert endpoint["identity"] == {"type": "SystemAssigned"}
     assert endpoint["properties"]["authMode"] == "AADToken"
     assert endpoint["properties"]["publicNetworkAccess"] == "Disabled"
     assert "traffic" not in endpoint["properties"]
     assert resource(run, "mlops-endpoint-diagnosis").ignore_changes == ("properties.traffic",)
     assert endpoint["endpointName"].startswith("diagnosis-")
     assert len(endpoint["endpointName"]) <= 32
+    # Issue 15 item 1: Azure ML grants a system-assigned endpoint identity AcrPull and
+    # Storage Blob Data Reader itself; a second assignment fails with RoleAssignmentExists.
+    assert not [
+        r.name
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.name.startswith("mlops-endpoint-")
+    ]
 
     gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
     assert gate["model"] == "diagnosis"
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert gate["tracking_url"].startswith("azureml://")
 
-    deployment = inputs(run, "mlops-endpoint-diagnosis-stable")
-    assert resource(run, "mlops-endpoint-diagnosis-stable").type == (
-        "azure-native:machinelearningservices:OnlineDeployment"
-    )
-    assert deployment["deploymentName"] == "stable"
-    assert deployment["endpointName"] == endpoint["endpointName"]
-    assert deployment["sku"] == {"name": "Default", "capacity": 1}
-    props = deployment["properties"]
+    release = resource(run, "mlops-endpoint-diagnosis-deployment")
+    assert release.type == "pulumi-python:dynamic/mlops:AzureMlOnlineRelease"
+    assert any(urn.endswith("::mlops-endpoint-diagnosis") for urn in release.depends_on)
+    got = release.plain_inputs()
+    assert got["endpoint_path"] == f"{WORKSPACE_ID}/onlineEndpoints/{endpoint['endpointName']}"
+    assert got["version"] == "3"
+    assert got["model_id"] == f"{WORKSPACE_ID}/models/diagnosis/versions/3"
+    assert got["deployment"]["sku"] == {"name": "Default", "capacity": 1}
+    props = got["deployment"]["properties"]
     assert props["endpointComputeType"] == "Managed"
-    assert props["model"] == f"{WORKSPACE_ID}/models/diagnosis/versions/3"
     assert props["instanceType"] == "Standard_DS3_v2"
     assert props["scaleSettings"] == {"scaleType": "Default"}
     assert props["egressPublicNetworkAccess"] == "Enabled"
-    # Default max_replicas 2 > min 1: Azure Monitor autoscale owns the instance count.
-    assert names_of(run, "azure-native:monitor:AutoscaleSetting") == [
-        "mlops-endpoint-diagnosis-autoscale"
-    ]
-    reader = inputs(run, "mlops-endpoint-diagnosis-store-read")
-    assert reader["roleDefinitionId"].endswith(BLOB_READER)
-    assert reader["principalId"] == "mlops-endpoint-diagnosis-principal"
-
-    template = inputs(run, "mlops-endpoint-diagnosis-traffic")["properties"]["template"]
-    (put,) = template["resources"]
-    assert put["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-    assert put["name"] == f"mlops-tracking/{endpoint['endpointName']}"
-    assert put["properties"]["traffic"] == {"stable": 100}
-    assert put["properties"]["authMode"] == "AADToken"
-    traffic = resource(run, "mlops-endpoint-diagnosis-traffic")
-    assert traffic.type == "azure-native:resources:Deployment"
-    assert any(urn.endswith("::mlops-endpoint-diagnosis-stable") for urn in traffic.depends_on)
-    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
+    assert props["requestSettings"] == {
+        "maxConcurrentRequestsPerInstance": 50,  # a float on the wire: see integral()
+        "requestTimeout": "PT5S",
+    }
+    # Default max_replicas 2 > min 1: autoscale on CPU for the serving deployment.
+    assert got["autoscale"]["minimum"] == 1
+    assert got["autoscale"]["maximum"] == 2
+    assert got.get("canary_percent") is None
+    assert not run.of_type("azure-native:machinelearningservices:OnlineDeployment")
+    assert not run.of_type("azure-native:resources:Deployment")
 
 
-def test_endpoint_canary_split_autoscale_gpu_and_public() -> None:
+def test_endpoint_canary_autoscale_gpu_and_public() -> None:
     run = azure_run(
         {
             "environment": "prod",
@@ -493,22 +493,14 @@ def test_endpoint_canary_split_autoscale_gpu_and_public() -> None:
     endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
     assert endpoint["publicNetworkAccess"] == "Enabled"
     assert endpoint["authMode"] == "Key"
-    stable = inputs(run, "mlops-endpoint-diag-stable")
-    canary = inputs(run, "mlops-endpoint-diag-canary")
-    assert stable["properties"]["model"].endswith("/models/diag/versions/3")
-    assert canary["properties"]["model"].endswith("/models/diag/versions/4")
-    assert stable["sku"]["capacity"] == 2  # production default
-    assert canary["sku"]["capacity"] == 1
-    assert stable["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
-    assert resource(run, "mlops-endpoint-diag-stable").ignore_changes == ("sku.capacity",)
-    scale = inputs(run, "mlops-endpoint-diag-autoscale")
-    profile = scale["profiles"][0]
-    assert profile["capacity"] == {"minimum": "2", "maximum": "5", "default": "2"}
-    assert scale["targetResourceUri"] == "mlops-endpoint-diag-stable-id"
-    rule = profile["rules"][0]["metricTrigger"]
-    assert rule["metricName"] == "CpuUtilizationPercentage"
-    template = inputs(run, "mlops-endpoint-diag-traffic")["properties"]["template"]
-    assert template["resources"][0]["properties"]["traffic"] == {"stable": 80, "canary": 20}
+    got = inputs(run, "mlops-endpoint-diag-deployment")
+    assert got["version"] == "4"
+    assert got["canary_percent"] == 20
+    assert got["deployment"]["sku"]["capacity"] == 2  # production default
+    assert got["deployment"]["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
+    assert got["autoscale"]["minimum"] == 2
+    assert got["autoscale"]["maximum"] == 5
+    assert got["autoscale"]["cpu_percent"] == 70
 
 
 def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
@@ -526,18 +518,42 @@ def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
             ],
         }
     )
-    assert inputs(run, "mlops-endpoint-e-stable")["sku"]["capacity"] == 1
+    got = inputs(run, "mlops-endpoint-e-deployment")
+    assert got["deployment"]["sku"]["capacity"] == 1
+    assert got.get("autoscale") is None
 
 
-def test_endpoint_without_a_served_version_fails_with_the_reason() -> None:
-    with pytest.raises(BackendError, match="the gate served no model version"):
-        azure_run(
-            {
-                "environment": "dev",
-                "endpoints": [{"name": "e", "model": "m", "external_model": True}],
-            },
-            gate={"served_version": None, "decision": {"outcome": "undeployed", "reason": "no"}},
-        )
+def test_fresh_stack_with_nothing_through_the_gate_is_pending() -> None:
+    """Issue 11 acceptance 1: an empty registry is a state, not an error, in up mode."""
+    run = azure_run(
+        {
+            "environment": "dev",
+            "pipelines": [PIPELINE],
+            "clusters": [{"name": "cpu"}],
+            "artifact_store": {"options": {"shared_key_access": True}},
+            "endpoints": [{"name": "diagnosis", "model": "diagnosis", "gate": GATE}],
+        },
+        gate={
+            "served_version": None,
+            "decision": {"outcome": "undeployed", "reason": "no version of diagnosis yet"},
+        },
+    )
+    # Every non-serving resource is registered; the endpoint shell exists, no deployment.
+    for name in (
+        "mlops-tracking",
+        "mlops-cluster-cpu",
+        "mlops-pipeline-diagnosis-run",
+        "mlops-pipeline-diagnosis-component-train",
+        "mlops-endpoint-diagnosis",
+    ):
+        resource(run, name)
+    release = inputs(run, "mlops-endpoint-diagnosis-deployment")
+    assert release.get("version") is None
+    assert release.get("model_id") is None
+    summary = run.outputs["endpoints"]["diagnosis"]
+    assert summary["url"] is None
+    assert summary["model_version"] is None
+    assert summary["decision"]["reason"] == "no version of diagnosis yet"
 
 
 def test_example_stack_loads_and_synthesizes() -> None:
@@ -554,8 +570,32 @@ def test_example_stack_loads_and_synthesizes() -> None:
     run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="azure-dev")
     assert len(run.of_type("azure-native:machinelearningservices:ComponentVersion")) == 4
     assert len(run.of_type("azure-native:machinelearningservices:Compute")) == 2
-    assert len(run.of_type("azure-native:machinelearningservices:OnlineDeployment")) == 2
+    assert len(run.of_type("pulumi-python:dynamic/mlops:AzureMlOnlineRelease")) == 1
     assert resource(run, "mlops-store").plain_inputs()["allowBlobPublicAccess"] is False
     # The generic mocks (what `mlops-infra plan` uses) synthesize it too.
     generic = run_stack(spec, project_dir=REPO, mocks=EchoMocks(), stack="azure-dev")
     assert generic.of_type("azure-native:machinelearningservices:Schedule")
+
+
+def test_example_stack_with_an_empty_registry_raises_nothing_in_up_mode() -> None:
+    """Issue 11 acceptance 1 for azure-dev: the gate has never passed."""
+    from azure_mocks import CLIENT_CONFIG, AzureMocks
+    from azure_mocks import GATE as GATE_TYPE
+
+    from mlops_infra import load_stack_file
+    from mlops_infra.testing import run_stack
+
+    spec = load_stack_file(REPO / "stacks" / "Pulumi.azure-dev.yaml")
+    never = {
+        "served_version": None,
+        "served_source": None,
+        "decision": {"outcome": "undeployed", "reason": "no registered version"},
+    }
+    mocks = AzureMocks(outputs={GATE_TYPE: never}, calls=CLIENT_CONFIG)
+    run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="azure-dev")
+    for name, endpoint in run.outputs["endpoints"].items():
+        assert endpoint["url"] is None, name
+        assert endpoint["model_version"] is None, name
+        assert endpoint["decision"]["reason"] == "no registered version"
+    assert run.of_type("pulumi-python:dynamic/mlops:AzureMlPipelineRun")
+    assert run.of_type("azure-native:machinelearningservices:OnlineEndpoint")
