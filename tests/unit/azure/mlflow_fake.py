@@ -141,10 +141,14 @@ class _Handler(BaseHTTPRequestHandler):
             # Registered-model aliases, logged models (MLflow 3) and the rest: not on Azure ML.
             self._answer(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": call})
 
-    do_GET = _handle
-    do_POST = _handle
-    do_PATCH = _handle
-    do_DELETE = _handle
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
 
 
 def _run(run_id: str, metrics: dict[str, float]) -> dict[str, Any]:
