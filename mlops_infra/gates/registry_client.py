@@ -9,7 +9,13 @@ from typing import Any, Literal, cast
 
 from mlops_infra.gates.decision import ModelVersionInfo
 
-__all__ = ["ALIAS_TAG_PREFIX", "AliasStrategy", "RegistryClient", "load_client_auth"]
+__all__ = [
+    "ALIAS_TAG_PREFIX",
+    "AliasStrategy",
+    "RegistryClient",
+    "alias_strategy",
+    "client_environment",
+]
 
 AliasStrategy = Literal["alias", "version-tag"]
 """How a registry records which version an alias names: MLflow registered-model aliases,
@@ -20,24 +26,41 @@ ALIAS_TAG_PREFIX = "mlops.alias."
 """Model-version tag prefix of the ``version-tag`` alias strategy."""
 
 
-def load_client_auth(client_auth: str, tracking_url: str) -> AliasStrategy:
-    """Runs the client-auth hook ``"package.module:function"`` for ``tracking_url``.
+def client_environment(client_auth: str | None, tracking_url: str) -> dict[str, str]:
+    """The environment MLflow clients need for ``tracking_url``, from a ``client_auth`` hook.
 
-    The hook returns the environment variables MLflow clients need; they are set here.
-    Its module may declare ``ALIAS_STRATEGY`` (default ``"alias"``).
+    Args:
+        client_auth: ``"package.module:function"`` of a hook taking the tracking URL and
+            returning environment variables (e.g. a bearer token, an auth plugin's switch),
+            or ``None`` when the server needs nothing beyond basic auth.
+        tracking_url: The tracking server's URI.
 
     Raises:
-        ValueError: ``client_auth`` is not ``"package.module:function"``.
+        ValueError: ``client_auth`` is not ``module:function`` or names nothing callable.
     """
-    module_name, sep, function = client_auth.partition(":")
-    if not sep or not module_name or not function:
-        msg = f"client_auth must be 'package.module:function'; got {client_auth!r}"
+    if not client_auth:
+        return {}
+    module, _, function = client_auth.partition(":")
+    if not module or not function:
+        msg = f"client_auth {client_auth!r} is not 'package.module:function'"
         raise ValueError(msg)
-    module = importlib.import_module(module_name)
-    hook = cast(Callable[[str], Mapping[str, str]], getattr(module, function))
-    os.environ.update(hook(tracking_url))
-    strategy = getattr(module, "ALIAS_STRATEGY", "alias")
-    return "version-tag" if strategy == "version-tag" else "alias"
+    hook = getattr(importlib.import_module(module), function, None)
+    if not callable(hook):
+        msg = f"client_auth {client_auth!r}: {function!r} is not a function of {module}"
+        raise ValueError(msg)
+    found = cast(Callable[[str], Mapping[str, str]], hook)(tracking_url)
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def alias_strategy(client_auth: str | None) -> AliasStrategy:
+    """The alias strategy the ``client_auth`` hook's module declares (``ALIAS_STRATEGY``).
+
+    A registry without aliases says so next to its auth hook; default ``"alias"``.
+    """
+    if not client_auth:
+        return "alias"
+    module = importlib.import_module(client_auth.partition(":")[0])
+    return "version-tag" if getattr(module, "ALIAS_STRATEGY", None) == "version-tag" else "alias"
 
 
 class RegistryClient:
@@ -47,9 +70,11 @@ class RegistryClient:
         tracking_url: Tracking server URI.
         username: Basic-auth user, if any.
         password: Basic-auth password, if any.
-        client_auth: The tracking reference's client-auth hook (see :func:`load_client_auth`),
-            run before connecting; it also chooses the alias strategy.
+        client_auth: Hook giving the environment MLflow needs (see :func:`client_environment`).
     """
+
+    aliases: AliasStrategy = "alias"
+    """How this registry records aliases (see :data:`AliasStrategy`)."""
 
     def __init__(
         self,
@@ -59,15 +84,26 @@ class RegistryClient:
         client_auth: str | None = None,
     ) -> None:
         """Connects to the registry at ``tracking_url``."""
-        self.aliases: AliasStrategy = (
-            load_client_auth(client_auth, tracking_url) if client_auth else "alias"
-        )
         if username and password:
             os.environ["MLFLOW_TRACKING_USERNAME"] = username
             os.environ["MLFLOW_TRACKING_PASSWORD"] = password
+        # One provider process serves one stack's tracking server, so the process
+        # environment (which is how MLflow and its auth plugins read credentials) is ours.
+        os.environ.update(client_environment(client_auth, tracking_url))
+        self.aliases = alias_strategy(client_auth)
         from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is heavy; import on use
 
         self._client: Any = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> RegistryClient:
+        """The client for a resource's properties (``tracking_url``, credentials, auth hook)."""
+        return cls(
+            str(props["tracking_url"]),
+            props.get("username"),
+            props.get("password"),
+            props.get("client_auth"),
+        )
 
     def latest_version(self, model: str) -> str | None:
         """Returns the newest version of ``model``; ``None`` when it has none or does not exist."""

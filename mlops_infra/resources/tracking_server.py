@@ -40,6 +40,12 @@ class TrackingRef:
     Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
     ``None`` where nothing does."""
 
+    client_auth: str | None = None
+    """``"package.module:function"`` of a hook ``(tracking_url) -> {env var: value}`` giving
+    what MLflow clients on the deployer's machine need to reach this server (a bearer
+    token, an auth plugin's switch); ``None`` when basic auth (or nothing) suffices. The
+    gate and the registry alias call it before every MLflow request."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingServerArgs:
@@ -127,6 +133,8 @@ class TrackingServer(pulumi.ComponentResource):
             username=ref.username,
             password=None if ref.password is None else self.password,
             id=ref.id,
+            # The gate and the alias call the backend's auth hook through this reference.
+            client_auth=ref.client_auth,
         )
         self.register_outputs(
             {"url": self.url, "username": self.username, "password": self.password}

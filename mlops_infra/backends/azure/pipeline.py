@@ -162,7 +162,11 @@ class AzureMlPipeline(PipelineBackend):
         tags = {**ctx.tags(), "mlops-version": deployed}
         model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and not pinned:
-            wait = wait_for_run(ctx, spec)
+            wait = (
+                spec.wait_for_run
+                if spec.wait_for_run is not None
+                else ctx.target.profile.wait_for_run
+            )
             started = AzureMlPipelineRun(
                 ctx.child_name("run"),
                 RunInputs(
@@ -173,7 +177,7 @@ class AzureMlPipeline(PipelineBackend):
                     model_name=spec.registered_model,
                     tracking_url=ctx.args.tracking.url,
                     wait=wait,
-                    timeout_s=run_timeout_s(spec),
+                    timeout_s=spec.run_timeout_s,
                 ),
                 ctx.opts(),
             )
@@ -353,26 +357,6 @@ def _step_job(
     else:
         node["resources"]["instance_type"] = options.serverless_instance_type
     return node
-
-
-def wait_for_run(ctx: BuildContext[PipelineArgs], spec: PipelineSpec) -> bool:
-    """Whether ``up`` waits for the run.
-
-    The spec's ``wait_for_run``, else the tier's default (development and local wait,
-    staging and production do not).
-    """
-    chosen: bool | None = getattr(spec, "wait_for_run", None)
-    if chosen is not None:
-        return chosen
-    profile_default: bool | None = getattr(ctx.target.profile, "wait_for_run", None)
-    if profile_default is not None:
-        return profile_default
-    return ctx.target.environment in ("local", "dev", "development")
-
-
-def run_timeout_s(spec: PipelineSpec) -> int:
-    """How long ``up`` waits for the run (the spec's ``run_timeout_s``, default 2 hours)."""
-    return int(getattr(spec, "run_timeout_s", 7200))
 
 
 def _pipeline_job_body(

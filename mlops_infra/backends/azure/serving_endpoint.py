@@ -1,8 +1,9 @@
 """Azure serving endpoint: a managed online endpoint serving the version its gate allows.
 
-* The gate is a :class:`~mlops_infra.gates.PromotionDecision` evaluated at ``pulumi up``
-  against the workspace's MLflow registry; its served version is what the endpoint serves
-  (an MLflow model: Azure ML builds its scoring environment, no script needed).
+* The component's gate (evaluated at ``pulumi up`` against the workspace's MLflow
+  registry) hands over the version to serve (an MLflow model: Azure ML builds its scoring
+  environment, no script needed); the component moves the registry alias only once
+  ``deployed_version`` confirms it.
 * ``OnlineEndpoint`` (version-independent, native): Entra ID token auth by default
   (``options.auth_mode: Key`` for keys), public network access off unless ``spec.public``
   (reach it through the workspace's private endpoint), system-assigned identity. Azure ML
@@ -39,10 +40,10 @@ from mlops_infra.backends.azure._scope import (
 )
 from mlops_infra.backends.azure.online_release import AzureMlOnlineRelease
 from mlops_infra.backends.azure.options import AzureEndpointOptions
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -96,13 +97,13 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
     """An Azure ML managed online endpoint behind the promotion gate."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate, the endpoint and the release of the version the gate serves."""
+        """Declares the endpoint and the release of the version the gate lets through."""
         options = ctx.options_as(AzureEndpointOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
         workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
-        version, decision = _gate(ctx, spec)
+        version = served.version
         endpoint_name = pulumi.Output.from_input(foundation.unique).apply(
             lambda u: f"{short_name(spec.name, 23)}-{u[:8]}"
         )
@@ -185,17 +186,9 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
         url = pulumi.Output.all(release.deployed_version, scoring_uri).apply(
             lambda parts: parts[1] if parts[0] else None
         )
-        return EndpointResult(url=url, model_version=release.deployed_version, decision=decision)
-
-
-def _gate(
-    ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
-) -> tuple[pulumi.Output[str | None], pulumi.Output[Mapping[str, Any]]]:
-    """The version to serve and the gate's decision."""
-    decision = PromotionDecision(
-        ctx.child_name("gate"), DecisionInputs.for_endpoint(ctx, spec), ctx.opts()
-    )
-    return decision.served_version, decision.decision
+        return EndpointResult(
+            url=url, deployed_version=release.deployed_version, deployment=[release]
+        )
 
 
 def _egress(options: AzureEndpointOptions, *, private: bool) -> bool:

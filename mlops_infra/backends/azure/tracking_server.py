@@ -31,6 +31,7 @@ from mlops_infra.backends.azure._scope import (
     storage_account_id,
     workspace_arm_id,
 )
+from mlops_infra.backends.azure.mlflow_auth import HOOK
 from mlops_infra.backends.azure.options import AzureTrackingOptions
 from mlops_infra.resources import (
     BuildContext,
@@ -115,4 +116,4 @@ class AzureMlTrackingServer(TrackingServerBackend):
                 group_id="amlworkspace",
                 zones=["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"],
             )
-        return TrackingRef(url=workspace.ml_flow_tracking_uri, id=workspace_id)
+        return TrackingRef(url=workspace.ml_flow_tracking_uri, id=workspace_id, client_auth=HOOK)

@@ -16,6 +16,7 @@ from azure_mocks import (
     resource,
 )
 
+from mlops_infra.backends.azure.mlflow_auth import HOOK
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import (
@@ -468,6 +469,11 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     assert got.get("canary_percent") is None
     assert not run.of_type("azure-native:machinelearningservices:OnlineDeployment")
     assert not run.of_type("azure-native:resources:Deployment")
+    # The alias follows the release and reaches Azure ML's MLflow through the hook.
+    alias = resource(run, "mlops-endpoint-diagnosis-alias")
+    assert release.urn in alias.depends_on
+    assert alias.plain_inputs()["client_auth"] == HOOK
+    assert gate["client_auth"] == HOOK
 
 
 def test_endpoint_canary_autoscale_gpu_and_public() -> None:
