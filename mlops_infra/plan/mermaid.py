@@ -19,7 +19,7 @@ _STYLES = {
 
 
 def short_type(type_token: str) -> str:
-    """Returns a type token as a short label: ``aws:s3/bucket:Bucket`` → ``aws s3.Bucket``."""
+    """Returns a type token as a short label: ``pkg:mod/thing:Thing`` → ``pkg mod.Thing``."""
     package, _, rest = type_token.partition(":")
     module, _, name = rest.rpartition(":")
     if package in ("mlops", "fake") or package.startswith("pulumi-python"):

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.catalog.gpus import GpuOffers, offers_from_table
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 from mlops_infra.resources import (
     ArtifactStoreArgs,
     ArtifactStoreBackend,
@@ -255,10 +255,15 @@ _FLAVORS = {
 }
 
 
-def register(registry: Registry) -> None:
+def register(registry: FlavorRegistry) -> None:
     """Registers the fake cloud and one default ``memory`` flavor per kind."""
     registry.register_cloud(
-        CloudInfo(name=FAKE_CLOUD, description="In-memory fake cloud for tests", gpus=FAKE_GPUS)
+        CloudInfo(
+            name=FAKE_CLOUD,
+            description="In-memory fake cloud for tests",
+            gpus=FAKE_GPUS,
+            plan_rules="mlops_infra.testing.fake_plan:PLAN_RULES",
+        )
     )
     for kind, class_name in _FLAVORS.items():
         registry.register_flavor(
@@ -273,9 +278,9 @@ def register(registry: Registry) -> None:
         )
 
 
-def fake_registry(*, with_plugins: bool = False) -> Registry:
+def fake_registry(*, with_plugins: bool = False) -> FlavorRegistry:
     """Returns a registry holding the fake cloud (and the installed plugins when asked)."""
-    registry = Registry(load_entry_points=with_plugins)
+    registry = FlavorRegistry(load_entry_points=with_plugins)
     with registry.source("mlops_infra.testing.fake"):
         register(registry)
     return registry

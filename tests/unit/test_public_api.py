@@ -23,7 +23,7 @@ EXPECTED = [
     "ArtifactStore", "ArtifactStoreArgs", "ArtifactStoreBackend", "ArtifactStoreSpec", "Backend",
     "BackendError", "BuildContext", "ChampionComparison", "CloudInfo", "ComputeRef",
     "ContainerRegistrySpec", "DataRef", "EndpointResult", "ExistingArtifactStore", "ExistingNetwork",
-    "ExistingTrackingServer", "ExistingTrainingCluster", "Flavor", "Foundation", "FoundationArgs",
+    "ExistingTrackingServer", "ExistingTrainingCluster", "Flavor", "FlavorRegistry", "Foundation", "FoundationArgs",
     "FoundationBackend", "FoundationRef", "IdentitySpec", "JobResult", "LifecycleRule", "LimitsSpec",
     "MetricCondition", "MissingExtraError", "MlopsError", "MlopsStack", "MlopsStackArgs", "NetworkSpec",
     "Pipeline", "PipelineArgs", "PipelineBackend", "PipelineResult", "PipelineSpec", "PromotionGate",
