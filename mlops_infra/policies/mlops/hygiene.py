@@ -23,12 +23,16 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 #: Keys that name or point at a secret rather than hold one (``secret`` is a reference on
-#: GCP: a secret version's parent, a Cloud Run ``secretKeyRef``).
+#: GCP: a secret version's parent, a Cloud Run ``secretKeyRef``). A Cloud Run job's
+#: ``run``/``startExecutionToken`` is a suffix naming the next execution, not a credential
+#: (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs); an EC2
+#: launch template's ``metadataOptions.httpTokens`` says whether IMDSv2 is required
+#: (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LaunchTemplateInstanceMetadataOptions.html).
 _REFERENCE_KEY = re.compile(
     r"(^secret$|secret_?(key_?)?ref$|"
     r"arn|id|ids|name|key_?name|config_?key|version|versions|stages|type|kind|uri|url|"
     r"ttl|rotation|replication|policy|enabled|length|arns|recovery_?window_?in_?days|"
-    r"kms_?key(_?id)?|_?wo_?version|expire_?time|secret_?type|topics)$",
+    r"kms_?key(_?id)?|_?wo_?version|expire_?time|secret_?type|topics|execution_?token|http_?tokens)$",
     re.IGNORECASE,
 )
 
