@@ -46,6 +46,8 @@ from mlops_infra.specs import (
     TrackingServerSpec,
     TrainingClusterSpec,
     TrainingJobSpec,
+    effective_tracking,
+    min_replicas_of,
 )
 from mlops_infra.versioning import VersionManifest
 
@@ -126,7 +128,7 @@ class FakeTrackingServer(TrackingServerBackend):
     def create(
         self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
     ) -> TrackingRef:
-        auth = spec.auth if spec.auth is not None else ctx.target.profile.tracking_auth
+        auth = bool(effective_tracking(spec, ctx.target.profile).auth)
         server = FakeResource(
             "TrackingServer",
             ctx.child_name(),
@@ -227,9 +229,7 @@ class FakeServingEndpoint(ServingEndpointBackend):
                 "model": spec.model,
                 "alias": spec.alias,
                 "instanceType": offer.instance_type if offer else spec.instance_type or "fake.cpu",
-                "minReplicas": spec.min_replicas
-                if spec.min_replicas is not None
-                else ctx.target.profile.min_replicas,
+                "minReplicas": min_replicas_of(spec, ctx.target.profile),
                 "maxReplicas": spec.max_replicas,
                 "public": spec.public,
                 "gate": spec.gate.model_dump() if spec.gate else None,

@@ -300,3 +300,21 @@ def test_a_flavor_without_options_refuses_them_in_python_as_in_files() -> None:
     assert [(i.path, i.message) for i in raised.value.issues] == [
         ("ml.options", "flavor fake/artifact_store/memory takes no options; got a")
     ]
+
+
+def test_a_tracking_server_composed_in_python_builds_its_effective_spec() -> None:
+    """The component resolves ``auth`` once (tier default) and its backend builds that."""
+    from mlops_infra import TrackingServer, TrackingServerArgs, TrackingServerSpec
+
+    target = Target(cloud=FAKE_CLOUD, environment="staging", registry=fake_registry())
+
+    def program() -> None:
+        store = ArtifactStore("ml", ArtifactStoreArgs(target=target, spec=ArtifactStoreSpec()))
+        TrackingServer(
+            "ml-tracking",
+            TrackingServerArgs(target=target, spec=TrackingServerSpec(), store=store.ref),
+        )
+
+    run = run_offline(program)
+    (server,) = run.of_type("fake:index:TrackingServer")
+    assert server.plain_inputs()["auth"] is True
