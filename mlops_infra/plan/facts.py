@@ -2,8 +2,8 @@
 
 Component resources (``mlops:index:*``) register no inputs, so what they were asked for
 (GPU shapes, endpoint exposure, gates, the tracking server's authentication) is taken
-from the spec and kept beside the resources. Facts are derived with the same defaults
-the components apply (tier profiles), so a policy sees what will be deployed.
+from the spec and kept beside the resources. Facts read the effective spec the components
+build from (:mod:`mlops_infra.specs.effective`), so a policy sees what will be deployed.
 """
 
 from __future__ import annotations

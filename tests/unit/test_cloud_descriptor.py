@@ -162,7 +162,9 @@ def test_two_clouds_cannot_share_a_pack_or_a_rule_id(acme: types.ModuleType) -> 
             policies=(f"{MODULE}:MORE",),
         )
     )
-    with pytest.raises(ValueError, match="pack 'acme' of rule MLOPS-ACME-DISK-002 is declared by 'acme'"):
+    with pytest.raises(
+        ValueError, match="pack 'acme' of rule MLOPS-ACME-DISK-002 is declared by 'acme'"
+    ):
         rules_by_pack(registry)
     acme.MORE = (_rule("MLOPS-ACME-DISK-001", "other"),)  # type: ignore[attr-defined]
     registry = _registry(policies=(f"{MODULE}:RULES",))
