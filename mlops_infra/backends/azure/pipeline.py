@@ -35,6 +35,7 @@ import pulumi_azure_native.machinelearningservices as ml
 
 from mlops_infra.backends.azure._assets import (
     UploadedData,
+    asset_reference,
     environment_id,
     retained,
     step_command,
@@ -292,8 +293,10 @@ class AzureMlPipeline(PipelineBackend):
                         "version": manifest.version,
                         "type": "command",
                         "display_name": f"{spec.name}/{step.name}",
-                        "code": code_id,
-                        "environment": environments[image],
+                        "code": code_id.apply(asset_reference),
+                        "environment": pulumi.Output.from_input(environments[image]).apply(
+                            asset_reference
+                        ),
                         "command": step_command(
                             step.component,
                             context,

@@ -266,8 +266,8 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert props["jobType"] == "Command"
     assert props["computeId"] == "mlops-cluster-gpu-id"
     assert props["identity"] == {"identityType": "Managed"}
-    assert props["codeId"] == "mlops-job-train-code-id"
-    assert props["environmentId"] == "mlops-job-train-environment-id"
+    assert props["codeId"] == f"{WORKSPACE_ID}/codes/mlops-job-train/versions/{version}"
+    assert props["environmentId"].startswith(f"{WORKSPACE_ID}/environments/mlops-job-train/")
     assert props["limits"] == {"jobLimitsType": "Command", "timeout": "PT2H"}
     assert props["resources"]["instanceCount"] == 2
     assert "instanceType" not in props["resources"]
@@ -292,8 +292,12 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert resource(run, "mlops-job-train-package/diagnosis/train.py").retain_on_delete
     environment = inputs(run, "mlops-job-train-environment")
     conda = environment["properties"]["condaFile"]
-    assert '"mlops-infra"' in conda
+    # Issue 11 scope 6: nothing from an index that does not have it; the runtime is shipped.
+    assert "mlops-infra" not in conda
+    assert '"azureml-mlflow>=1.60"' in conda
     assert '"scikit-learn>=1.5"' in conda  # the component's requirements.txt
+    shipped = inputs(run, "mlops-job-train-runtime/mlops_infra/backends/azure/entry.py")
+    assert shipped["blobName"] == f"jobs/train/{version}/code/mlops_infra/backends/azure/entry.py"
     assert run.outputs["jobs"]["train"]["run_id"] == f"train-{version[:12]}"
 
 
@@ -339,8 +343,13 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
     assert train["version"] == version
     component = train["properties"]["componentSpec"]
     assert component["type"] == "command"
-    assert component["code"] == "mlops-pipeline-diagnosis-code-id"
-    assert component["environment"] == "mlops-pipeline-diagnosis-environment-id"
+    # Issue 15 item 3: asset references, as azure-ai-ml writes them.
+    assert component["code"] == (
+        f"azureml:{WORKSPACE_ID}/codes/mlops-pipeline-diagnosis/versions/{version}"
+    )
+    assert component["environment"].startswith(
+        f"azureml:{WORKSPACE_ID}/environments/mlops-pipeline-diagnosis/versions/"
+    )
     assert "--input featurize=${{inputs.featurize}}" in component["command"]
     assert component["inputs"]["featurize"] == {"type": "uri_folder"}
     assert resource(run, "mlops-pipeline-diagnosis-component-train").retain_on_delete
