@@ -125,15 +125,10 @@ class MlopsStack(pulumi.ComponentResource):
         tracking = self.tracking.ref
         self.clusters = {
             c.name: TrainingCluster(
-<<<<<<< HEAD
-                f"{name}-cluster-{c.name}",
+                component_name(name, "cluster", c.name),
                 TrainingClusterArgs(
                     target=target, spec=c, foundation=base, tracking=tracking, store=store
                 ),
-=======
-                component_name(name, "cluster", c.name),
-                TrainingClusterArgs(target=target, spec=c, foundation=base),
->>>>>>> main
                 child,
             )
             for c in spec.clusters
