@@ -187,3 +187,32 @@ def test_pipeline_declares_its_run_keyed_by_the_version() -> None:
     # The component version's ARM id (its id output; echoed as "<name>-id" by the mocks).
     assert body["jobs"]["train"]["componentId"] == "mlops-pipeline-diagnosis-component-train-id"
     assert run.outputs["pipelines"]["diagnosis"]["run_id"] == got["job_name"]
+
+
+def test_the_waited_runs_model_version_reaches_the_gate_in_the_same_up() -> None:
+    """Issue 11 acceptance 2: with waiting on, the gate's candidate is the run's version."""
+    from azure_mocks import CLIENT_CONFIG, GATE, REPO, AzureMocks, gate_outputs
+
+    from mlops_infra.testing import run_stack
+
+    spec = {
+        "cloud": "azure",
+        "environment": "dev",
+        "clusters": [{"name": "cpu"}],
+        "pipelines": [
+            {
+                "name": "diagnosis",
+                "steps": [{"name": "train", "component": "diagnosis.train", "cluster": "cpu"}],
+            }
+        ],
+        "endpoints": [{"name": "diagnosis", "model": "diagnosis"}],
+    }
+    run_type = "pulumi-python:dynamic/mlops:AzureMlPipelineRun"
+    mocks = AzureMocks(
+        outputs={GATE: gate_outputs(), run_type: {"model_version": "7", "status": "Completed"}},
+        calls=CLIENT_CONFIG,
+    )
+    run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="test")
+    gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
+    assert gate["candidate_version"] == "7"
+    assert run.outputs["pipelines"]["diagnosis"]["model_version"] == "7"
