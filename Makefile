@@ -53,6 +53,12 @@ up: stack  ## run the local stack: MLflow, training pipeline, gated model server
 	@$(PULUMI) stack output --json --stack $(STACK) > .mlops/$(STACK)/outputs.json
 	@$(PY) -m mlops_infra.cli invoke --outputs .mlops/$(STACK)/outputs.json
 
+.PHONY: rehearse
+rehearse: EXTRAS = dev
+rehearse: stack  ## run STACK's generated pipeline, gate and serving contracts here, on emulators
+	@echo "==> mlops-infra rehearse --stack $(STACK)"
+	@$(PY) -m mlops_infra.cli rehearse --stack $(STACK)
+
 .PHONY: preview
 preview: stack  ## preview the local stack
 	@$(PULUMI) preview --stack $(STACK) --non-interactive

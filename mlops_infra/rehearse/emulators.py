@@ -1,0 +1,130 @@
+"""Object-store emulators and the tracking server a rehearsal runs against.
+
+* S3: ``moto``'s ``ThreadedMotoServer`` in this process, on 127.0.0.1.
+* The MLflow tracking server: ``mlflow server`` with its artifact root in the emulated
+  bucket, so MLflow's own S3/GCS/Azure artifact code moves every artifact.
+
+Each is a context manager; leaving it stops what it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import sys
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_infra.rehearse.errors import RehearsalError
+from mlops_infra.rehearse.network import LOOPBACK, free_port, wait_http
+from mlops_infra.rehearse.processes import Processes
+
+__all__ = ["AWS_TEST_CREDENTIALS", "S3Emulator", "TrackingServer", "s3_emulator", "tracking_server"]
+
+AWS_TEST_CREDENTIALS: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+"""Credentials moto accepts (https://docs.getmoto.org/en/latest/docs/getting_started.html)."""
+
+
+@dataclass(frozen=True)
+class S3Emulator:
+    """A running S3 emulator.
+
+    Attributes:
+        endpoint: Its ``http://127.0.0.1:<port>`` URL.
+        region: Region clients use.
+    """
+
+    endpoint: str
+    region: str
+
+    def environment(self) -> dict[str, str]:
+        """Variables pointing boto3 and MLflow at the emulator."""
+        return {
+            **AWS_TEST_CREDENTIALS,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "MLFLOW_S3_ENDPOINT_URL": self.endpoint,
+        }
+
+    def client(self) -> Any:
+        """A boto3 S3 client of the emulator."""
+        # Any: boto3 ships no types; imported on use (rehearse of AWS only).
+        boto3: Any = importlib.import_module("boto3")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=AWS_TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=AWS_TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=AWS_TEST_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
+
+
+@contextlib.contextmanager
+def s3_emulator(region: str) -> Generator[S3Emulator]:
+    """Runs moto's S3 (and every other moto service) on a free loopback port."""
+    try:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415
+    except ImportError as error:
+        msg = "moto is not installed (pip install 'mlops-infra[dev]')"
+        raise RehearsalError("emulator s3", "emulator", msg) from error
+    # werkzeug logs every request moto answers: keep the rehearsal's output readable.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield S3Emulator(endpoint=f"http://{host}:{port}", region=region)
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class TrackingServer:
+    """A running MLflow server.
+
+    Attributes:
+        url: Its ``http://127.0.0.1:<port>`` URL.
+        artifact_root: Where it stores artifacts (the emulated bucket).
+    """
+
+    url: str
+    artifact_root: str
+
+
+@contextlib.contextmanager
+def tracking_server(
+    processes: Processes,
+    *,
+    workdir: Path,
+    artifact_root: str,
+    environment: Mapping[str, str],
+) -> Generator[TrackingServer]:
+    """Runs ``mlflow server`` (SQLite store) with artifacts proxied to ``artifact_root``."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        sys.executable, "-m", "mlflow", "server",
+        "--host", LOOPBACK, "--port", str(port), "--workers", "1",
+        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
+        "--artifacts-destination", artifact_root,
+    ]  # fmt: skip
+    child = processes.start(argv, env=environment, cwd=workdir, log=workdir / "mlflow.log")
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        if wait_http(f"{url}/health", timeout_s=90, process=child) != 200:
+            tail = (workdir / "mlflow.log").read_text(encoding="utf-8", errors="replace")
+            raise RehearsalError(
+                "tracking server", "MLflow server", f"did not start:\n{tail[-2000:]}"
+            )
+        yield TrackingServer(url=url, artifact_root=artifact_root)
+    finally:
+        processes.stop(child)
