@@ -22,7 +22,15 @@ from mlops_infra.rehearse.errors import RehearsalError
 from mlops_infra.rehearse.network import LOOPBACK, free_port, wait_http
 from mlops_infra.rehearse.processes import Processes
 
-__all__ = ["AWS_TEST_CREDENTIALS", "S3Emulator", "TrackingServer", "s3_emulator", "tracking_server"]
+__all__ = [
+    "AWS_TEST_CREDENTIALS",
+    "GcsEmulator",
+    "S3Emulator",
+    "TrackingServer",
+    "gcs_emulator",
+    "s3_emulator",
+    "tracking_server",
+]
 
 AWS_TEST_CREDENTIALS: dict[str, str] = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -107,16 +115,25 @@ def tracking_server(
     workdir: Path,
     artifact_root: str,
     environment: Mapping[str, str],
+    proxy_artifacts: bool = True,
 ) -> Generator[TrackingServer]:
-    """Runs ``mlflow server`` (SQLite store) with artifacts proxied to ``artifact_root``."""
+    """Runs ``mlflow server`` (SQLite store) with its artifacts in ``artifact_root``.
+
+    With ``proxy_artifacts`` the server moves artifacts itself (``--artifacts-destination``);
+    otherwise clients write to ``artifact_root`` directly (``--default-artifact-root``,
+    ``--no-serve-artifacts``), as the cloud's own server is configured.
+    """
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
         sys.executable, "-m", "mlflow", "server",
         "--host", LOOPBACK, "--port", str(port), "--workers", "1",
         "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination", artifact_root,
     ]  # fmt: skip
+    if proxy_artifacts:
+        argv += ["--artifacts-destination", artifact_root]
+    else:
+        argv += ["--default-artifact-root", artifact_root, "--no-serve-artifacts"]
     child = processes.start(argv, env=environment, cwd=workdir, log=workdir / "mlflow.log")
     url = f"http://{LOOPBACK}:{port}"
     try:
@@ -128,3 +145,46 @@ def tracking_server(
         yield TrackingServer(url=url, artifact_root=artifact_root)
     finally:
         processes.stop(child)
+
+
+@dataclass(frozen=True)
+class GcsEmulator:
+    """A running GCS emulator.
+
+    Attributes:
+        endpoint: Its ``http://127.0.0.1:<port>`` URL.
+    """
+
+    endpoint: str
+
+    def environment(self) -> dict[str, str]:
+        """Variables pointing ``google-cloud-storage`` (and MLflow's GCS code) at it."""
+        return {"STORAGE_EMULATOR_HOST": self.endpoint, "GOOGLE_CLOUD_PROJECT": "rehearse"}
+
+    def client(self) -> Any:
+        """A ``google.cloud.storage`` client of the emulator (anonymous)."""
+        storage: Any = importlib.import_module("google.cloud.storage")
+        credentials: Any = importlib.import_module("google.auth.credentials")
+        return storage.Client(
+            project="rehearse",
+            credentials=credentials.AnonymousCredentials(),
+            client_options={"api_endpoint": self.endpoint},
+        )
+
+
+@contextlib.contextmanager
+def gcs_emulator() -> Generator[GcsEmulator]:
+    """Runs ``gcp-storage-emulator`` (in memory) on a free loopback port."""
+    try:
+        server_module: Any = importlib.import_module("gcp_storage_emulator.server")
+    except ImportError as error:
+        msg = "gcp-storage-emulator is not installed (pip install 'mlops-infra[dev]')"
+        raise RehearsalError("emulator gcs", "emulator", msg) from error
+    logging.getLogger("gcp_storage_emulator").setLevel(logging.ERROR)
+    port = free_port()
+    server: Any = server_module.create_server(LOOPBACK, port, in_memory=True)
+    server.start()
+    try:
+        yield GcsEmulator(endpoint=f"http://{LOOPBACK}:{port}")
+    finally:
+        server.stop()

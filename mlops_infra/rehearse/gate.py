@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Generator, Mapping
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ def run_gate(
 
     props = {k: v for k, v in registration.plain_inputs().items() if not k.startswith("__")}
     props["tracking_url"] = tracking_url
+    # MLflow warns on every request when run from a process it cannot describe.
+    logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
     try:
         with _environment(environment):
             return decide(props)

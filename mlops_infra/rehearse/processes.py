@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-__all__ = ["Processes", "StepResult", "sigterm_as_interrupt"]
+__all__ = ["Processes", "StepResult", "interrupts_raise"]
 
 _GRACE_S = 5.0
 
@@ -117,19 +117,23 @@ class Processes:
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Generator[None]:
-    """Turns SIGTERM into ``KeyboardInterrupt`` while inside, so cleanup runs for both."""
+def interrupts_raise() -> Generator[None]:
+    """Makes SIGINT and SIGTERM raise ``KeyboardInterrupt`` while inside, so cleanup runs.
+
+    Also when the process started with SIGINT ignored (as a background job of a shell).
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         del signum, frame
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

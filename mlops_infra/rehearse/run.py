@@ -12,7 +12,7 @@ from typing import TextIO
 from mlops_infra.rehearse.capture import capture
 from mlops_infra.rehearse.context import Faults, RehearsalContext
 from mlops_infra.rehearse.environments import VenvCache
-from mlops_infra.rehearse.processes import Processes, sigterm_as_interrupt
+from mlops_infra.rehearse.processes import Processes, interrupts_raise
 from mlops_infra.rehearse.registry import rehearsal_for
 from mlops_infra.rehearse.report import Report
 
@@ -52,14 +52,18 @@ def rehearse(
     workdir = Path(tempfile.mkdtemp(prefix=f"rehearse-{stack}-"))
     processes = Processes()
     try:
-        with sigterm_as_interrupt():
+        with interrupts_raise():
             ctx = RehearsalContext(
                 deployment=deployment,
                 workdir=workdir,
                 processes=processes,
                 venvs=VenvCache(deployment.project_dir / VENV_CACHE),
                 report=report,
-                base_environment={k: os.environ[k] for k in _BASE_VARIABLES if k in os.environ},
+                base_environment={
+                    **{k: os.environ[k] for k in _BASE_VARIABLES if k in os.environ},
+                    # No __pycache__ written into mounted code folders (and uploaded back).
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                },
                 faults=faults or Faults(),
             )
             rehearsal_for(deployment.spec.cloud).run(ctx)

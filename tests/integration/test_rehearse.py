@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-STACKS = ["dev"]
+STACKS = ["dev", "gcp-dev"]
 """The cloud stacks rehearsed (one per cloud)."""
 
 _FAULT_SCRIPT = """
@@ -82,17 +82,22 @@ def test_rehearse_prints_a_prediction_and_leaves_nothing_running(
     assert _leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize(
-    ("stack", "fields", "step", "missing"),
-    [
-        ("dev", {"drop_input": ("train", "featurize")}, "train",
-         "has no input from 'featurize'"),
-        ("dev", {"rename_variable": ("mlops_step", "mlops_stage")}, "featurize",
-         "KeyError: 'mlops_step'"),
-        ("dev", {"serving_drop_requirement": "scikit-learn"}, "serve mlops-endpoint-diagnosis",
+# The contract variable each cloud's step entry point reads first.
+_CONTRACT_VARIABLE = {"dev": "mlops_step", "gcp-dev": "MLOPS_STEP"}
+_FAULTS = [
+    (stack, fields, step, missing)
+    for stack in STACKS
+    for fields, step, missing in [
+        ({"drop_input": ("train", "featurize")}, "train", "has no input from 'featurize'"),
+        ({"rename_variable": (_CONTRACT_VARIABLE[stack], "MISNAMED")}, "featurize",
+         f"KeyError: '{_CONTRACT_VARIABLE[stack]}'"),
+        ({"serving_drop_requirement": "scikit-learn"}, "serve mlops-endpoint-diagnosis",
          "No module named 'sklearn'"),
-    ],
-)  # fmt: skip
+    ]
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("stack", "fields", "step", "missing"), _FAULTS)
 def test_faults_fail_naming_the_step_and_what_is_missing(
     stack: str, fields: dict[str, object], step: str, missing: str, tmp_path: Path
 ) -> None:

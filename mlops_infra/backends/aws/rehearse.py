@@ -39,8 +39,14 @@ from mlops_infra.rehearse.emulators import s3_emulator, tracking_server
 from mlops_infra.rehearse.environments import read_requirements
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
+from mlops_infra.rehearse.network import LOOPBACK, free_port
 from mlops_infra.rehearse.report import StepTiming
-from mlops_infra.rehearse.serving import ServingContract, serve_and_predict
+from mlops_infra.rehearse.serving import (
+    MODEL_PATH_VARIABLE,
+    ServingContract,
+    probe_and_predict,
+    serving_python,
+)
 
 __all__ = ["SAGEMAKER_HOSTING", "SageMakerRehearsal"]
 
@@ -92,7 +98,7 @@ class SageMakerRehearsal:
     @staticmethod
     def _put_objects(ctx: RehearsalContext, s3: EmulatedS3) -> None:
         for registration in ctx.deployment.of_type(_OBJECT):
-            inputs = registration.inputs
+            inputs = registration.plain_inputs()
             uri = f"s3://{inputs['bucket']}/{inputs['key']}"
             source = inputs.get("source")
             if isinstance(source, FileAsset):
@@ -242,9 +248,24 @@ class SageMakerRehearsal:
         if not s3.download_prefix(uri, model_dir):
             raise RehearsalError(step, "SageMaker hosting", f"no model artifacts under {uri}")
         environment = {str(k): str(v) for k, v in dict(container.get("environment") or {}).items()}
-        prediction = serve_and_predict(
-            ctx, endpoint=endpoint, contract=SAGEMAKER_HOSTING, model_dir=model_dir,
-            environment=environment,
+        requirements = model_dir / "requirements.txt"
+        example = model_dir / "serving_input_example.json"
+        for needed in (requirements, example):
+            if not needed.is_file():
+                msg = f"the model has no {needed.name} (MLflow writes it when logging)"
+                raise RehearsalError(step, "MLflow model", msg)
+        python = serving_python(ctx, read_requirements(requirements), endpoint=endpoint)
+        port = free_port()
+        # MLflow's serving container (models/container: _serve) starts this server on the
+        # model folder behind nginx on 8080; here it listens on a free loopback port.
+        argv = [
+            str(python), "-m", "uvicorn", "--host", LOOPBACK, "--port", str(port),
+            "--workers", "1", "mlflow.pyfunc.scoring_server.app:app",
+        ]  # fmt: skip
+        prediction = probe_and_predict(
+            ctx, endpoint=endpoint, contract=SAGEMAKER_HOSTING, argv=argv, cwd=model_dir,
+            environment={**environment, MODEL_PATH_VARIABLE: model_dir.as_uri()},
+            port=port, example=example.read_bytes(),
         )  # fmt: skip
         ctx.report.step(StepTiming(step, time.monotonic() - started, (uri,)))
         ctx.report.prediction(endpoint, prediction)
