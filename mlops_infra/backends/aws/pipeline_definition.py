@@ -82,19 +82,6 @@ def _channel(name: str, uri: object) -> Json:
     }
 
 
-def _ancestors(spec: PipelineSpec, name: str) -> list[str]:
-    """Every step ``name`` transitively depends on, in the pipeline's order."""
-    parents = {step.name: step.depends_on for step in spec.steps}
-    found: set[str] = set()
-    pending = list(parents[name])
-    while pending:
-        upstream = pending.pop()
-        if upstream not in found:
-            found.add(upstream)
-            pending.extend(parents[upstream])
-    return [step.name for step in spec.ordered_steps() if step.name in found]
-
-
 def compile_definition(
     spec: PipelineSpec,
     *,
@@ -126,7 +113,7 @@ def compile_definition(
     for step in spec.ordered_steps():
         plan = plans[step.name]
         compute = plan.compute
-        upstreams = _ancestors(spec, step.name)
+        upstreams = spec.ancestors(step.name)
         arguments: Json = {
             "AlgorithmSpecification": {
                 "TrainingImage": plan.image,
