@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -24,9 +25,13 @@ from mlops_infra.rehearse.processes import Processes
 
 __all__ = [
     "AWS_TEST_CREDENTIALS",
+    "AZURITE_COMMAND",
+    "AZURITE_KEY",
+    "AzuriteEmulator",
     "GcsEmulator",
     "S3Emulator",
     "TrackingServer",
+    "azurite_emulator",
     "gcs_emulator",
     "s3_emulator",
     "tracking_server",
@@ -188,3 +193,71 @@ def gcs_emulator() -> Generator[GcsEmulator]:
         yield GcsEmulator(endpoint=f"http://{LOOPBACK}:{port}")
     finally:
         server.stop()
+
+
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+"""Azurite's documented development key
+(https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key),
+used here for every storage account the stack names."""
+
+AZURITE_COMMAND = Path(".tools") / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+"""Where ``make azurite`` installs Azurite's blob service (npm ``azurite``), per project
+(``AZURITE_BLOB`` names another one)."""
+
+
+@dataclass(frozen=True)
+class AzuriteEmulator:
+    """A running Azurite blob service.
+
+    Attributes:
+        endpoint: Its ``http://127.0.0.1:<port>`` URL.
+        accounts: The storage accounts it serves (all with :data:`AZURITE_KEY`).
+    """
+
+    endpoint: str
+    accounts: tuple[str, ...]
+
+    def connection_string(self, account: str) -> str:
+        """The connection string of ``account`` on the emulator."""
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={self.endpoint}/{account};"
+        )
+
+    def environment(self) -> dict[str, str]:
+        """Variables pointing MLflow's Azure Blob code at the first account."""
+        return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string(self.accounts[0])}
+
+
+@contextlib.contextmanager
+def azurite_emulator(
+    processes: Processes, *, project_dir: Path, workdir: Path, accounts: tuple[str, ...]
+) -> Generator[AzuriteEmulator]:
+    """Runs Azurite's blob service (in memory) on a free loopback port for ``accounts``."""
+    command = Path(os.environ.get("AZURITE_BLOB") or project_dir / AZURITE_COMMAND)
+    if not command.exists():
+        msg = f"{command} is missing: run `make azurite` (npm install into .tools/azurite)"
+        raise RehearsalError("emulator azurite", "emulator", msg)
+    port = free_port()
+    argv = [
+        str(command), "--blobHost", LOOPBACK, "--blobPort", str(port),
+        "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent",
+    ]  # fmt: skip
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(workdir)),
+        "AZURITE_ACCOUNTS": ";".join(f"{a}:{AZURITE_KEY}" for a in accounts),
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    child = processes.start(argv, env=env, cwd=workdir, log=workdir / "azurite.log")
+    endpoint = f"http://{LOOPBACK}:{port}"
+    try:
+        # Any answer (400 to an anonymous GET) means it listens.
+        if wait_http(f"{endpoint}/{accounts[0]}?comp=list", timeout_s=60, process=child) is None:
+            log = (workdir / "azurite.log").read_text(encoding="utf-8", errors="replace")
+            raise RehearsalError("emulator azurite", "emulator", f"did not start:\n{log[-2000:]}")
+        yield AzuriteEmulator(endpoint=endpoint, accounts=accounts)
+    finally:
+        processes.stop(child)

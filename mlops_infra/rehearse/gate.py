@@ -46,6 +46,10 @@ def run_gate(
 
     props = {k: v for k, v in registration.plain_inputs().items() if not k.startswith("__")}
     props["tracking_url"] = tracking_url
+    # The local server has no authentication: the cloud's credentials and its client auth
+    # hook (SigV4, an ID token, Entra ID) are not rehearsed.
+    for key in ("username", "password", "client_auth"):
+        props.pop(key, None)
     # MLflow warns on every request when run from a process it cannot describe.
     logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
     try:

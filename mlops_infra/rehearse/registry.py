@@ -16,6 +16,7 @@ __all__ = ["REHEARSALS", "rehearsal_for"]
 REHEARSALS: dict[str, str] = {
     "aws": "mlops_infra.backends.aws.rehearse:SageMakerRehearsal",
     "gcp": "mlops_infra.backends.gcp.rehearse:CloudWorkflowsRehearsal",
+    "azure": "mlops_infra.backends.azure.rehearse:AzureMlRehearsal",
 }
 """Cloud name → ``module:Class`` of its rehearsal."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,6 +23,13 @@ VENV_CACHE = Path(".mlops") / "rehearse" / "venvs"
 """Image environments, relative to the project."""
 
 _BASE_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "UV_CACHE_DIR", "PIP_CACHE_DIR")
+
+
+def _quiet_libraries() -> None:
+    """Keeps the report readable: library chatter that says nothing about the stack."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name in ("mlflow.tracking.request_header.registry", "azure.ai.ml", "azure"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def rehearse(
@@ -46,6 +54,7 @@ def rehearse(
         MlopsError: the stack's program failed.
     """
     started = time.monotonic()
+    _quiet_libraries()
     deployment = capture(stack, project_dir)
     report = Report(stack=stack, cloud=deployment.spec.cloud, out=out)
     report.line(f"captured {len(deployment.run.registrations)} resources of {stack!r}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-STACKS = ["dev", "gcp-dev"]
+STACKS = ["dev", "gcp-dev", "azure-dev"]
 """The cloud stacks rehearsed (one per cloud)."""
 
 _FAULT_SCRIPT = """
@@ -82,15 +82,25 @@ def test_rehearse_prints_a_prediction_and_leaves_nothing_running(
     assert _leftovers(tmp_path) == []
 
 
-# The contract variable each cloud's step entry point reads first.
-_CONTRACT_VARIABLE = {"dev": "mlops_step", "gcp-dev": "MLOPS_STEP"}
+# A contract name each cloud's step reads: the step hyperparameter (SageMaker), the step
+# variable (Vertex AI), the data input the command binds (Azure ML).
+_CONTRACT_VARIABLE = {
+    "dev": "mlops_step",
+    "gcp-dev": "MLOPS_STEP",
+    "azure-dev": "data_breast_cancer",
+}
+_MISNAMED = {
+    "dev": "KeyError: 'mlops_step'",
+    "gcp-dev": "KeyError: 'MLOPS_STEP'",
+    "azure-dev": "the command uses ${{inputs.data_breast_cancer}} but the job binds inputs",
+}
 _FAULTS = [
     (stack, fields, step, missing)
     for stack in STACKS
     for fields, step, missing in [
         ({"drop_input": ("train", "featurize")}, "train", "has no input from 'featurize'"),
         ({"rename_variable": (_CONTRACT_VARIABLE[stack], "MISNAMED")}, "featurize",
-         f"KeyError: '{_CONTRACT_VARIABLE[stack]}'"),
+         _MISNAMED[stack]),
         ({"serving_drop_requirement": "scikit-learn"}, "serve mlops-endpoint-diagnosis",
          "No module named 'sklearn'"),
     ]
