@@ -35,6 +35,7 @@ class Report:
         steps: Steps in the order they ran.
         gates: Endpoint → the gate's decision output.
         predictions: Endpoint → the prediction its serving container answered.
+        pipelines: Pipeline → wall seconds of its run (every step, staging included).
         out: Where lines are printed.
     """
 
@@ -43,6 +44,7 @@ class Report:
     steps: list[StepTiming] = field(default_factory=list[StepTiming])
     gates: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     predictions: dict[str, Any] = field(default_factory=dict[str, Any])
+    pipelines: dict[str, float] = field(default_factory=dict[str, float])
     out: TextIO = sys.stdout
 
     def line(self, text: str) -> None:
@@ -55,6 +57,11 @@ class Report:
         self.line(f"step {timing.name}: ok in {timing.seconds:.1f}s")
         for artifact in timing.artifacts:
             self.line(f"  artifact -> {artifact}")
+
+    def pipeline(self, name: str, seconds: float) -> None:
+        """Records a pipeline run's wall time."""
+        self.pipelines[name] = seconds
+        self.line(f"pipeline {name}: ran in {seconds:.1f}s")
 
     def gate(self, endpoint: str, decision: dict[str, Any]) -> None:
         """Records an endpoint's gate decision."""

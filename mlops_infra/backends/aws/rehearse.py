@@ -135,8 +135,10 @@ class SageMakerRehearsal:
         interpreter = DefinitionInterpreter(definition, name, execution)
         steps = interpreter.steps()
         ctx.report.line(f"pipeline {name}: execution {execution}, steps {[s.name for s in steps]}")
+        started = time.monotonic()
         for step in steps:
             self._step(ctx, s3, interpreter, step, runtime_env)
+        ctx.report.pipeline(name, time.monotonic() - started)
 
     @staticmethod
     def _inject_dropped_input(ctx: RehearsalContext, definition: dict[str, Any]) -> None:
