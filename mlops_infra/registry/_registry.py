@@ -87,6 +87,9 @@ class CloudInfo:
             which input changes replace a resource, which types hold data or take tags.
         plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
             answering the provider invokes its backends make, for offline plans.
+        rehearsal: Path of a class whose instances rehearse a stack of this cloud on this
+            machine (``mlops-infra rehearse``: generated definitions, container contracts,
+            storage emulator), if the cloud offers one.
     """
 
     name: str
@@ -97,6 +100,7 @@ class CloudInfo:
     policies: tuple[str, ...] = ()
     plan_rules: str | None = None
     plan_invokes: str | None = None
+    rehearsal: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

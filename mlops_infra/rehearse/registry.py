@@ -6,32 +6,27 @@ by cloud name, without importing any cloud's code until that cloud is rehearsed.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
+from typing import cast
 
+from mlops_infra.registry import FlavorRegistry, default_registry
 from mlops_infra.rehearse.context import CloudRehearsal
 from mlops_infra.rehearse.errors import RehearsalError
 
-__all__ = ["REHEARSALS", "rehearsal_for"]
-
-REHEARSALS: dict[str, str] = {
-    "aws": "mlops_infra.backends.aws.rehearse:SageMakerRehearsal",
-    "gcp": "mlops_infra.backends.gcp.rehearse:CloudWorkflowsRehearsal",
-    "azure": "mlops_infra.backends.azure.rehearse:AzureMlRehearsal",
-}
-"""Cloud name → ``module:Class`` of its rehearsal."""
+__all__ = ["rehearsal_for"]
 
 
-def rehearsal_for(cloud: str) -> CloudRehearsal:
-    """The rehearsal of ``cloud``.
+def rehearsal_for(cloud: str, registry: FlavorRegistry | None = None) -> CloudRehearsal:
+    """The rehearsal of ``cloud``, from its descriptor (``CloudInfo.rehearsal``).
 
     Raises:
-        RehearsalError: no rehearsal is known for ``cloud``.
+        RehearsalError: the cloud is unknown or offers no rehearsal.
     """
-    target = REHEARSALS.get(cloud)
-    if target is None:
-        known = ", ".join(sorted(REHEARSALS))
+    flavors = registry or default_registry()
+    offered = [c.name for c in flavors.descriptors() if c.rehearsal]
+    descriptor = next((c for c in flavors.descriptors() if c.name == cloud), None)
+    if descriptor is None or descriptor.rehearsal is None:
+        known = ", ".join(sorted(offered))
         raise RehearsalError("stack", "rehearse", f"cloud {cloud!r} has none; known: {known}")
-    module_name, _, attribute = target.partition(":")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    rehearsal: CloudRehearsal = factory()
-    return rehearsal
+    factory = flavors.resolve(descriptor.rehearsal, f"cloud {cloud!r}: rehearsal")
+    return cast(Callable[[], CloudRehearsal], factory)()
