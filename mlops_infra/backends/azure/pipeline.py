@@ -28,7 +28,7 @@ pulumi-azure-native uploads blobs with the storage account key: the artifact sto
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
@@ -155,7 +155,14 @@ class AzureMlPipeline(PipelineBackend):
                 prefix=prefix,
             )
         jobs = {
-            step.name: _step_job(ctx, options, step, component_ids[step.name], data)
+            step.name: _step_job(
+                ctx,
+                options,
+                step,
+                component_ids[step.name],
+                data,
+                upstreams=spec.ancestors(step.name),
+            )
             for step in spec.ordered_steps()
         }
         run = job_name(spec.name, deployed)
@@ -267,7 +274,8 @@ class AzureMlPipeline(PipelineBackend):
                     "tags": tags,
                 }
             )
-            inputs: JsonObject = {dep: {"type": "uri_folder"} for dep in step.depends_on}
+            upstreams = spec.ancestors(step.name)
+            inputs: JsonObject = {dep: {"type": "uri_folder"} for dep in upstreams}
             inputs.update(
                 {
                     key: {
@@ -300,7 +308,7 @@ class AzureMlPipeline(PipelineBackend):
                         "command": step_command(
                             step.component,
                             context,
-                            list(step.depends_on),
+                            upstreams,
                             data=data.names,
                             output=True,
                         ),
@@ -322,12 +330,17 @@ def _step_job(
     step: StepSpec,
     component_id: pulumi.Input[str],
     data: UploadedData,
+    *,
+    upstreams: Sequence[str],
 ) -> JsonObject:
-    """One node of the pipeline job: its component, compute, inputs and output."""
+    """One node of the pipeline job: its component, compute, inputs and output.
+
+    Its inputs are every ancestor's output (``upstreams``), as on the local runner.
+    """
     cluster = ctx.args.clusters.get(step.cluster) if step.cluster else None
     inputs: JsonObject = {
         dep: {"job_input_type": "literal", "value": f"${{{{parent.jobs.{dep}.outputs.output}}}}"}
-        for dep in step.depends_on
+        for dep in upstreams
     }
     inputs.update(
         {

@@ -366,6 +366,15 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
         "value": "${{parent.jobs.featurize.outputs.output}}",
     }
     assert nodes["evaluate"]["resources"]["instance_type"] == "Standard_D4s_v3"
+    # Every ancestor's outputs, like the local runner: evaluate reads featurize's test split
+    # though it depends on train only (found by `mlops-infra rehearse --stack azure-dev`).
+    assert nodes["evaluate"]["inputs"]["featurize"] == {
+        "job_input_type": "literal",
+        "value": "${{parent.jobs.featurize.outputs.output}}",
+    }
+    evaluate = inputs(run, "mlops-pipeline-diagnosis-component-evaluate")["properties"]
+    assert "--input featurize=${{inputs.featurize}}" in evaluate["componentSpec"]["command"]
+    assert evaluate["componentSpec"]["inputs"]["featurize"] == {"type": "uri_folder"}
 
     schedule = inputs(run, "mlops-pipeline-diagnosis-schedule")
     assert resource(run, "mlops-pipeline-diagnosis-schedule").type == (
