@@ -9,10 +9,11 @@ values: nothing else writes out ``x if x is not None else profile.x``.
 from __future__ import annotations
 
 from mlops_infra.specs.environment import EnvironmentProfile
+from mlops_infra.specs.pipeline import PipelineSpec
 from mlops_infra.specs.serving_endpoint import ServingEndpointSpec
 from mlops_infra.specs.tracking_server import TrackingServerSpec
 
-__all__ = ["effective_endpoint", "effective_tracking", "min_replicas_of"]
+__all__ = ["effective_endpoint", "effective_tracking", "min_replicas_of", "wait_for_run_of"]
 
 
 def effective_tracking(spec: TrackingServerSpec, profile: EnvironmentProfile) -> TrackingServerSpec:
@@ -38,3 +39,8 @@ def effective_endpoint(
     if spec.min_replicas is not None:
         return spec
     return spec.model_copy(update={"min_replicas": min_replicas_of(spec, profile)})
+
+
+def wait_for_run_of(spec: PipelineSpec, profile: EnvironmentProfile) -> bool:
+    """Whether ``up`` waits for a new pipeline version's run: the spec's choice, else the tier's."""
+    return spec.wait_for_run if spec.wait_for_run is not None else profile.wait_for_run
