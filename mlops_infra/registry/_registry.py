@@ -87,6 +87,8 @@ class CloudInfo:
             which input changes replace a resource, which types hold data or take tags.
         plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
             answering the provider invokes its backends make, for offline plans.
+        rehearsal: Path of a class whose instances rehearse a stack of the cloud on this
+            machine (``mlops-infra rehearse``), if the cloud has one.
     """
 
     name: str
@@ -97,6 +99,7 @@ class CloudInfo:
     policies: tuple[str, ...] = ()
     plan_rules: str | None = None
     plan_invokes: str | None = None
+    rehearsal: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +186,7 @@ class FlavorRegistry:
             raise RegistryError(msg)
         for index, path in enumerate(cloud.policies):
             _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
-        for attribute in ("plan_rules", "plan_invokes"):
+        for attribute in ("plan_rules", "plan_invokes", "rehearsal"):
             path = getattr(cloud, attribute)
             if path is not None:
                 _check_path(f"cloud {cloud.name!r}: {attribute}", path)

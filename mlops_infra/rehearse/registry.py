@@ -1,37 +1,35 @@
-"""Where each cloud's rehearsal lives: a dotted path per cloud, imported on first use.
+"""Where each cloud's rehearsal lives: its descriptor's ``rehearsal`` path, imported on first use.
 
 Rehearsing is cloud-specific knowledge, kept with the cloud's backend; the core reaches it
-by cloud name, without importing any cloud's code until that cloud is rehearsed.
+through the cloud's descriptor (:attr:`mlops_infra.registry.CloudInfo.rehearsal`), without
+importing any cloud's code until that cloud is rehearsed, and a plugin's cloud can bring one.
 """
 
 from __future__ import annotations
 
-import importlib
+import typing
+from collections.abc import Callable
 
+from mlops_infra.registry import FlavorRegistry, default_registry
 from mlops_infra.rehearse.context import CloudRehearsal
 from mlops_infra.rehearse.errors import RehearsalError
 
-__all__ = ["REHEARSALS", "rehearsal_for"]
-
-REHEARSALS: dict[str, str] = {
-    "aws": "mlops_infra.backends.aws.rehearse:SageMakerRehearsal",
-    "gcp": "mlops_infra.backends.gcp.rehearse:CloudWorkflowsRehearsal",
-    "azure": "mlops_infra.backends.azure.rehearse:AzureMlRehearsal",
-}
-"""Cloud name → ``module:Class`` of its rehearsal."""
+__all__ = ["rehearsal_for"]
 
 
-def rehearsal_for(cloud: str) -> CloudRehearsal:
+def rehearsal_for(cloud: str, registry: FlavorRegistry | None = None) -> CloudRehearsal:
     """The rehearsal of ``cloud``.
 
     Raises:
         RehearsalError: no rehearsal is known for ``cloud``.
     """
-    target = REHEARSALS.get(cloud)
-    if target is None:
-        known = ", ".join(sorted(REHEARSALS))
+    registry = registry or default_registry()
+    descriptors = registry.descriptors()
+    known = ", ".join(d.name for d in descriptors if d.rehearsal is not None)
+    path = next((d.rehearsal for d in descriptors if d.name == cloud), None)
+    if path is None:
         raise RehearsalError("stack", "rehearse", f"cloud {cloud!r} has none; known: {known}")
-    module_name, _, attribute = target.partition(":")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    rehearsal: CloudRehearsal = factory()
-    return rehearsal
+    factory = typing.cast(
+        Callable[[], CloudRehearsal], registry.resolve(path, f"cloud {cloud!r}: rehearsal")
+    )
+    return factory()

@@ -30,6 +30,7 @@ CLOUD = CloudInfo(
     policies=(f"{_PACKAGE}.policies:RULES",),
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
     plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+    rehearsal=f"{_PACKAGE}.rehearse:CloudWorkflowsRehearsal",
 )
 """What mlops-infra knows of gcp: everything cloud-specific is reached from here, lazily."""
 
