@@ -87,9 +87,8 @@ class CloudInfo:
             which input changes replace a resource, which types hold data or take tags.
         plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
             answering the provider invokes its backends make, for offline plans.
-        rehearsal: Path of a class whose instances rehearse a stack of this cloud on this
-            machine (``mlops-infra rehearse``: generated definitions, container contracts,
-            storage emulator), if the cloud offers one.
+        rehearsal: Path of a class whose instances rehearse a stack of the cloud on this
+            machine (``mlops-infra rehearse``), if the cloud has one.
     """
 
     name: str
@@ -187,7 +186,7 @@ class FlavorRegistry:
             raise RegistryError(msg)
         for index, path in enumerate(cloud.policies):
             _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
-        for attribute in ("plan_rules", "plan_invokes"):
+        for attribute in ("plan_rules", "plan_invokes", "rehearsal"):
             path = getattr(cloud, attribute)
             if path is not None:
                 _check_path(f"cloud {cloud.name!r}: {attribute}", path)

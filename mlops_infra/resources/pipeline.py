@@ -15,8 +15,7 @@ from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
 from mlops_infra.resources.tracking_server import TrackingRef
 from mlops_infra.resources.training_cluster import ComputeRef
-from mlops_infra.specs import PipelineSpec
-from mlops_infra.specs.effective import wait_for_run_of
+from mlops_infra.specs import PipelineSpec, wait_for_run_of
 from mlops_infra.versioning import VersionManifest, pipeline_manifest
 
 __all__ = [

@@ -13,12 +13,7 @@ from mlops_infra.specs.pipeline import PipelineSpec
 from mlops_infra.specs.serving_endpoint import ServingEndpointSpec
 from mlops_infra.specs.tracking_server import TrackingServerSpec
 
-__all__ = [
-    "effective_endpoint",
-    "effective_tracking",
-    "min_replicas_of",
-    "wait_for_run_of",
-]
+__all__ = ["effective_endpoint", "effective_tracking", "min_replicas_of", "wait_for_run_of"]
 
 
 def effective_tracking(spec: TrackingServerSpec, profile: EnvironmentProfile) -> TrackingServerSpec:
@@ -47,5 +42,5 @@ def effective_endpoint(
 
 
 def wait_for_run_of(spec: PipelineSpec, profile: EnvironmentProfile) -> bool:
-    """Whether ``up`` waits for a new version's run: the spec's own choice, else the tier's."""
+    """Whether ``up`` waits for a new pipeline version's run: the spec's choice, else the tier's."""
     return spec.wait_for_run if spec.wait_for_run is not None else profile.wait_for_run
