@@ -81,6 +81,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "featurize": {
         "component": "diagnosis.featurize",
         "depends_on": [],
+        "inputs": [],  # every ancestor's outputs
         "parameters": {"seed": 7, "test_size": 0.25},
         "instance": "ml.m5.xlarge",
         "spot": False,
@@ -88,6 +89,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "train": {
         "component": "diagnosis.train",
         "depends_on": ["featurize"],
+        "inputs": ["featurize"],
         "parameters": {"c": 1, "seed": 7},
         "instance": "ml.g6.xlarge",  # one L4; local NVMe: no volume key
         "spot": True,
@@ -95,6 +97,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "evaluate": {
         "component": "diagnosis.evaluate",
         "depends_on": ["train"],
+        "inputs": ["featurize", "train"],
         "parameters": {"seed": 7},
         "instance": "ml.m5.xlarge",
         "spot": False,
@@ -102,6 +105,7 @@ STEPS: dict[str, dict[str, Any]] = {
     "register": {
         "component": "diagnosis.register",
         "depends_on": ["evaluate"],
+        "inputs": ["featurize", "train", "evaluate"],
         "parameters": {"seed": 7},
         "instance": "ml.m5.xlarge",
         "spot": False,
@@ -506,7 +510,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             _channel("data-breast_cancer", pulumi.Output.concat(uri, "data/breast_cancer/")),
             *(
                 _channel(f"step-{up}", {"Get": f"Steps.{up}.ModelArtifacts.S3ModelArtifacts"})
-                for up in step["depends_on"]
+                for up in step["inputs"]
             ),
         ]
         resources: dict[str, Any] = {
@@ -538,12 +542,14 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 "mlops_version": version,
                 "mlops_model_name": "diagnosis",
                 "mlops_params": json.dumps(step["parameters"], sort_keys=True),
-                "mlops_data": json.dumps({"breast_cancer": "channel:data-breast_cancer"}),
+                "mlops_data": json.dumps(
+                    {"breast_cancer": "channel:data-breast_cancer/breast_cancer.csv"}
+                ),
                 "mlops_tags": json.dumps(lineage, sort_keys=True),
                 "mlops_component": step["component"],
                 "mlops_step": name,
                 "mlops_execution": EXECUTION_ID,
-                "mlops_inputs": json.dumps(step["depends_on"]),
+                "mlops_inputs": json.dumps(step["inputs"]),
             },
             "Environment": {"MLFLOW_TRACKING_URI": tracking.arn},
             "EnableManagedSpotTraining": step["spot"],

@@ -30,7 +30,8 @@ class Faults:
     Attributes:
         drop_input: ``(step, upstream)``: the step's definition loses its wiring of
             ``upstream``'s outputs (the step still reads them).
-        serving_drop_requirement: A requirement removed from the serving image.
+        serving_drop_requirement: A distribution removed from the serving image (even
+            where another requirement pulls it in).
         rename_variable: ``(old, new)``: a contract variable the container is given under
             a wrong name.
     """

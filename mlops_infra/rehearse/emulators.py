@@ -142,7 +142,7 @@ def tracking_server(
     child = processes.start(argv, env=environment, cwd=workdir, log=workdir / "mlflow.log")
     url = f"http://{LOOPBACK}:{port}"
     try:
-        if wait_http(f"{url}/health", timeout_s=90, process=child) != 200:
+        if wait_http(f"{url}/health", timeout_s=300, process=child) != 200:
             tail = (workdir / "mlflow.log").read_text(encoding="utf-8", errors="replace")
             raise RehearsalError(
                 "tracking server", "MLflow server", f"did not start:\n{tail[-2000:]}"

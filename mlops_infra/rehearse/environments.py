@@ -63,19 +63,27 @@ class VenvCache:
         self.root = root
 
     @staticmethod
-    def key(requirements: Iterable[str]) -> str:
+    def key(requirements: Iterable[str], without: Iterable[str] = ()) -> str:
         """The cache key of a requirement set (order and duplicates do not matter)."""
         lines = sorted({r.strip() for r in requirements if r.strip()})
-        text = f"python {sys.version_info.major}.{sys.version_info.minor}\n" + "\n".join(lines)
+        removed = sorted(f"without {name}" for name in without)
+        text = f"python {sys.version_info.major}.{sys.version_info.minor}\n" + "\n".join(
+            [*lines, *removed]
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
-    def python(self, requirements: Sequence[str], *, image: str) -> Path:
+    def python(
+        self, requirements: Sequence[str], *, image: str, without: Sequence[str] = ()
+    ) -> Path:
         """The interpreter of the virtualenv of ``requirements`` (built on first use).
+
+        ``without``: distributions removed after the install, even when another requirement
+        pulls them in (fault injection: an image missing a dependency).
 
         Raises:
             RehearsalError: the requirements cannot be installed (named after ``image``).
         """
-        folder = self.root / self.key(requirements)
+        folder = self.root / self.key(requirements, without)
         python = folder / "bin" / "python"
         if (folder / _READY).exists():
             return python
@@ -85,26 +93,30 @@ class VenvCache:
             if (folder / _READY).exists():
                 return python
             shutil.rmtree(folder, ignore_errors=True)
-            self._build(folder, list(requirements), image)
+            self._build(folder, list(requirements), image, list(without))
             (folder / "requirements.txt").write_text("\n".join(requirements) + "\n", "utf-8")
             (folder / _READY).touch()
         return python
 
     @staticmethod
-    def _build(folder: Path, requirements: list[str], image: str) -> None:
+    def _build(folder: Path, requirements: list[str], image: str, without: list[str]) -> None:
         uv = shutil.which("uv") or _beside_interpreter("uv")
+        python = str(folder / "bin" / "python")
         if uv:
             commands = [
                 [uv, "venv", "--quiet", "--python", sys.executable, str(folder)],
-                [uv, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python"),
-                 *requirements],
-            ]  # fmt: skip
+                [uv, "pip", "install", "--quiet", "--python", python, *requirements],
+            ]
+            if without:
+                commands.append([uv, "pip", "uninstall", "--quiet", "--python", python, *without])
         else:
             commands = [
                 [sys.executable, "-m", "venv", str(folder)],
-                [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                 "--disable-pip-version-check", *requirements],
+                [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 *requirements],
             ]  # fmt: skip
+            if without:
+                commands.append([python, "-m", "pip", "uninstall", "--yes", "--quiet", *without])
         for command in commands:
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:

@@ -47,11 +47,12 @@ class ServingContract:
 
 def serving_python(ctx: RehearsalContext, requirements: Sequence[str], *, endpoint: str) -> Path:
     """The serving image's interpreter, from the model's requirements (and the cloud's)."""
-    lines = list(requirements)
     dropped = ctx.faults.serving_drop_requirement
-    if dropped:
-        lines = [r for r in lines if not r.lower().startswith(dropped.lower())]
-    return ctx.venvs.python(lines, image=f"serving image of {endpoint}")
+    return ctx.venvs.python(
+        list(requirements),
+        image=f"serving image of {endpoint}",
+        without=[dropped] if dropped else [],
+    )
 
 
 def probe_and_predict(

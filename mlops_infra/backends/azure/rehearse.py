@@ -53,6 +53,8 @@ _BLOB = "azure-native:storage:Blob"
 _ACCOUNT = "azure-native:storage:StorageAccount"
 _CONTAINER = "azure-native:storage:BlobContainer"
 _JOB = f"{_ML}:Job"
+_JOB_RUN = "pulumi-python:dynamic/mlops:AzureMlPipelineRun"
+"""The dynamic resource that submits a pipeline job at ``up`` (its body under ``job``)."""
 _DEPLOYMENT = f"{_ML}:OnlineDeployment"
 _MOUNT_MODES = {None, "ro_mount", "download", "rw_mount", "upload"}
 _CONTRACT = "Azure ML command job"
@@ -106,8 +108,10 @@ class AzureMlRehearsal:
             ) as tracking:  # fmt: skip
                 ctx.report.line(f"Azurite at {emulator.endpoint} (accounts {list(accounts)})")
                 ctx.report.line(f"MLflow at {tracking.url}, artifacts in {artifact_root}")
-                for job in deployment.of_type(_JOB):
-                    properties = typing.cast(dict[str, Any], job.plain_inputs()["properties"])
+                for job in [*deployment.of_type(_JOB), *deployment.of_type(_JOB_RUN)]:
+                    inputs = job.plain_inputs()
+                    body = typing.cast(dict[str, Any], inputs.get("job") or inputs)
+                    properties = typing.cast(dict[str, Any], body["properties"])
                     if properties.get("jobType") != "Pipeline":
                         raise unsupported(job.name, f"jobType {properties.get('jobType')}", "a job")
                     store = f"https://{accounts[0]}.blob.core.windows.net/{container}"
