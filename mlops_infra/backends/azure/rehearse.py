@@ -56,6 +56,8 @@ _JOB = f"{_ML}:Job"
 _JOB_RUN = "pulumi-python:dynamic/mlops:AzureMlPipelineRun"
 """The dynamic resource that submits a pipeline job at ``up`` (its body under ``job``)."""
 _DEPLOYMENT = f"{_ML}:OnlineDeployment"
+# The version-specific deployment the serving backend releases at ``up`` (online_release.py).
+_RELEASE = "pulumi-python:dynamic/mlops:AzureMlOnlineRelease"
 _MOUNT_MODES = {None, "ro_mount", "download", "rw_mount", "upload"}
 _CONTRACT = "Azure ML command job"
 _SERVING_EXTRAS = ("azureml-inference-server-http>=1.3",)
@@ -124,7 +126,7 @@ class AzureMlRehearsal:
                     ctx.report.gate(gate.name, dict(outputs.get("decision") or {}))
                     served[gate.parent] = outputs
                 done: set[str | None] = set()
-                for item in deployment.of_type(_DEPLOYMENT):
+                for item in [*deployment.of_type(_RELEASE), *deployment.of_type(_DEPLOYMENT)]:
                     if item.parent in served and item.parent not in done:
                         done.add(item.parent)
                         self._serve(ctx, item, served[item.parent], tracking.url, store_env)
@@ -156,8 +158,9 @@ class AzureMlRehearsal:
         source, version = gate_outputs.get("served_source"), gate_outputs.get("served_version")
         if not source:
             raise RehearsalError(step, "promotion gate", "the gate serves no version")
-        properties = typing.cast(dict[str, Any], deployment.plain_inputs().get("properties") or {})
-        model_ref = str(properties.get("model", ""))
+        inputs = deployment.plain_inputs()
+        properties = typing.cast(dict[str, Any], inputs.get("properties") or {})
+        model_ref = str(inputs.get("model_id") or properties.get("model") or "")
         if "/models/" not in model_ref:
             raise unsupported(step, f"model {model_ref!r}", "the online deployment")
         model_name = model_ref.split("/models/", 1)[1].split("/", maxsplit=1)[0]
