@@ -49,12 +49,14 @@ from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import network_statements
 from mlops_infra.backends.aws.endpoint_deployment import VARIANT, SageMakerDeployment
 from mlops_infra.backends.aws.options import SageMakerEndpointOptions
+from mlops_infra.backends.aws.serving_image import serving_image
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    FoundationRef,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -63,8 +65,14 @@ from mlops_infra.specs import ServingEndpointSpec
 
 __all__ = ["SERVING_IMAGE_TAG", "VARIANT", "SageMakerEndpoint", "model_data_uri"]
 
-SERVING_IMAGE_TAG = "mlflow-serving"
-"""Tag of the default serving image in the stack's ECR repository."""
+SERVING_IMAGE_TAG = "serving"
+"""Tag prefix of the serving images the stack builds (``serving-<hash>``)."""
+
+
+def repository_image_url(foundation: FoundationRef) -> pulumi.Output[str]:
+    """The stack's ECR repository URL (``<account>.dkr.ecr.<region>.amazonaws.com/<name>``)."""
+    return pulumi.Output.from_input(foundation.registry_url).apply(lambda u: str(u or ""))
+
 
 _SCALING_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
 _DEPLOY_TIMEOUT_S = 5400
@@ -123,11 +131,12 @@ class SageMakerEndpoint(ServingEndpointBackend):
                 ctx.component,
             )
         foundation = ctx.args.foundation
-        image = options.image or registry_image(foundation, SERVING_IMAGE_TAG)
-        if image is None:
+        # The repository the endpoint pulls from: the user's image, or the stack's own.
+        repository_image = options.image or registry_image(foundation, SERVING_IMAGE_TAG)
+        if repository_image is None or foundation is None:
             msg = (
-                f"{ctx.name}: set options.image (an MLflow serving image: mlflow models "
-                "build-docker) or let the stack create its container registry"
+                f"{ctx.name}: set options.image (an MLflow serving image with the model's "
+                "dependencies) or let the stack create its container registry"
             )
             raise BackendError(msg)
         scope = AwsScope.current(ctx.target.region, ctx.component)
@@ -149,7 +158,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
         statements = [
             *s3_read(store.bucket_arn, [store.key(MLFLOW_PREFIX)], sid="ModelArtifacts"),
             *kms_use(store.key_arns),
-            *ecr_pull([ecr_repository_arn(image, scope)]),
+            *ecr_pull([ecr_repository_arn(repository_image, scope)]),
             *logs_write([scope.arn("logs", f"log-group:/aws/sagemaker/Endpoints/{name}")]),
             statement(
                 ["cloudwatch:PutMetricData"],
@@ -164,7 +173,13 @@ class SageMakerEndpoint(ServingEndpointBackend):
             ctx, "role", "sagemaker.amazonaws.com", scope, statements,
             description=f"SageMaker endpoint {spec.name}: load and serve the model",
         )  # fmt: skip
-        foundation_key: pulumi.Input[str | None] = foundation.encryption_key if foundation else None
+        built = (
+            None
+            if options.image
+            else serving_image(ctx, scope, store, repository_image_url(foundation), model_data)
+        )
+        image: pulumi.Input[str | None] = options.image or (built.image if built else None)
+        foundation_key: pulumi.Input[str | None] = foundation.encryption_key
         alarms = [self._rollback_alarm(ctx, scope, name)] if options.rollback_on_errors else []
         canary = spec.canary_percent
         routing: dict[str, Any] = {
@@ -221,7 +236,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
                 "timeout_s": _DEPLOY_TIMEOUT_S,
             },
             ctx.opts(
-                depends_on=[role.policy, *alarms],
+                depends_on=[role.policy, *alarms, *(built.resources if built else [])],
                 custom_timeouts=pulumi.CustomTimeouts(create="90m", update="90m"),
             ),
         )

@@ -31,6 +31,7 @@ REGION = "eu-west-1"
 _DECISION = "pulumi-python:dynamic/mlops:PromotionDecision"
 _GENERATED = "pulumi-python:dynamic/mlops:AwsGeneratedSecret"
 _DEPLOYMENT = "pulumi-python:dynamic/mlops:SageMakerDeployment"
+_IMAGE_BUILD = "pulumi-python:dynamic/mlops:ImageBuild"
 
 
 def served(version: str | None, source: str | None) -> dict[str, Any]:
@@ -52,6 +53,9 @@ def _dynamic_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str
         return served("1", "s3://bucket/mlflow/1/abc/artifacts/model")
     if typ == _GENERATED:
         return {"value": f"generated-{name}"}
+    if typ == _IMAGE_BUILD:
+        tag = inputs.get("tag")
+        return {"image": f"{inputs.get('repository_url')}:{tag}" if tag else None}
     if typ == _DEPLOYMENT:
         # What the endpoint would confirm: the served version, once deployed.
         version = inputs.get("version")
@@ -72,7 +76,8 @@ class AwsMocks(EchoMocks):
     Invokes: caller identity, partition, region, availability zones. Outputs AWS computes:
     ARNs, bucket names, repository URLs, key ids, database addresses and managed secrets,
     load balancer DNS names, SageMaker names; a promotion decision serving version ``1``
-    and a SageMaker deployment confirming the version it was asked to serve
+    a SageMaker deployment confirming the version it was asked to serve, and image builds
+    answering ``<repository>:<tag>``
     (override with ``outputs={"pulumi-python:dynamic/mlops:PromotionDecision": served(...)}``).
 
     Args:

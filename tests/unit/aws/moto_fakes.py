@@ -144,3 +144,65 @@ class Requests:
     def of(self, operation: str) -> list[dict[str, Any]]:
         """The requests of ``operation``, in order."""
         return [body for name, body in self.sent if name == operation]
+
+
+@dataclass
+class CodeBuildRuns:
+    """What a CodeBuild image build does, on top of moto's CodeBuild.
+
+    moto finishes every build at once and runs nothing. Here a build stays
+    ``IN_PROGRESS`` for ``polls`` BatchGetBuilds answers, then ends ``outcome``; on success
+    it pushes the image its ``IMAGE_TAG`` variable names to the ECR repository, as the
+    project's buildspec does (https://docs.aws.amazon.com/codebuild/latest/userguide/sample-docker.html).
+
+    Attributes:
+        repository: ECR repository the build pushes to.
+        polls: Answers a build stays in progress.
+        outcome: ``SUCCEEDED`` or ``FAILED``.
+        started: The StartBuild requests received.
+    """
+
+    repository: str
+    polls: int = 1
+    outcome: str = "SUCCEEDED"
+    started: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    _left: dict[str, int] = field(default_factory=dict[str, int])
+    _tags: dict[str, str] = field(default_factory=dict[str, str])
+
+    def install(self, client: Any) -> None:
+        """Hooks the fake into ``client`` (a boto3 CodeBuild client)."""
+        client.meta.events.register("before-call.codebuild.StartBuild", self._start)
+        client.meta.events.register("after-call.codebuild.StartBuild", self._started)
+        client.meta.events.register("after-call.codebuild.BatchGetBuilds", self._get)
+
+    def _start(self, params: dict[str, Any], **_: Any) -> None:
+        self.started.append(json.loads(params["body"]))
+
+    def _started(self, parsed: dict[str, Any], **_: Any) -> None:
+        request = self.started[-1]
+        variables = {v["name"]: v["value"] for v in request["environmentVariablesOverride"]}
+        self._left[parsed["build"]["id"]] = self.polls
+        self._tags[parsed["build"]["id"]] = variables["IMAGE_TAG"]
+
+    def _get(self, parsed: dict[str, Any], **_: Any) -> None:
+        import boto3
+
+        for build in parsed.get("builds", []):
+            left = self._left.get(build["id"], 0)
+            self._left[build["id"]] = left - 1
+            if left > 0:
+                build["buildStatus"], build["currentPhase"] = "IN_PROGRESS", "BUILD"
+                continue
+            build["buildStatus"] = self.outcome
+            if self.outcome == "SUCCEEDED" and left == 0:
+                boto3.client("ecr", region_name=REGION).put_image(
+                    repositoryName=self.repository,
+                    imageManifest=json.dumps(
+                        {
+                            "schemaVersion": 2,
+                            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                            "layers": [],
+                        }
+                    ),
+                    imageTag=self._tags[build["id"]],
+                )

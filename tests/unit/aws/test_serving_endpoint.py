@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 from typing import Any
 
 import pytest
 
 from mlops_infra.backends.aws.serving_endpoint import model_data_uri
+from mlops_infra.backends.aws.serving_image import BUILDSPEC, serving_tag
 from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.errors import BackendError
 
@@ -15,6 +18,7 @@ from .helpers import PIPELINE, children, inputs, one, run_aws
 ENDPOINT = "mlops:index:ServingEndpoint"
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
 DEPLOYMENT = "pulumi-python:dynamic/mlops:SageMakerDeployment"
+IMAGE = "pulumi-python:dynamic/mlops:ImageBuild"
 
 
 def _spec(environment: str = "dev", **endpoint: Any) -> dict[str, Any]:
@@ -41,7 +45,42 @@ def test_children() -> None:
         ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-role-policy"),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors"),
         (DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"),
+        ("aws:iam/role:Role", "mlops-endpoint-diagnosis-builder-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-builder-role-policy"),
+        ("aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder"),
+        (IMAGE, "mlops-endpoint-diagnosis-image"),
     }
+
+
+def test_serving_image_is_built_with_the_model_inside() -> None:
+    source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts"
+    run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served("7", source)}))
+    build = inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image"))
+    tag = serving_tag(source + "/", importlib.metadata.version("mlflow"))
+    assert tag is not None
+    assert re.fullmatch(r"serving-[0-9a-f]{16}", tag)
+    assert build["tag"] == tag
+    assert build["environment"]["MODEL_URI"] == source + "/"
+    assert build["project_name"] == "dev-diagnosis-images"
+    assert build["repository"] == "dev-mlops"
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["image"] == f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:{tag}"
+    project = inputs(one(run, "aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder"))
+    assert project["environment"]["privilegedMode"] is True
+    assert project["source"] == {"type": "NO_SOURCE", "buildspec": BUILDSPEC}
+    assert "--model-uri" in BUILDSPEC  # dependencies installed at build time, not at start
+
+
+def test_nothing_is_built_while_pending() -> None:
+    run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served(None, None)}))
+    assert inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image")).get("tag") is None
+
+
+def test_own_image_builds_nothing() -> None:
+    run = run_aws(_spec(options={"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"}))
+    assert not [r for r in run.registrations if r.type == IMAGE]
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
@@ -65,8 +104,8 @@ def test_deployment_serves_the_version_the_gate_allows() -> None:
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert (gate["model"], gate["alias"], gate["environment"]) == ("diagnosis", "champion", "dev")
     deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
-    assert deployment["image"] == (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:mlflow-serving"
+    assert deployment["image"].startswith(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:serving-"
     )
     assert deployment["version"] == "7"
     assert deployment["source"] == "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts/"
