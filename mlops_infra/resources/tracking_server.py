@@ -35,6 +35,12 @@ class TrackingRef:
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
 
+    client_auth: str | None = None
+    """``"package.module:function"`` of a hook ``(tracking_url) -> {env var: value}`` giving
+    what MLflow clients on the deployer's machine need to reach this server (a bearer
+    token, an auth plugin's switch); ``None`` when basic auth (or nothing) suffices. The
+    gate and the registry alias call it before every MLflow request."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingServerArgs:
@@ -121,6 +127,7 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            client_auth=ref.client_auth,
         )
         self.register_outputs(
             {"url": self.url, "username": self.username, "password": self.password}

@@ -15,8 +15,8 @@ Children of the ``Pipeline`` component ``<name>``:
 * ``<name>-run`` (with ``run_on_change``, the default):
   :class:`~mlops_infra.backends.aws.pipeline_run.SageMakerPipelineRun`, exactly one
   execution per deployed version (replaced when the version changes; an interrupted or
-  repeated ``up`` adopts the existing execution). With ``wait_for_run`` (default: on in
-  local and development tiers) ``up`` waits for it and returns the model version it
+  repeated ``up`` adopts the existing execution). With ``wait_for_run`` (default: the
+  tier's, on in local and development) ``up`` waits for it and returns the model version it
   registered as ``model_version``, which the endpoint's gate then decides on.
 """
 
@@ -47,24 +47,7 @@ from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, P
 from mlops_infra.specs import PipelineSpec, ScheduleSpec
 from mlops_infra.versioning import VersionManifest
 
-__all__ = ["SageMakerPipeline", "wait_for_run"]
-
-_RUN_TIMEOUT_S = 7200
-"""Default longest wait for a run (``PipelineSpec.run_timeout_s`` where the core has it)."""
-
-
-def wait_for_run(ctx: BuildContext[PipelineArgs], spec: PipelineSpec) -> bool:
-    """Whether ``up`` waits for the run: the spec's ``wait_for_run``, else the tier's default.
-
-    Read defensively until the core's ``PipelineSpec.wait_for_run`` and the profile's
-    default land (loop contract 6): local and development tiers wait, others do not.
-    """
-    chosen: bool | None = getattr(spec, "wait_for_run", None)
-    if chosen is None:
-        chosen = getattr(ctx.target.profile, "wait_for_run", None)
-    if chosen is None:
-        chosen = ctx.target.profile.tier in ("local", "development")
-    return bool(chosen)
+__all__ = ["SageMakerPipeline"]
 
 
 class SageMakerPipeline(PipelineBackend):
@@ -194,13 +177,19 @@ class SageMakerPipeline(PipelineBackend):
                 "pipeline_name": pipeline.pipeline_name,
                 "region": scope.region,
                 "version": version,
-                "wait": wait_for_run(ctx, spec),
-                "timeout_s": int(getattr(spec, "run_timeout_s", None) or _RUN_TIMEOUT_S),
+                "wait": (
+                    spec.wait_for_run
+                    if spec.wait_for_run is not None
+                    else ctx.target.profile.wait_for_run
+                ),
+                "timeout_s": spec.run_timeout_s,
                 "model_name": spec.registered_model,
                 "tracking_url": tracking.url,
                 "username": tracking.username,
                 "password": tracking.password,
-                "client_auth": getattr(tracking, "client_auth", None) or CLIENT_AUTH,
+                # The run's model lookup authenticates like the gate (SigV4 on SageMaker
+                # MLflow); the AWS hook also answers a tracking reference without one.
+                "client_auth": tracking.client_auth or CLIENT_AUTH,
             },
             ctx.opts(
                 depends_on=[pipeline],

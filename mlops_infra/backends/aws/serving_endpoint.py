@@ -1,13 +1,16 @@
-"""Gated SageMaker endpoint: registry → gate → Model → EndpointConfiguration → Endpoint.
+"""SageMaker endpoint of the version the gate serves: image build → Model → config → Endpoint.
 
-Children of the ``ServingEndpoint`` component ``<name>``:
+The component builds the gate (``<name>-gate``) and the registry alias (``<name>-alias``,
+moved only to the version this backend confirms it serves). Against SageMaker MLflow the
+machine running ``up`` needs the ``sagemaker-mlflow`` plugin (``aws`` extra; the tracking
+reference's client-auth hook is :mod:`mlops_infra.backends.aws.mlflow_auth`). This
+backend's children of the ``ServingEndpoint`` component ``<name>``:
 
-* ``<name>-gate``: :class:`~mlops_infra.gates.PromotionDecision`, evaluated at ``pulumi up``
-  with the MLflow client against the tracking server (read-only in previews). Against
-  SageMaker MLflow the machine running ``up`` needs the ``sagemaker-mlflow`` plugin and AWS
-  credentials allowed to read the registry and set aliases on it.
 * ``<name>-role`` (+ policy): the model may read MLflow artifacts, pull its image, log.
 * ``<name>-errors``: a 5xx alarm on the endpoint; it rolls a bad deployment back.
+* ``<name>-builder`` (+ role) and ``<name>-image``: the served version's serving image,
+  built by CodeBuild with the model's dependencies inside (see
+  :mod:`~mlops_infra.backends.aws.serving_image`), unless ``options.image`` names one.
 * ``<name>-deployment``: :class:`~mlops_infra.backends.aws.endpoint_deployment.SageMakerDeployment`,
   a dynamic resource that at ``up`` creates the served version's ``Model`` (the MLflow
   serving image, SageMaker contract, with the model's artifacts mounted uncompressed from
@@ -27,7 +30,6 @@ version passes deploys it. A failing candidate keeps the served version.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -52,11 +54,11 @@ from mlops_infra.backends.aws.options import SageMakerEndpointOptions
 from mlops_infra.backends.aws.serving_image import serving_image
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
     FoundationRef,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -103,9 +105,9 @@ class SageMakerEndpoint(ServingEndpointBackend):
     """Serves the version the promotion gate allows on a SageMaker real-time endpoint."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate, model, endpoint configuration, endpoint and autoscaling."""
+        """Declares the role, alarm, serving image build and the deployment of ``served``."""
         options = ctx.options_as(SageMakerEndpointOptions)
         offer = node_shape(ctx.target, spec, "serving")
         instance_type = (
@@ -144,15 +146,9 @@ class SageMakerEndpoint(ServingEndpointBackend):
         network = network_of(foundation)
         name = physical_name(ctx.stack_name, spec.name)
 
-        # Until the core builds the gate and passes ``served`` (loop contract 1), the gate
-        # is built here; the deployment only needs the served version and its source.
-        gate = PromotionDecision(
-            ctx.child_name("gate"), DecisionInputs.for_endpoint(ctx, spec), ctx.opts()
-        )
-        served_version: pulumi.Output[str | None] = gate.served_version
-        decision: pulumi.Output[Mapping[str, Any]] = gate.decision
+        served_version = served.version
         mlflow_uri = store.s3_uri(MLFLOW_PREFIX)
-        model_data = pulumi.Output.all(gate.served_source, mlflow_uri).apply(
+        model_data = pulumi.Output.all(served.source, mlflow_uri).apply(
             lambda v: model_data_uri(v[0], str(v[1]), ctx.name)
         )
         statements = [
@@ -247,7 +243,10 @@ class SageMakerEndpoint(ServingEndpointBackend):
                 else None
             )
         )
-        return EndpointResult(url=url, model_version=deployment.deployed_version, decision=decision)
+        # The component's registry alias follows deployed_version once the deployment ended.
+        return EndpointResult(
+            url=url, deployed_version=deployment.deployed_version, deployment=[deployment]
+        )
 
     @staticmethod
     def _rollback_alarm(

@@ -29,10 +29,10 @@ from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, p
 from mlops_infra.backends.gcp._revisions import RevisionPlan, traffic_split
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -68,7 +68,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
     """The promotion gate and a Cloud Run service serving what it allows."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
         """Declares the gate decision, the serving identity, the revision plan and the service."""
         if spec.instance_type is not None:
@@ -80,11 +80,6 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         options = ctx.options_as(CloudRunServingOptions)
         region = region_of(ctx)
         profile = ctx.target.profile
-        decision = PromotionDecision(
-            ctx.child_name("gate"),
-            DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(),
-        )
         account = service_account(ctx, "server", f"serves model {spec.model}")
         reader = bucket_member(ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER)
         offer = node_shape(ctx.target, spec, "serving")
@@ -94,8 +89,8 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         }
         if offer is not None:
             limits["nvidia.com/gpu"] = str(offer.count)
-        served = decision.served_version.apply(lambda v: v or "")
-        source = decision.served_source.apply(lambda s: s or "")
+        version_text = served.version.apply(lambda v: v or "")
+        source = served.source.apply(lambda s: s or "")
         image = self._image(ctx, options)
         min_replicas = spec.min_replicas if spec.min_replicas is not None else profile.min_replicas
         name = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
@@ -104,7 +99,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             {
                 "image": image,
                 "source": source,
-                "version": served,
+                "version": version_text,
                 "limits": limits,
                 "accelerator": offer.accelerator if offer else None,
                 "scaling": [min_replicas, spec.max_replicas, spec.target_concurrency],
@@ -116,7 +111,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             ctx.child_name("revisions"),
             service=name,
             digest=digest,
-            version=decision.served_version,
+            version=served.version,
             opts=ctx.opts(),
         )
         canary = spec.canary_percent
@@ -126,7 +121,9 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         env = [
             cloudrunv2.ServiceTemplateContainerEnvArgs(name="MLFLOW_MODEL_URI", value=source),
             cloudrunv2.ServiceTemplateContainerEnvArgs(name="MLOPS_MODEL", value=spec.model),
-            cloudrunv2.ServiceTemplateContainerEnvArgs(name="MLOPS_MODEL_VERSION", value=served),
+            cloudrunv2.ServiceTemplateContainerEnvArgs(
+                name="MLOPS_MODEL_VERSION", value=version_text
+            ),
             cloudrunv2.ServiceTemplateContainerEnvArgs(
                 name="MLOPS_NO_MODEL_SERVER", value=_NO_MODEL_SERVER
             ),
@@ -187,12 +184,10 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             ),
             opts=ctx.opts(depends_on=[reader]),
         )
-        url = pulumi.Output.all(service.uri, decision.served_version).apply(
+        url = pulumi.Output.all(service.uri, served.version).apply(
             lambda values: f"{values[0]}/invocations" if values[1] else None
         )
-        return EndpointResult(
-            url=url, model_version=decision.served_version, decision=decision.decision
-        )
+        return EndpointResult(url=url, deployed_version=served.version, deployment=[service])
 
     @staticmethod
     def _image(

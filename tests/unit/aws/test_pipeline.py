@@ -182,11 +182,9 @@ def test_each_version_runs_on_deploy(environment: str, wait: bool) -> None:
 
 
 def test_spec_wait_for_run_wins_over_the_tier() -> None:
-    spec = _spec()
-    if "wait_for_run" not in PipelineSpec.model_fields:
-        pytest.skip("PipelineSpec.wait_for_run arrives with the core (loop contract 6)")
-    spec["pipelines"][0]["wait_for_run"] = False
-    assert inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))["wait"] is False
+    spec = _spec(wait_for_run=False, run_timeout_s=600)
+    run = inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))
+    assert (run["wait"], run["timeout_s"]) == (False, 600)
 
 
 def test_no_run_without_run_on_change() -> None:

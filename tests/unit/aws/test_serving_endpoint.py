@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.serving_endpoint import model_data_uri
 from mlops_infra.backends.aws.serving_image import BUILDSPEC, serving_tag
 from mlops_infra.backends.aws.testing import AwsMocks, served
@@ -41,6 +42,7 @@ def test_children() -> None:
     run = run_aws(_spec())
     assert children(run, ENDPOINT, "mlops-endpoint-diagnosis") == {
         (GATE, "mlops-endpoint-diagnosis-gate"),
+        ("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias"),
         ("aws:iam/role:Role", "mlops-endpoint-diagnosis-role"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-role-policy"),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors"),
@@ -197,3 +199,22 @@ def test_endpoint_in_the_private_network_and_isolation_opt_out() -> None:
         "Subnets": ["mlops-private-0-id", "mlops-private-1-id"],
         "SecurityGroupIds": ["mlops-workloads-id"],
     }
+
+
+def test_alias_follows_what_the_endpoint_confirms() -> None:
+    """Issue 11.4: after a rolled-back deployment the alias stays on the served version."""
+    source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-4/artifacts"
+    mocks = AwsMocks(outputs={GATE: served("4", source), DEPLOYMENT: {"deployed_version": "3"}})
+    run = run_aws(_spec(), mocks=mocks)
+    alias = one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
+    assert inputs(alias)["version"] == "3"
+    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
+
+
+def test_gate_and_alias_sign_with_the_aws_hook() -> None:
+    run = run_aws(_spec())
+    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
+    alias = inputs(
+        one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
+    )
+    assert gate["client_auth"] == alias["client_auth"] == CLIENT_AUTH
