@@ -15,7 +15,7 @@ from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
 from mlops_infra.resources.tracking_server import TrackingRef
 from mlops_infra.resources.training_cluster import ComputeRef
-from mlops_infra.specs import PipelineSpec
+from mlops_infra.specs import PipelineSpec, wait_for_run_of
 from mlops_infra.versioning import VersionManifest, pipeline_manifest
 
 __all__ = [
@@ -74,7 +74,7 @@ class PipelineResult:
 
 def waits_for_run(spec: PipelineSpec, target: Target) -> bool:
     """Whether ``up`` waits for a new version's run: the spec's choice, else the tier's."""
-    return spec.wait_for_run if spec.wait_for_run is not None else target.profile.wait_for_run
+    return wait_for_run_of(spec, target.profile)
 
 
 class PipelineBackend(Backend, ABC):

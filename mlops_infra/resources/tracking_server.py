@@ -17,7 +17,7 @@ from mlops_infra.resources._component import (
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
-from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec
+from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec, effective_tracking
 
 __all__ = ["TrackingRef", "TrackingServer", "TrackingServerArgs", "TrackingServerBackend"]
 
@@ -34,6 +34,11 @@ class TrackingRef:
 
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
+
+    id: pulumi.Input[str] | None = None
+    """Cloud identifier of the tracking resource, for components that live inside it (the
+    Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
+    ``None`` where nothing does."""
 
     client_auth: str | None = None
     """``"package.module:function"`` of a hook ``(tracking_url) -> {env var: value}`` giving
@@ -111,7 +116,8 @@ class TrackingServer(pulumi.ComponentResource):
         """Creates (or adopts) the tracking server ``name``."""
         super().__init__(f"{TYPE_PREFIX}TrackingServer", name, None, opts)
         exclusive("TrackingServerArgs", args.spec, args.existing)
-        spec = args.spec or TrackingServerSpec()
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
+        spec = effective_tracking(args.spec or TrackingServerSpec(), args.target.profile)
         existing = args.existing or spec.existing
         context, backend = start_build(
             self, "tracking_server", TrackingServerBackend, name, args, spec=spec
@@ -127,6 +133,8 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            id=ref.id,
+            # The gate and the alias call the backend's auth hook through this reference.
             client_auth=ref.client_auth,
         )
         self.register_outputs(

@@ -14,6 +14,8 @@ import mlops_infra
 
 PINNED = {
     "mlops_infra.backends.aws._generated:_GeneratedSecretProvider",
+    "mlops_infra.backends.azure.online_release:_ReleaseProvider",
+    "mlops_infra.backends.azure.pipeline_run:_RunProvider",
     "mlops_infra.backends.gcp._revisions:_PlanProvider",
     "mlops_infra.backends.gcp._secrets:_PasswordProvider",
     "mlops_infra.backends.gcp._vertex:_CustomJobProvider",
@@ -25,6 +27,7 @@ PINNED = {
     "mlops_infra.backends.local.tracking_server:_ServerProvider",
     "mlops_infra.backends.local.training_cluster:_SlotsProvider",
     "mlops_infra.backends.local.training_job:_JobProvider",
+    "mlops_infra.gates.alias:_AliasProvider",
     "mlops_infra.gates.resource:_DecisionProvider",
 }
 
