@@ -12,8 +12,12 @@ Children of the ``Pipeline`` component ``<name>``:
 * With ``schedule``: ``<name>-scheduler`` role (start this pipeline, nothing else) and
   ``<name>-schedule``, an EventBridge Scheduler schedule in the spec's time zone.
 
-pulumi_aws has no resource that starts a pipeline execution, so ``run_on_change`` does not
-apply here: runs come from the schedule or ``aws sagemaker start-pipeline-execution``.
+* ``<name>-run`` (with ``run_on_change``, the default):
+  :class:`~mlops_infra.backends.aws.pipeline_run.SageMakerPipelineRun`, exactly one
+  execution per deployed version (replaced when the version changes; an interrupted or
+  repeated ``up`` adopts the existing execution). With ``wait_for_run`` (default: the
+  tier's, on in local and development) ``up`` waits for it and returns the model version it
+  registered as ``model_version``, which the endpoint's gate then decides on.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from mlops_infra.backends.aws._workload import (
     workload_image,
     workload_role,
 )
+from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.options import SageMakerPipelineOptions
 from mlops_infra.backends.aws.pipeline_definition import StepPlan, compile_definition
+from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
 from mlops_infra.specs import PipelineSpec, ScheduleSpec
 from mlops_infra.versioning import VersionManifest
@@ -143,8 +149,52 @@ class SageMakerPipeline(PipelineBackend):
         )
         if spec.schedule is not None:
             self._schedule(ctx, scope, spec.name, spec.schedule, pipeline)
+        run = (
+            self._run(ctx, scope, spec, version=deployed, pipeline=pipeline)
+            if spec.run_on_change
+            else None
+        )
         return PipelineResult(
-            pipeline_id=pipeline.arn, package_uri=package.uri, deployed_version=deployed
+            pipeline_id=pipeline.arn,
+            package_uri=package.uri,
+            deployed_version=deployed,
+            model_version=run.model_version if run else None,
+        )
+
+    @staticmethod
+    def _run(
+        ctx: BuildContext[PipelineArgs],
+        scope: AwsScope,
+        spec: PipelineSpec,
+        *,
+        version: str,
+        pipeline: sagemaker.Pipeline,
+    ) -> SageMakerPipelineRun:
+        tracking = ctx.args.tracking
+        return SageMakerPipelineRun(
+            ctx.child_name("run"),
+            {
+                "pipeline_name": pipeline.pipeline_name,
+                "region": scope.region,
+                "version": version,
+                "wait": (
+                    spec.wait_for_run
+                    if spec.wait_for_run is not None
+                    else ctx.target.profile.wait_for_run
+                ),
+                "timeout_s": spec.run_timeout_s,
+                "model_name": spec.registered_model,
+                "tracking_url": tracking.url,
+                "username": tracking.username,
+                "password": tracking.password,
+                # The run's model lookup authenticates like the gate (SigV4 on SageMaker
+                # MLflow); the AWS hook also answers a tracking reference without one.
+                "client_auth": tracking.client_auth or CLIENT_AUTH,
+            },
+            ctx.opts(
+                depends_on=[pipeline],
+                custom_timeouts=pulumi.CustomTimeouts(create="24h"),
+            ),
         )
 
     @staticmethod

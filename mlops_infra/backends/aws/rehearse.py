@@ -245,6 +245,8 @@ class SageMakerRehearsal:
             uri = model_data_uri(source, artifact_root + "/", step)
         except Exception as error:
             raise RehearsalError(step, "promotion gate", str(error)) from error
+        if uri is None:  # model_data_uri answers None while nothing passed the gate
+            raise RehearsalError(step, "promotion gate", "no model version passed the gate")
         model_dir = ctx.workdir / "serve" / endpoint / "opt" / "ml" / "model"
         started = time.monotonic()
         if not s3.download_prefix(uri, model_dir):

@@ -1,34 +1,39 @@
-"""Gated SageMaker endpoint: registry → gate → Model → EndpointConfiguration → Endpoint.
+"""SageMaker endpoint of the version the gate serves: image build → Model → config → Endpoint.
 
-Children of the ``ServingEndpoint`` component ``<name>``:
+The component builds the gate (``<name>-gate``) and the registry alias (``<name>-alias``,
+moved only to the version this backend confirms it serves). Against SageMaker MLflow the
+machine running ``up`` needs the ``sagemaker-mlflow`` plugin (``aws`` extra; the tracking
+reference's client-auth hook is :mod:`mlops_infra.backends.aws.mlflow_auth`). This
+backend's children of the ``ServingEndpoint`` component ``<name>``:
 
-* ``<name>-gate``: :class:`~mlops_infra.gates.PromotionDecision`, evaluated at ``pulumi up``
-  with the MLflow client against the tracking server (read-only in previews). Against
-  SageMaker MLflow the machine running ``up`` needs the ``sagemaker-mlflow`` plugin and AWS
-  credentials allowed to read the registry and set aliases on it.
 * ``<name>-role`` (+ policy): the model may read MLflow artifacts, pull its image, log.
-* ``<name>-model``: ``sagemaker.Model`` of the version the gate serves: the MLflow serving
-  image (``mlflow models build-docker``, SageMaker contract) with the model's artifacts
-  mounted uncompressed from the store; network-isolated unless ``network_isolation: false``.
-* ``<name>-config``: ``sagemaker.EndpointConfiguration``: one weighted variant ``primary``
-  on the resolved instance type, the stack key on its volume (where the instance has no
-  local NVMe storage, which is hardware-encrypted and rejects a key).
-* ``<name>``: ``sagemaker.Endpoint`` with a blue/green deployment: with ``canary_percent``
-  the new fleet first takes that share of capacity for ``canary_wait_s``, then all of it;
-  ``<name>-errors`` (a 5xx alarm) rolls a bad deployment back.
-* ``<name>-scaling`` / ``<name>-scaling-policy``: application autoscaling between
-  ``min_replicas`` (at least 1: real-time GPU endpoints cannot scale to zero without
-  inference components) and ``max_replicas``, tracking concurrent requests per instance.
+* ``<name>-errors``: a 5xx alarm on the endpoint; it rolls a bad deployment back.
+* ``<name>-builder`` (+ role) and ``<name>-image``: the served version's serving image,
+  built by CodeBuild with the model's dependencies inside (see
+  :mod:`~mlops_infra.backends.aws.serving_image`), unless ``options.image`` names one.
+* ``<name>-deployment``: :class:`~mlops_infra.backends.aws.endpoint_deployment.SageMakerDeployment`,
+  a dynamic resource that at ``up`` creates the served version's ``Model`` (the MLflow
+  serving image, SageMaker contract, with the model's artifacts mounted uncompressed from
+  the store; network-isolated unless ``network_isolation: false``) and
+  ``EndpointConfig`` (one variant ``primary``; the stack key on its volume where the
+  instance has no local NVMe storage), then creates the endpoint ``<stack>-<endpoint>`` or
+  updates it blue/green (with ``canary_percent`` the new fleet first takes that share for
+  ``canary_wait_s``), waits, and confirms with ``DescribeEndpoint`` which version is live
+  (after an alarm rollback, the previous one). It registers autoscaling between
+  ``min_replicas`` (at least 1: real-time endpoints cannot scale to zero without inference
+  components) and ``max_replicas`` on concurrent requests per instance.
 
-A version is deployed only when the gate lets it through. A failing candidate keeps the
-served version (nothing changes); when nothing has ever passed, ``pulumi up`` stops at the
-model with the gate's reasons, and nothing is served.
+When no version has passed the gate yet the deployment creates nothing: ``url`` and
+``model_version`` are ``None`` and the gate's decision says why; the first ``up`` after a
+version passes deploys it. A failing candidate keeps the served version.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
-from pulumi_aws import appautoscaling, cloudwatch, sagemaker
+from pulumi_aws import cloudwatch
 
 from mlops_infra.backends.aws._foundation import network_of, registry_image
 from mlops_infra.backends.aws._iam import (
@@ -44,12 +49,15 @@ from mlops_infra.backends.aws._iam import (
 from mlops_infra.backends.aws._naming import has_instance_storage, physical_name
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import network_statements
+from mlops_infra.backends.aws.endpoint_deployment import VARIANT, SageMakerDeployment
 from mlops_infra.backends.aws.options import SageMakerEndpointOptions
+from mlops_infra.backends.aws.serving_image import serving_image
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    FoundationRef,
     ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
@@ -59,28 +67,31 @@ from mlops_infra.specs import ServingEndpointSpec
 
 __all__ = ["SERVING_IMAGE_TAG", "VARIANT", "SageMakerEndpoint", "model_data_uri"]
 
-VARIANT = "primary"
-"""Name of the endpoint's production variant."""
+SERVING_IMAGE_TAG = "serving"
+"""Tag prefix of the serving images the stack builds (``serving-<hash>``)."""
 
-SERVING_IMAGE_TAG = "mlflow-serving"
-"""Tag of the default serving image in the stack's ECR repository."""
+
+def repository_image_url(foundation: FoundationRef) -> pulumi.Output[str]:
+    """The stack's ECR repository URL (``<account>.dkr.ecr.<region>.amazonaws.com/<name>``)."""
+    return pulumi.Output.from_input(foundation.registry_url).apply(lambda u: str(u or ""))
+
 
 _SCALING_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+_DEPLOY_TIMEOUT_S = 5400
+"""Longest wait for an endpoint to settle: the blue/green update's own limit (3600 s),
+termination wait (300 s) and the canary wait, with margin."""
 
 
-def model_data_uri(source: str | None, store_mlflow_uri: str, where: str) -> str:
+def model_data_uri(source: str | None, store_mlflow_uri: str, where: str) -> str | None:
     """The S3 prefix of the served model's artifacts (``mlflow-artifacts:`` resolved).
 
+    ``None`` when nothing is served (no version has passed the gate yet: pending).
+
     Raises:
-        BackendError: the gate serves nothing (no version has passed it yet).
+        BackendError: the artifacts are not in S3.
     """
     if not source:
-        msg = (
-            f"{where}: the promotion gate lets no model version through yet, so nothing is "
-            "deployed (see the gate's decision output for the reasons); register a version "
-            "that passes it and run pulumi up again"
-        )
-        raise BackendError(msg)
+        return None
     if source.startswith("mlflow-artifacts:"):
         path = source.removeprefix("mlflow-artifacts:").lstrip("/")
         source = store_mlflow_uri.rstrip("/") + "/" + path
@@ -96,7 +107,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
     def create(
         self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate, model, endpoint configuration, endpoint and autoscaling."""
+        """Declares the role, alarm, serving image build and the deployment of ``served``."""
         options = ctx.options_as(SageMakerEndpointOptions)
         offer = node_shape(ctx.target, spec, "serving")
         instance_type = (
@@ -122,19 +133,20 @@ class SageMakerEndpoint(ServingEndpointBackend):
                 ctx.component,
             )
         foundation = ctx.args.foundation
-        image = options.image or registry_image(foundation, SERVING_IMAGE_TAG)
-        if image is None:
+        # The repository the endpoint pulls from: the user's image, or the stack's own.
+        repository_image = options.image or registry_image(foundation, SERVING_IMAGE_TAG)
+        if repository_image is None or foundation is None:
             msg = (
-                f"{ctx.name}: set options.image (an MLflow serving image: mlflow models "
-                "build-docker) or let the stack create its container registry"
+                f"{ctx.name}: set options.image (an MLflow serving image with the model's "
+                "dependencies) or let the stack create its container registry"
             )
             raise BackendError(msg)
         scope = AwsScope.current(ctx.target.region, ctx.component)
-        region = scope.region_override
         store = StoreLocation.of(ctx.args.store, scope)
         network = network_of(foundation)
         name = physical_name(ctx.stack_name, spec.name)
 
+        served_version = served.version
         mlflow_uri = store.s3_uri(MLFLOW_PREFIX)
         model_data = pulumi.Output.all(served.source, mlflow_uri).apply(
             lambda v: model_data_uri(v[0], str(v[1]), ctx.name)
@@ -142,7 +154,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
         statements = [
             *s3_read(store.bucket_arn, [store.key(MLFLOW_PREFIX)], sid="ModelArtifacts"),
             *kms_use(store.key_arns),
-            *ecr_pull([ecr_repository_arn(image, scope)]),
+            *ecr_pull([ecr_repository_arn(repository_image, scope)]),
             *logs_write([scope.arn("logs", f"log-group:/aws/sagemaker/Endpoints/{name}")]),
             statement(
                 ["cloudwatch:PutMetricData"],
@@ -157,131 +169,84 @@ class SageMakerEndpoint(ServingEndpointBackend):
             ctx, "role", "sagemaker.amazonaws.com", scope, statements,
             description=f"SageMaker endpoint {spec.name}: load and serve the model",
         )  # fmt: skip
-        model = sagemaker.Model(
-            ctx.child_name("model"),
-            execution_role_arn=role.arn,
-            primary_container=sagemaker.ModelPrimaryContainerArgs(
-                image=image,
-                mode="SingleModel",
-                model_data_source=sagemaker.ModelPrimaryContainerModelDataSourceArgs(
-                    s3_data_sources=[
-                        sagemaker.ModelPrimaryContainerModelDataSourceS3DataSourceArgs(
-                            s3_uri=model_data, s3_data_type="S3Prefix", compression_type="None"
-                        )
-                    ]
-                ),
-                environment={
+        built = (
+            None
+            if options.image
+            else serving_image(ctx, scope, store, repository_image_url(foundation), model_data)
+        )
+        image: pulumi.Input[str | None] = options.image or (built.image if built else None)
+        foundation_key: pulumi.Input[str | None] = foundation.encryption_key
+        alarms = [self._rollback_alarm(ctx, scope, name)] if options.rollback_on_errors else []
+        canary = spec.canary_percent
+        routing: dict[str, Any] = {
+            "Type": "CANARY" if canary else "ALL_AT_ONCE",
+            "WaitIntervalInSeconds": options.canary_wait_s,
+        }
+        if canary:
+            routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": canary}
+        deployment_config: dict[str, Any] = {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": 300,
+                "MaximumExecutionTimeoutInSeconds": 3600,
+            }
+        }
+        if alarms:
+            deployment_config["AutoRollbackConfiguration"] = {
+                "Alarms": [{"AlarmName": alarm.name} for alarm in alarms]
+            }
+        deployment = SageMakerDeployment(
+            ctx.child_name("deployment"),
+            {
+                "endpoint_name": name,
+                "region": scope.region,
+                "version": served_version,
+                "source": model_data,
+                "image": image,
+                "role_arn": role.arn,
+                "environment": {
                     "MLFLOW_DEPLOYMENT_FLAVOR_NAME": "python_function",
                     "SERVING_ENVIRONMENT": "SageMaker",
                     "MLOPS_MODEL": spec.model,
-                    "MLOPS_MODEL_VERSION": served.version.apply(lambda v: v or ""),
+                    "MLOPS_MODEL_VERSION": pulumi.Output.from_input(served_version).apply(
+                        lambda v: v or ""
+                    ),
                 },
-            ),
-            enable_network_isolation=options.network_isolation,
-            vpc_config=(
-                sagemaker.ModelVpcConfigArgs(
-                    subnets=network.subnet_ids, security_group_ids=network.security_group_ids
-                )
-                if network
-                else None
-            ),
-            tags=ctx.tags({"mlops-model": spec.model}),
-            opts=ctx.opts(depends_on=[role.policy]),
-            region=region,
-        )
-        foundation_key: pulumi.Input[str | None] = foundation.encryption_key if foundation else None
-        config = sagemaker.EndpointConfiguration(
-            ctx.child_name("config"),
-            production_variants=[
-                sagemaker.EndpointConfigurationProductionVariantArgs(
-                    variant_name=VARIANT,
-                    model_name=model.name,
-                    instance_type=instance_type,
-                    initial_instance_count=min_replicas,
-                    initial_variant_weight=1.0,
-                )
-            ],
-            kms_key_arn=None if has_instance_storage(instance_type) else foundation_key,
-            tags=ctx.tags(),
-            opts=ctx.opts(),
-            region=region,
-        )
-        alarms = [self._rollback_alarm(ctx, scope, name)] if options.rollback_on_errors else []
-        canary = spec.canary_percent
-        routing = sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(  # noqa: E501 - one SDK class name
-            type="CANARY" if canary else "ALL_AT_ONCE",
-            wait_interval_in_seconds=options.canary_wait_s,
-            canary_size=(
-                sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
-                    type="CAPACITY_PERCENT", value=canary
-                )
-                if canary
-                else None
-            ),
-        )
-        endpoint = sagemaker.Endpoint(
-            ctx.child_name(),
-            name=name,
-            endpoint_config_name=config.name,
-            deployment_config=sagemaker.EndpointDeploymentConfigArgs(
-                blue_green_update_policy=sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
-                    traffic_routing_configuration=routing,
-                    termination_wait_in_seconds=300,
-                    maximum_execution_timeout_in_seconds=3600,
-                ),
-                auto_rollback_configuration=(
-                    sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
-                        alarms=[
-                            sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(
-                                alarm_name=alarm.name
-                            )
-                            for alarm in alarms
-                        ]
-                    )
-                    if alarms
+                "network_isolation": options.network_isolation,
+                "vpc": (
+                    {"Subnets": network.subnet_ids, "SecurityGroupIds": network.security_group_ids}
+                    if network
                     else None
                 ),
+                "instance_type": instance_type,
+                "initial_count": min_replicas,
+                "kms_key": None if has_instance_storage(instance_type) else foundation_key,
+                "deployment_config": deployment_config,
+                "scaling": {
+                    "min": min_replicas,
+                    "max": max(spec.max_replicas, min_replicas),
+                    "target_value": float(spec.target_concurrency),
+                    "metric": _SCALING_METRIC,
+                },
+                "tags": ctx.tags({"mlops-model": spec.model}),
+                "timeout_s": _DEPLOY_TIMEOUT_S,
+            },
+            ctx.opts(
+                depends_on=[role.policy, *alarms, *(built.resources if built else [])],
+                custom_timeouts=pulumi.CustomTimeouts(create="90m", update="90m"),
             ),
-            tags=ctx.tags(),
-            opts=ctx.opts(
-                depends_on=alarms,
-                custom_timeouts=pulumi.CustomTimeouts(create="60m", update="90m"),
-            ),
-            region=region,
         )
-        target = appautoscaling.Target(
-            ctx.child_name("scaling"),
-            service_namespace="sagemaker",
-            resource_id=f"endpoint/{name}/variant/{VARIANT}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=min_replicas,
-            max_capacity=max(spec.max_replicas, min_replicas),
-            tags=ctx.tags(),
-            opts=ctx.opts(depends_on=[endpoint]),
-            region=region,
+        url = pulumi.Output.all(deployment.deployed_version, scope.region).apply(
+            lambda v: (
+                f"https://runtime.sagemaker.{v[1]}.amazonaws.com/endpoints/{name}/invocations"
+                if v[0]
+                else None
+            )
         )
-        appautoscaling.Policy(
-            ctx.child_name("scaling-policy"),
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            resource_id=target.resource_id,
-            scalable_dimension=target.scalable_dimension,
-            target_tracking_scaling_policy_configuration=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=float(spec.target_concurrency),
-                predefined_metric_specification=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type=_SCALING_METRIC
-                ),
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-            ),
-            opts=ctx.opts(),
-            region=region,
+        # The component's registry alias follows deployed_version once the deployment ended.
+        return EndpointResult(
+            url=url, deployed_version=deployment.deployed_version, deployment=[deployment]
         )
-        url = pulumi.Output.concat(
-            "https://runtime.sagemaker.", scope.region, ".amazonaws.com/endpoints/",
-            endpoint.name, "/invocations",
-        )  # fmt: skip
-        return EndpointResult(url=url, deployed_version=served.version, deployment=[endpoint])
 
     @staticmethod
     def _rollback_alarm(

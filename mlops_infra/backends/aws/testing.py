@@ -30,6 +30,8 @@ REGION = "eu-west-1"
 
 _DECISION = "pulumi-python:dynamic/mlops:PromotionDecision"
 _GENERATED = "pulumi-python:dynamic/mlops:AwsGeneratedSecret"
+_DEPLOYMENT = "pulumi-python:dynamic/mlops:SageMakerDeployment"
+_IMAGE_BUILD = "pulumi-python:dynamic/mlops:ImageBuild"
 
 
 def served(version: str | None, source: str | None) -> dict[str, Any]:
@@ -45,6 +47,28 @@ def served(version: str | None, source: str | None) -> dict[str, Any]:
     }
 
 
+def _dynamic_outputs(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What this backend's dynamic resources output at ``up``, as the mocks answer."""
+    if typ == _DECISION:
+        return served("1", "s3://bucket/mlflow/1/abc/artifacts/model")
+    if typ == _GENERATED:
+        return {"value": f"generated-{name}"}
+    if typ == _IMAGE_BUILD:
+        tag = inputs.get("tag")
+        return {"image": f"{inputs.get('repository_url')}:{tag}" if tag else None}
+    if typ == _DEPLOYMENT:
+        # What the endpoint would confirm: the served version, once deployed.
+        version = inputs.get("version")
+        return {
+            "deployed_version": version,
+            "status": "serving" if version else "pending",
+            "endpoint_config_name": f"{inputs.get('endpoint_name')}-v{version}"
+            if version
+            else None,
+        }
+    return None
+
+
 # Any: Pulumi's mock API passes properties as untyped dicts.
 class AwsMocks(EchoMocks):
     """:class:`~mlops_infra.offline.EchoMocks` that also answer like AWS.
@@ -52,6 +76,8 @@ class AwsMocks(EchoMocks):
     Invokes: caller identity, partition, region, availability zones. Outputs AWS computes:
     ARNs, bucket names, repository URLs, key ids, database addresses and managed secrets,
     load balancer DNS names, SageMaker names; a promotion decision serving version ``1``
+    a SageMaker deployment confirming the version it was asked to serve, and image builds
+    answering ``<repository>:<tag>``
     (override with ``outputs={"pulumi-python:dynamic/mlops:PromotionDecision": served(...)}``).
 
     Args:
@@ -130,15 +156,13 @@ class AwsMocks(EchoMocks):
             )
         elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             computed["prefixListId"] = "pl-6da54004"
-        elif typ == _DECISION:
-            computed = served("1", "s3://bucket/mlflow/1/abc/artifacts/model")
-        elif typ == _GENERATED:
-            computed = {"value": f"generated-{name}"}
         elif typ == "pulumi:pulumi:StackReference":
             # Another stack's outputs (promotion evidence): none published yet.
             computed = {"outputs": {}, "secretOutputNames": []}
         elif typ.startswith("aws:") and "name" not in state:
             computed.setdefault("name", name)
+        else:
+            computed = _dynamic_outputs(typ, name, inputs) or computed
         state.update({k: v for k, v in computed.items() if state.get(k) is None or k in ("arn",)})
         state.update(self._extra.get(typ, {}))
         return resource_id, state

@@ -25,6 +25,7 @@ from pulumi_aws import sagemaker
 from mlops_infra.backends.aws._iam import AwsScope, kms_use, s3_write, service_role
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._store import StoreLocation
+from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.options import SageMakerTrackingOptions
 from mlops_infra.resources import (
     BuildContext,
@@ -115,4 +116,5 @@ class SageMakerMlflow(TrackingServerBackend):
                 "'auth: false' is ignored",
                 ctx.component,
             )
-        return TrackingRef(url=server.arn, username=None, password=None)
+        # MLflow clients on the deployer's machine (gate, alias, run lookup) sign with SigV4.
+        return TrackingRef(url=server.arn, username=None, password=None, client_auth=CLIENT_AUTH)

@@ -12,6 +12,7 @@ import pytest
 
 from mlops_infra import load_stack_file
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
+from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.offline import ProgramRun
 
 from .helpers import EVERY_FLAVOR, REPO, STACKS, aws_registry, custom, inputs, one, run_aws
@@ -67,10 +68,8 @@ def test_every_concept_synthesizes(runs: dict[str, ProgramRun], environment: str
         "aws:s3/bucket:Bucket",
         "aws:sagemaker/pipeline:Pipeline",
         "aws:scheduler/schedule:Schedule",
-        "aws:sagemaker/model:Model",
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-        "aws:sagemaker/endpoint:Endpoint",
-        "aws:appautoscaling/target:Target",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "pulumi-python:dynamic/mlops:SageMakerDeployment",
     } <= types
     tracking = {
         "dev": "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
@@ -127,11 +126,18 @@ def test_prod_gate_requires_staging_and_thresholds(runs: dict[str, ProgramRun]) 
     )["gate"]
     assert gate["passed_in"] == ["staging"]
     assert {c["metric"] for c in gate["conditions"]} == {"accuracy", "roc_auc"}
-    endpoint = inputs(
-        one(runs["prod"], "aws:sagemaker/endpoint:Endpoint", "mlops-endpoint-diagnosis")
+    deployment = inputs(
+        one(
+            runs["prod"],
+            "pulumi-python:dynamic/mlops:SageMakerDeployment",
+            "mlops-endpoint-diagnosis-deployment",
+        )
     )
-    routing = endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
-    assert routing["canarySize"] == {"type": "CAPACITY_PERCENT", "value": 10}
+    routing = deployment["deployment_config"]["BlueGreenUpdatePolicy"]
+    assert routing["TrafficRoutingConfiguration"]["CanarySize"] == {
+        "Type": "CAPACITY_PERCENT",
+        "Value": 10,
+    }
 
 
 def test_dev_is_cheap(runs: dict[str, ProgramRun]) -> None:
@@ -164,3 +170,26 @@ def test_every_taggable_resource_is_tagged(runs: dict[str, ProgramRun]) -> None:
                 assert tags.get("managed-by") == "mlops-infra", registration.name
                 checked += 1
     assert checked > 150
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_fresh_stack_deploys_with_an_empty_registry(
+    runs: dict[str, ProgramRun], environment: str
+) -> None:
+    """Issue 11.1: a gate that never passed stops nothing; the endpoint is pending."""
+    spec = load_stack_file(STACKS / f"Pulumi.{environment}.yaml", registry=aws_registry())
+    mocks = AwsMocks(outputs={"pulumi-python:dynamic/mlops:PromotionDecision": served(None, None)})
+    run = run_aws(spec, stack=environment, mocks=mocks)
+    registered = {(r.type, r.name) for r in run.registrations}
+    assert registered == {(r.type, r.name) for r in runs[environment].registrations}
+    deployment = inputs(
+        one(
+            run,
+            "pulumi-python:dynamic/mlops:SageMakerDeployment",
+            "mlops-endpoint-diagnosis-deployment",
+        )
+    )
+    assert deployment.get("version") is None
+    endpoint = run.outputs["endpoints"]["diagnosis"]
+    assert (endpoint.get("url"), endpoint.get("model_version")) == (None, None)
+    assert endpoint["decision"]["outcome"] == "no-candidate"

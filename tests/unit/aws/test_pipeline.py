@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from mlops_infra.backends.aws._schedule import eventbridge_cron
+from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
+from mlops_infra.backends.aws.testing import AwsMocks
 from mlops_infra.errors import BackendError
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import pipeline_manifest
@@ -14,6 +16,8 @@ from mlops_infra.versioning import pipeline_manifest
 from .helpers import PIPELINE, REPO, children, inputs, one, run_aws
 
 COMPONENT = "mlops:index:Pipeline"
+RUN = "pulumi-python:dynamic/mlops:SageMakerPipelineRun"
+GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
 
 
 def _spec(**pipeline: Any) -> dict[str, Any]:
@@ -37,6 +41,7 @@ def test_children() -> None:
         ("aws:iam/role:Role", "mlops-pipeline-diagnosis-scheduler"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy"),
         ("aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule"),
+        (RUN, "mlops-pipeline-diagnosis-run"),
     }
     objects = {n for t, n in kinds if t.startswith("aws:s3/bucketObjectv2")}
     assert {
@@ -159,6 +164,43 @@ def test_cron_to_eventbridge(cron: str, expected: str) -> None:
 def test_cron_eventbridge_cannot_express(cron: str, message: str) -> None:
     with pytest.raises(BackendError, match=message):
         eventbridge_cron(cron)
+
+
+@pytest.mark.parametrize(
+    ("environment", "wait"), [("dev", True), ("staging", False), ("prod", False)]
+)
+def test_each_version_runs_on_deploy(environment: str, wait: bool) -> None:
+    spec = {**_spec(), "environment": environment}
+    run = inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))
+    assert run["pipeline_name"] == f"{environment}-diagnosis"
+    assert run["version"] == _version()
+    assert (run["wait"], run["timeout_s"], run["model_name"]) == (wait, 7200, "diagnosis")
+    assert run["client_auth"] == CLIENT_AUTH
+    assert (
+        run["tracking_url"] == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
+    )  # mocked
+
+
+def test_spec_wait_for_run_wins_over_the_tier() -> None:
+    spec = _spec(wait_for_run=False, run_timeout_s=600)
+    run = inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))
+    assert (run["wait"], run["timeout_s"]) == (False, 600)
+
+
+def test_no_run_without_run_on_change() -> None:
+    run = run_aws(_spec(run_on_change=False))
+    assert not [r for r in run.registrations if r.type == RUN]
+
+
+def test_version_the_run_registered_reaches_the_gate() -> None:
+    spec = {
+        **_spec(),
+        "endpoints": [{"name": "diagnosis", "model": "diagnosis",
+                       "gate": {"conditions": [{"metric": "accuracy", "threshold": 0.9}]}}],
+    }  # fmt: skip
+    run = run_aws(spec, mocks=AwsMocks(outputs={RUN: {"model_version": "5"}}))
+    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
+    assert gate["candidate_version"] == "5"
 
 
 def test_each_step_gets_every_ancestors_outputs() -> None:

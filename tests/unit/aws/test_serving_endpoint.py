@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 from typing import Any
 
 import pytest
 
+from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.serving_endpoint import model_data_uri
+from mlops_infra.backends.aws.serving_image import BUILDSPEC, serving_tag
 from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.errors import BackendError
 
@@ -14,6 +18,8 @@ from .helpers import PIPELINE, children, inputs, one, run_aws
 
 ENDPOINT = "mlops:index:ServingEndpoint"
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
+DEPLOYMENT = "pulumi-python:dynamic/mlops:SageMakerDeployment"
+IMAGE = "pulumi-python:dynamic/mlops:ImageBuild"
 
 
 def _spec(environment: str = "dev", **endpoint: Any) -> dict[str, Any]:
@@ -39,19 +45,59 @@ def test_children() -> None:
         ("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias"),
         ("aws:iam/role:Role", "mlops-endpoint-diagnosis-role"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-role-policy"),
-        ("aws:sagemaker/model:Model", "mlops-endpoint-diagnosis-model"),
-        (
-            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-            "mlops-endpoint-diagnosis-config",
-        ),
-        ("aws:sagemaker/endpoint:Endpoint", "mlops-endpoint-diagnosis"),
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors"),
-        ("aws:appautoscaling/target:Target", "mlops-endpoint-diagnosis-scaling"),
-        ("aws:appautoscaling/policy:Policy", "mlops-endpoint-diagnosis-scaling-policy"),
+        (DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"),
+        ("aws:iam/role:Role", "mlops-endpoint-diagnosis-builder-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-builder-role-policy"),
+        ("aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder"),
+        (IMAGE, "mlops-endpoint-diagnosis-image"),
     }
 
 
-def test_model_serves_the_version_the_gate_allows() -> None:
+def test_serving_image_is_built_with_the_model_inside() -> None:
+    source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts"
+    run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served("7", source)}))
+    build = inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image"))
+    tag = serving_tag(source + "/", importlib.metadata.version("mlflow"))
+    assert tag is not None
+    assert re.fullmatch(r"serving-[0-9a-f]{16}", tag)
+    assert build["tag"] == tag
+    assert build["environment"]["MODEL_URI"] == source + "/"
+    assert build["project_name"] == "dev-diagnosis-images"
+    assert build["repository"] == "dev-mlops"
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["image"] == f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:{tag}"
+    project = inputs(one(run, "aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder"))
+    assert project["environment"]["privilegedMode"] is True
+    assert project["source"] == {"type": "NO_SOURCE", "buildspec": BUILDSPEC}
+    assert "--model-uri" in BUILDSPEC  # dependencies installed at build time, not at start
+
+
+def test_nothing_is_built_while_pending() -> None:
+    run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served(None, None)}))
+    assert inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image")).get("tag") is None
+
+
+def test_own_image_builds_nothing() -> None:
+    run = run_aws(_spec(options={"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"}))
+    assert not [r for r in run.registrations if r.type == IMAGE]
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_pending_when_no_version_passed(environment: str) -> None:
+    """A fresh stack (empty registry): up raises nothing, the endpoint is pending."""
+    mocks = AwsMocks(outputs={GATE: served(None, None)})
+    run = run_aws(_spec(environment), mocks=mocks)
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert (deployment.get("version"), deployment.get("source")) == (None, None)
+    endpoint = run.outputs["endpoints"]["diagnosis"]
+    assert (endpoint.get("url"), endpoint.get("model_version")) == (None, None)
+    assert endpoint["decision"]["reasons"] == ["mocked"]
+
+
+def test_deployment_serves_the_version_the_gate_allows() -> None:
     mocks = AwsMocks(
         outputs={GATE: served("7", "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts")}
     )
@@ -59,28 +105,21 @@ def test_model_serves_the_version_the_gate_allows() -> None:
     gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert (gate["model"], gate["alias"], gate["environment"]) == ("diagnosis", "champion", "dev")
-    model = inputs(one(run, "aws:sagemaker/model:Model", "mlops-endpoint-diagnosis-model"))
-    container = model["primaryContainer"]
-    assert (
-        container["image"]
-        == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:mlflow-serving"
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["image"].startswith(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:serving-"
     )
-    assert container["modelDataSource"]["s3DataSources"] == [
-        {
-            "s3Uri": "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts/",
-            "s3DataType": "S3Prefix",
-            "compressionType": "None",
-        }
-    ]
-    assert container["environment"]["MLOPS_MODEL_VERSION"] == "7"
-    assert model["enableNetworkIsolation"] is True
-    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "7"
-
-
-def test_nothing_is_deployed_when_no_version_passes() -> None:
-    mocks = AwsMocks(outputs={GATE: served(None, None)})
-    with pytest.raises(BackendError, match="lets no model version through yet"):
-        run_aws(_spec(), mocks=mocks)
+    assert deployment["version"] == "7"
+    assert deployment["source"] == "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts/"
+    assert deployment["environment"]["MLOPS_MODEL_VERSION"] == "7"
+    assert deployment["network_isolation"] is True
+    assert (deployment["endpoint_name"], deployment["region"]) == ("dev-diagnosis", "eu-west-1")
+    assert deployment["role_arn"].startswith("arn:aws:iam::123456789012:role/")
+    endpoint = run.outputs["endpoints"]["diagnosis"]
+    assert endpoint["model_version"] == "7"
+    assert endpoint["url"] == (
+        "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/dev-diagnosis/invocations"
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,10 +127,16 @@ def test_nothing_is_deployed_when_no_version_passes() -> None:
     [
         ("s3://b/mlflow/1/x/artifacts/model", "s3://b/mlflow/1/x/artifacts/model/"),
         ("mlflow-artifacts:/1/x/artifacts/model", "s3://b/mlflow/1/x/artifacts/model/"),
+        (None, None),
     ],
 )
-def test_model_data_uri(source: str, expected: str) -> None:
+def test_model_data_uri(source: str | None, expected: str | None) -> None:
     assert model_data_uri(source, "s3://b/mlflow/", "e") == expected
+
+
+def test_model_data_outside_s3_is_refused() -> None:
+    with pytest.raises(BackendError, match=r"e: model artifacts at 'gs://b/m' are not in S3"):
+        model_data_uri("gs://b/m", "s3://b/mlflow/", "e")
 
 
 def test_canary_blue_green_kms_and_autoscaling_in_prod() -> None:
@@ -105,73 +150,71 @@ def test_canary_blue_green_kms_and_autoscaling_in_prod() -> None:
             target_concurrency=20,
         )
     )
-    config = inputs(
-        one(
-            run,
-            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-            "mlops-endpoint-diagnosis-config",
-        )
-    )
-    (variant,) = config["productionVariants"]
-    assert variant["variantName"] == "primary"
-    assert variant["instanceType"] == "ml.g6.xlarge"
-    assert (variant["initialInstanceCount"], variant["initialVariantWeight"]) == (2, 1.0)
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["instance_type"] == "ml.g6.xlarge"
+    assert deployment["initial_count"] == 2
     # g6 has local NVMe storage, encrypted by the instance: SageMaker rejects a key there.
-    assert "kmsKeyArn" not in config
-    endpoint = inputs(one(run, "aws:sagemaker/endpoint:Endpoint", "mlops-endpoint-diagnosis"))
-    assert endpoint["name"] == "prod-diagnosis"
-    policy = endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]
-    assert policy["trafficRoutingConfiguration"] == {
-        "type": "CANARY",
-        "waitIntervalInSeconds": 600,
-        "canarySize": {"type": "CAPACITY_PERCENT", "value": 10},
-    }
-    assert endpoint["deploymentConfig"]["autoRollbackConfiguration"] == {
-        "alarms": [{"alarmName": "prod-diagnosis-5xx"}]
+    assert "kms_key" not in deployment
+    assert deployment["endpoint_name"] == "prod-diagnosis"
+    assert deployment["deployment_config"] == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 600,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+            },
+            "TerminationWaitInSeconds": 300,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "prod-diagnosis-5xx"}]},
     }
     alarm = inputs(
         one(run, "aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors")
     )
     assert alarm["dimensions"] == {"EndpointName": "prod-diagnosis", "VariantName": "primary"}
-    target = inputs(
-        one(run, "aws:appautoscaling/target:Target", "mlops-endpoint-diagnosis-scaling")
-    )
-    assert target["resourceId"] == "endpoint/prod-diagnosis/variant/primary"
-    assert (target["minCapacity"], target["maxCapacity"]) == (2, 6)
-    scaling = inputs(
-        one(run, "aws:appautoscaling/policy:Policy", "mlops-endpoint-diagnosis-scaling-policy")
-    )
-    tracking = scaling["targetTrackingScalingPolicyConfiguration"]
-    assert tracking["targetValue"] == 20
-    assert tracking["predefinedMetricSpecification"] == {
-        "predefinedMetricType": "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+    assert deployment["scaling"] == {
+        "min": 2,
+        "max": 6,
+        "target_value": 20.0,
+        "metric": "SageMakerVariantConcurrentRequestsPerModelHighResolution",
     }
 
 
 def test_cpu_endpoint_volume_is_encrypted_with_the_stack_key() -> None:
     run = run_aws(_spec())
-    config = inputs(
-        one(
-            run,
-            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-            "mlops-endpoint-diagnosis-config",
-        )
-    )
-    assert config["productionVariants"][0]["instanceType"] == "ml.m5.large"
-    assert config["kmsKeyArn"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
-    endpoint = inputs(one(run, "aws:sagemaker/endpoint:Endpoint", "mlops-endpoint-diagnosis"))
-    assert endpoint["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"][
-        "type"
-    ] == ("ALL_AT_ONCE")
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["instance_type"] == "ml.m5.large"
+    assert deployment["kms_key"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
+    routing = deployment["deployment_config"]["BlueGreenUpdatePolicy"]
+    assert routing["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
 
 
 def test_endpoint_in_the_private_network_and_isolation_opt_out() -> None:
     spec = _spec(options={"network_isolation": False})
     spec["network"] = {"create": True}
     run = run_aws(spec)
-    model = inputs(one(run, "aws:sagemaker/model:Model", "mlops-endpoint-diagnosis-model"))
-    assert model["enableNetworkIsolation"] is False
-    assert model["vpcConfig"] == {
-        "subnets": ["mlops-private-0-id", "mlops-private-1-id"],
-        "securityGroupIds": ["mlops-workloads-id"],
+    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    assert deployment["network_isolation"] is False
+    assert deployment["vpc"] == {
+        "Subnets": ["mlops-private-0-id", "mlops-private-1-id"],
+        "SecurityGroupIds": ["mlops-workloads-id"],
     }
+
+
+def test_alias_follows_what_the_endpoint_confirms() -> None:
+    """Issue 11.4: after a rolled-back deployment the alias stays on the served version."""
+    source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-4/artifacts"
+    mocks = AwsMocks(outputs={GATE: served("4", source), DEPLOYMENT: {"deployed_version": "3"}})
+    run = run_aws(_spec(), mocks=mocks)
+    alias = one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
+    assert inputs(alias)["version"] == "3"
+    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
+
+
+def test_gate_and_alias_sign_with_the_aws_hook() -> None:
+    run = run_aws(_spec())
+    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
+    alias = inputs(
+        one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
+    )
+    assert gate["client_auth"] == alias["client_auth"] == CLIENT_AUTH

@@ -61,8 +61,13 @@ def _target_concurrency(data: dict[str, Any]) -> None:
 CASES: dict[str, tuple[Edit, set[tuple[str, str]], str | None]] = {
     "autoscaling max": (
         _max_replicas,
-        {("aws:appautoscaling/target:Target", "mlops-endpoint-diagnosis-scaling")},
-        "maxCapacity",
+        {
+            (
+                "pulumi-python:dynamic/mlops:SageMakerDeployment",
+                "mlops-endpoint-diagnosis-deployment",
+            )
+        },
+        "scaling",
     ),
     "lifecycle days": (
         _lifecycle_days,
@@ -76,8 +81,13 @@ CASES: dict[str, tuple[Edit, set[tuple[str, str]], str | None]] = {
     ),
     "scaling target": (
         _target_concurrency,
-        {("aws:appautoscaling/policy:Policy", "mlops-endpoint-diagnosis-scaling-policy")},
-        "targetTrackingScalingPolicyConfiguration",
+        {
+            (
+                "pulumi-python:dynamic/mlops:SageMakerDeployment",
+                "mlops-endpoint-diagnosis-deployment",
+            )
+        },
+        "scaling",
     ),
     "tags": (_tags, set(), None),
 }
