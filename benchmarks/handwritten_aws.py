@@ -5,9 +5,13 @@ without mlops-infra for the stack ``stacks/Pulumi.dev.yaml`` describes (artifact
 SageMaker MLflow tracking server, one spot L4 cluster used by one scheduled four-step
 pipeline, one gated endpoint). Every value is spelled out here; nothing is derived from
 mlops-infra's specs or backends, and nothing is recorded from a run of the library. The
-only shared piece is the promotion gate (``mlops_infra.gates.PromotionDecision``): a
-provider resource (a dynamic provider) that both programs must register, whose logic is
-not what the benchmark measures.
+only shared pieces are the dynamic resource classes both programs must register, whose
+logic (what they do at ``up``) is not what the benchmark measures: the promotion gate and
+the registry alias (``mlops_infra.gates.PromotionDecision``, ``ModelAlias``), the
+pipeline's run (``SageMakerPipelineRun``), the serving image's build (``ImageBuild``) and
+the endpoint's deployment (``SageMakerDeployment``: model, endpoint configuration,
+blue/green endpoint and autoscaling, created through the SageMaker API at ``up``). Their
+inputs are spelled out here like every other resource's.
 
 It registers the same provider resources (types, names, inputs, options, dependencies)
 as the library does for that stack, but each one a child of the stack, not of a
@@ -17,6 +21,7 @@ component; ``overhead.py`` checks that before it times anything.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.resources
 import json
 import warnings
@@ -25,15 +30,18 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.gates import DecisionInputs, PromotionDecision
+from mlops_infra.backends.aws.endpoint_deployment import SageMakerDeployment
+from mlops_infra.backends.aws.image_build import ImageBuild
+from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
+from mlops_infra.gates import AliasInputs, DecisionInputs, ModelAlias, PromotionDecision
 
 # pulumi_aws 7.51 warns at import of ``s3`` about resources we do not use.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     import pulumi_aws as aws  # noqa: TID251 - the point of this file
     from pulumi_aws import (  # noqa: TID251
-        appautoscaling,
         cloudwatch,
+        codebuild,
         ecr,
         iam,
         kms,
@@ -47,8 +55,8 @@ with warnings.catch_warnings():
 __all__ = ["SUBMODULES", "program"]
 
 SUBMODULES = (
-    "appautoscaling",
     "cloudwatch",
+    "codebuild",
     "ecr",
     "iam",
     "kms",
@@ -124,6 +132,24 @@ MLFLOW_ACTIONS = sorted(
     )
 )  # fmt: skip
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
+CLIENT_AUTH = "mlops_infra.backends.aws.mlflow_auth:client_environment"
+"""How MLflow clients at ``up`` (gate, alias, run) sign requests to SageMaker MLflow."""
+SERVING_BUILDSPEC = """\
+version: 0.2
+phases:
+  install:
+    commands:
+      - pip install --quiet "mlflow==${MLFLOW_VERSION}" boto3
+  pre_build:
+    commands:
+      - aws ecr get-login-password | docker login --username AWS --password-stdin "${IMAGE%%/*}"
+  build:
+    commands:
+      - mlflow models generate-dockerfile --model-uri "${MODEL_URI}" --output-directory context
+      - docker build --tag "${IMAGE}" context
+      - docker push "${IMAGE}"
+"""
+"""What the builder runs: the served model's image with its dependencies, pushed."""
 
 
 def _tags(component: str, **extra: str) -> dict[str, str]:
@@ -619,8 +645,27 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         ),
         opts=pulumi.ResourceOptions(depends_on=[invoker_policy]),
     )
+    # One execution per pipeline version (dev waits for it, to hand its model version on).
+    run = SageMakerPipelineRun(
+        "mlops-pipeline-diagnosis-run",
+        {
+            "pipeline_name": pipeline.pipeline_name,
+            "region": region,
+            "version": version,
+            "wait": True,
+            "timeout_s": 7200,
+            "model_name": "diagnosis",
+            "tracking_url": tracking.arn,
+            "username": None,
+            "password": None,
+            "client_auth": CLIENT_AUTH,
+        },
+        pulumi.ResourceOptions(
+            depends_on=[pipeline], custom_timeouts=pulumi.CustomTimeouts(create="24h")
+        ),
+    )
 
-    # The endpoint: gate → model → configuration → endpoint, rollback alarm, autoscaling.
+    # The endpoint: gate → image build → deployment (at up) → alias; rollback alarm.
     gate = PromotionDecision(
         "mlops-endpoint-diagnosis-gate",
         DecisionInputs(
@@ -628,6 +673,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             alias="champion",
             environment=ENVIRONMENT,
             tracking_url=tracking.arn,
+            client_auth=CLIENT_AUTH,
             gate={
                 "conditions": [{"metric": "accuracy", "op": ">=", "threshold": 0.9}],
                 "beat_champion": None,
@@ -676,93 +722,126 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
     model_data = pulumi.Output.all(gate.served_source, bucket.id).apply(
         lambda v: _model_data(v[0], f"s3://{v[1]}/mlflow/")
     )
-    model = sagemaker.Model(
-        "mlops-endpoint-diagnosis-model",
-        execution_role_arn=serving_role.arn,
-        primary_container=sagemaker.ModelPrimaryContainerArgs(
-            image=pulumi.Output.concat(registry.repository_url, ":mlflow-serving"),
-            mode="SingleModel",
-            model_data_source=sagemaker.ModelPrimaryContainerModelDataSourceArgs(
-                s3_data_sources=[
-                    sagemaker.ModelPrimaryContainerModelDataSourceS3DataSourceArgs(
-                        s3_uri=model_data, s3_data_type="S3Prefix", compression_type="None"
-                    )
-                ]
-            ),
-            environment={
+
+    # The served version's image: a CodeBuild project and one build per content hash.
+    pushed = registry.repository_url.apply(lambda u: u.partition("/")[2])
+    builder_role = _role(
+        "mlops-endpoint-diagnosis-builder-role", "mlops-endpoint-diagnosis", "builder-role",
+        "codebuild.amazonaws.com", account=account,
+        about="CodeBuild: serving images of endpoint diagnosis",
+    )  # fmt: skip
+    builder_policy = iam.RolePolicy(
+        "mlops-endpoint-diagnosis-builder-role-policy",
+        role=builder_role.id,
+        policy=_policy(
+            [
+                _allow("ModelArtifactsObjects", ["s3:GetObject", "s3:GetObjectVersion"],
+                       [pulumi.Output.concat(bucket_arn, "/mlflow/*")]),
+                _allow("ModelArtifactsList", ["s3:ListBucket"], [bucket_arn],
+                       {"StringLike": {"s3:prefix": ["mlflow/*"]}}),
+                use_key,
+                _allow("PushImages",
+                       ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
+                        "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                        "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                       [pulumi.Output.concat("arn:", partition, ":ecr:", region, ":", account,
+                                             ":repository/", pushed)]),
+                _allow("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+                *_log_statements(arn("logs", "log-group:/aws/codebuild/dev-diagnosis-images")),
+            ]
+        ),
+    )  # fmt: skip
+    builder = codebuild.Project(
+        "mlops-endpoint-diagnosis-builder",
+        name="dev-diagnosis-images",
+        description="serving images of endpoint diagnosis (mlops-infra)",
+        service_role=builder_role.arn,
+        source=codebuild.ProjectSourceArgs(type="NO_SOURCE", buildspec=SERVING_BUILDSPEC),
+        artifacts=codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
+        environment=codebuild.ProjectEnvironmentArgs(
+            type="LINUX_CONTAINER",
+            compute_type="BUILD_GENERAL1_MEDIUM",
+            image="aws/codebuild/standard:7.0",
+            privileged_mode=True,
+        ),
+        encryption_key=store_key.arn,
+        build_timeout=60,
+        tags=endpoint_tags,
+        opts=pulumi.ResourceOptions(depends_on=[builder_policy]),
+    )
+    mlflow_version = importlib.metadata.version("mlflow")
+    build = ImageBuild(
+        "mlops-endpoint-diagnosis-image",
+        {
+            "project_name": builder.name,
+            "region": region,
+            "repository": pushed,
+            "repository_url": registry.repository_url,
+            "tag": model_data.apply(lambda s: _serving_tag(s, mlflow_version)),
+            "environment": {"MODEL_URI": model_data, "MLFLOW_VERSION": mlflow_version},
+            "bucket": bucket.id,
+            "timeout_s": 3600,
+        },
+        pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="70m", update="70m")),
+    )
+
+    # The deployment: Model, EndpointConfig, blue/green Endpoint and autoscaling, at up.
+    deployment = SageMakerDeployment(
+        "mlops-endpoint-diagnosis-deployment",
+        {
+            "endpoint_name": "dev-diagnosis",
+            "region": region,
+            "version": gate.served_version,
+            "source": model_data,
+            "image": build.image,
+            "role_arn": serving_role.arn,
+            "environment": {
                 "MLFLOW_DEPLOYMENT_FLAVOR_NAME": "python_function",
                 "SERVING_ENVIRONMENT": "SageMaker",
                 "MLOPS_MODEL": "diagnosis",
                 "MLOPS_MODEL_VERSION": gate.served_version.apply(lambda v: v or ""),
             },
-        ),
-        enable_network_isolation=True,
-        tags=_tags("mlops-endpoint-diagnosis", **{"mlops-model": "diagnosis"}),
-        opts=pulumi.ResourceOptions(depends_on=[serving_policy]),
-    )
-    config = sagemaker.EndpointConfiguration(
-        "mlops-endpoint-diagnosis-config",
-        production_variants=[
-            sagemaker.EndpointConfigurationProductionVariantArgs(
-                variant_name="primary",
-                model_name=model.name,
-                instance_type="ml.m5.large",
-                initial_instance_count=1,
-                initial_variant_weight=1.0,
-            )
-        ],
-        kms_key_arn=key.arn,
-        tags=endpoint_tags,
-    )
-    endpoint = sagemaker.Endpoint(
-        "mlops-endpoint-diagnosis",
-        name="dev-diagnosis",
-        endpoint_config_name=config.name,
-        deployment_config=sagemaker.EndpointDeploymentConfigArgs(
-            blue_green_update_policy=sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
-                traffic_routing_configuration=sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
-                    type="ALL_AT_ONCE", wait_interval_in_seconds=600
-                ),
-                termination_wait_in_seconds=300,
-                maximum_execution_timeout_in_seconds=3600,
-            ),
-            auto_rollback_configuration=sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
-                alarms=[
-                    sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(
-                        alarm_name=alarm.name
-                    )
-                ]
-            ),
-        ),
-        tags=endpoint_tags,
-        opts=pulumi.ResourceOptions(
-            depends_on=[alarm], custom_timeouts=pulumi.CustomTimeouts(create="60m", update="90m")
+            "network_isolation": True,
+            "vpc": None,
+            "instance_type": "ml.m5.large",
+            "initial_count": 1,
+            "kms_key": key.arn,  # ml.m5.large has no local NVMe storage
+            "deployment_config": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "ALL_AT_ONCE",
+                        "WaitIntervalInSeconds": 600,
+                    },
+                    "TerminationWaitInSeconds": 300,
+                    "MaximumExecutionTimeoutInSeconds": 3600,
+                },
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm.name}]},
+            },
+            "scaling": {
+                "min": 1,
+                "max": 1,
+                "target_value": 50.0,
+                "metric": "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+            },
+            "tags": _tags("mlops-endpoint-diagnosis", **{"mlops-model": "diagnosis"}),
+            "timeout_s": 5400,
+        },
+        pulumi.ResourceOptions(
+            depends_on=[serving_policy, alarm, build],
+            custom_timeouts=pulumi.CustomTimeouts(create="90m", update="90m"),
         ),
     )
-    target = appautoscaling.Target(
-        "mlops-endpoint-diagnosis-scaling",
-        service_namespace="sagemaker",
-        resource_id="endpoint/dev-diagnosis/variant/primary",
-        scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-        min_capacity=1,
-        max_capacity=1,
-        tags=endpoint_tags,
-        opts=pulumi.ResourceOptions(depends_on=[endpoint]),
-    )
-    appautoscaling.Policy(
-        "mlops-endpoint-diagnosis-scaling-policy",
-        policy_type="TargetTrackingScaling",
-        service_namespace=target.service_namespace,
-        resource_id=target.resource_id,
-        scalable_dimension=target.scalable_dimension,
-        target_tracking_scaling_policy_configuration=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-            target_value=50.0,
-            predefined_metric_specification=appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                predefined_metric_type="SageMakerVariantConcurrentRequestsPerModelHighResolution"
-            ),
-            scale_in_cooldown=300,
-            scale_out_cooldown=60,
+    deployed = deployment.deployed_version
+    ModelAlias(
+        "mlops-endpoint-diagnosis-alias",
+        AliasInputs(
+            model="diagnosis",
+            alias="champion",
+            version=deployed,
+            tracking_url=tracking.arn,
+            client_auth=CLIENT_AUTH,
         ),
+        pulumi.ResourceOptions(depends_on=[gate, deployment]),
     )
 
     pulumi.export("artifact_uri", pulumi.Output.concat("s3://", bucket.id))
@@ -774,7 +853,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 "version": version,
                 "deployed_version": version,
                 "model_name": "diagnosis",
-                "model_version": None,
+                "model_version": run.model_version,
                 "run_id": None,
             }
         },
@@ -784,12 +863,17 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         "endpoints",
         {
             "diagnosis": {
-                "url": pulumi.Output.concat(
-                    "https://runtime.sagemaker.", region, ".amazonaws.com/endpoints/",
-                    endpoint.name, "/invocations",
+                "url": pulumi.Output.all(deployed, region).apply(
+                    lambda v: (
+                        f"https://runtime.sagemaker.{v[1]}.amazonaws.com/endpoints/"
+                        "dev-diagnosis/invocations"
+                        if v[0]
+                        else None
+                    )
                 ),
                 "model": "diagnosis",
-                "model_version": gate.served_version,
+                "model_version": deployed,
+                "status": deployed.apply(lambda v: "serving" if v else "pending"),
                 "decision": gate.decision,
             }
         },
@@ -852,10 +936,16 @@ def _join(*values: Any) -> dict[str, Any]:
     return {"Std:Join": {"On": "", "Values": list(values)}}
 
 
-def _model_data(source: str | None, mlflow_uri: str) -> str:
+def _model_data(source: str | None, mlflow_uri: str) -> str | None:
     if not source:
-        msg = "the promotion gate lets no model version through yet"
-        raise ValueError(msg)
+        return None  # nothing has passed the gate yet: nothing to build or deploy
     if source.startswith("mlflow-artifacts:"):
         source = mlflow_uri + source.removeprefix("mlflow-artifacts:").lstrip("/")
     return source.rstrip("/") + "/"
+
+
+def _serving_tag(source: str | None, mlflow_version: str) -> str | None:
+    if not source:
+        return None
+    content = f"{source}|{mlflow_version}|{SERVING_BUILDSPEC}"
+    return f"serving-{hashlib.sha256(content.encode()).hexdigest()[:16]}"
