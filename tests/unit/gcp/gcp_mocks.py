@@ -56,7 +56,7 @@ class GcpMocks(EchoMocks):
 
     Args:
         served_version: What the promotion gate decides to serve (``None``: nothing).
-        stable_revision: The revision plan's stable revision (a canary in progress).
+        stable_revision: The deployment's stable revision (a canary in progress).
     """
 
     def __init__(
@@ -119,8 +119,17 @@ class GcpMocks(EchoMocks):
                 served_source=SERVED_SOURCE if self.served_version else None,
                 decision={"outcome": "promoted" if self.served_version else "no-candidate"},
             )
-        elif typ == DYNAMIC + "GcpRevisionPlan":
-            state.update(revision=f"{state['service']}-00002", stable_revision=self.stable_revision)
+        elif typ == DYNAMIC + "GcpCloudRunDeployment":
+            # What the provider returns once Cloud Run confirms the revision (see _deployment).
+            version = state.get("version")
+            state.update(
+                deployed_version=version,
+                uri=f"https://{state['service']}-{NUMBER}.{state['region']}.run.app"
+                if version
+                else None,
+                revision=f"{state['service']}-00002" if version else None,
+                stable_revision=self.stable_revision,
+            )
         return resource_id, state
 
 
