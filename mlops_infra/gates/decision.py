@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from mlops_infra.specs import PromotionGate
 
@@ -18,6 +18,7 @@ __all__ = [
     "GateDecision",
     "ModelVersionInfo",
     "Outcome",
+    "describe_decision",
     "evaluate_gate",
 ]
 
@@ -240,4 +241,27 @@ def evaluate_gate(
         checks=tuple(checks),
         metrics=dict(candidate.metrics),
         candidate_pipeline_version=candidate.pipeline_version,
+    )
+
+
+def describe_decision(decision: Mapping[str, Any]) -> str:
+    """One log line for a decision output (:meth:`GateDecision.as_output`).
+
+    E.g. ``gate: kept; candidate 3 (accuracy=0.81); accuracy >= 0.9: FAIL; serving 2:
+    version 3 failed the gate (…); version 2 stays served``.
+    """
+    logged = cast(Mapping[str, object], decision.get("metrics") or {})
+    metrics = ", ".join(
+        f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}"
+        for k, v in sorted(logged.items())
+    )
+    verdicts: dict[object, str] = {True: "pass", False: "FAIL", None: "n/a"}
+    checks = "; ".join(
+        f"{c.get('check')}: {verdicts.get(c.get('passed'), '?')}"
+        for c in cast(Sequence[Mapping[str, object]], decision.get("checks") or ())
+    )
+    return (
+        f"gate: {decision.get('outcome')}; candidate {decision.get('candidate') or 'none'}"
+        f" ({metrics or 'no metrics'}); {checks or 'no checks'}; "
+        f"serving {decision.get('served') or 'nothing'}: {decision.get('reason')}"
     )

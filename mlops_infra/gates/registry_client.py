@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from mlops_infra.gates.decision import ModelVersionInfo
 
-__all__ = ["RegistryClient"]
+__all__ = ["RegistryClient", "client_environment"]
+
+
+def client_environment(client_auth: str | None, tracking_url: str) -> dict[str, str]:
+    """The environment MLflow clients need for ``tracking_url``, from a ``client_auth`` hook.
+
+    Args:
+        client_auth: ``"package.module:function"`` of a hook taking the tracking URL and
+            returning environment variables (e.g. a bearer token, an auth plugin's switch),
+            or ``None`` when the server needs nothing beyond basic auth.
+        tracking_url: The tracking server's URI.
+
+    Raises:
+        ValueError: ``client_auth`` is not ``module:function`` or names nothing callable.
+    """
+    if not client_auth:
+        return {}
+    module, _, function = client_auth.partition(":")
+    if not module or not function:
+        msg = f"client_auth {client_auth!r} is not 'package.module:function'"
+        raise ValueError(msg)
+    hook = getattr(importlib.import_module(module), function, None)
+    if not callable(hook):
+        msg = f"client_auth {client_auth!r}: {function!r} is not a function of {module}"
+        raise ValueError(msg)
+    found = cast(Callable[[str], Mapping[str, str]], hook)(tracking_url)
+    return {str(k): str(v) for k, v in found.items()}
 
 
 class RegistryClient:
@@ -17,18 +45,36 @@ class RegistryClient:
         tracking_url: Tracking server URI.
         username: Basic-auth user, if any.
         password: Basic-auth password, if any.
+        client_auth: Hook giving the environment MLflow needs (see :func:`client_environment`).
     """
 
     def __init__(
-        self, tracking_url: str, username: str | None = None, password: str | None = None
+        self,
+        tracking_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        client_auth: str | None = None,
     ) -> None:
         """Connects to the registry at ``tracking_url``."""
         if username and password:
             os.environ["MLFLOW_TRACKING_USERNAME"] = username
             os.environ["MLFLOW_TRACKING_PASSWORD"] = password
+        # One provider process serves one stack's tracking server, so the process
+        # environment (which is how MLflow and its auth plugins read credentials) is ours.
+        os.environ.update(client_environment(client_auth, tracking_url))
         from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is heavy; import on use
 
         self._client: Any = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any]) -> RegistryClient:
+        """The client for a resource's properties (``tracking_url``, credentials, auth hook)."""
+        return cls(
+            str(props["tracking_url"]),
+            props.get("username"),
+            props.get("password"),
+            props.get("client_auth"),
+        )
 
     def latest_version(self, model: str) -> str | None:
         """Returns the newest version of ``model``; ``None`` when it has none or does not exist."""

@@ -1,10 +1,12 @@
-"""``PromotionDecision``: the gate as a resource, evaluated at ``pulumi up`` on every cloud.
+"""``PromotionDecision``: the gate as a resource, evaluated on every ``pulumi up`` on every cloud.
 
-A Python dynamic resource whose create/update read the candidate and the champion
-from the model registry (MLflow protocol), apply the gate, move the alias when the
-candidate passes, and output the decision. Previews never call create or update, so
-a preview changes nothing. Backends feed ``served_version`` and ``served_source`` (the
-model's artifact location) into whatever serves the model.
+A Python dynamic resource whose create/update read the candidate and the champion from
+the model registry (MLflow protocol), apply the gate and output the decision. It never
+moves the registry alias: that happens only once the served version is deployed (see
+:class:`~mlops_infra.gates.alias.ModelAlias`). During ``up`` it is re-evaluated every time,
+against the newest registered version (or the one a run in this ``up`` produced); previews
+call neither create nor update and change nothing. Backends feed ``served_version`` and
+``served_source`` (the model's artifact location) into whatever serves the model.
 """
 
 from __future__ import annotations
@@ -23,14 +25,12 @@ from pulumi.dynamic import (
 )
 
 from mlops_infra.providers import EngineBoundProvider
-from mlops_infra.resources import BuildContext, ServingEndpointArgs
-from mlops_infra.specs import ServingEndpointSpec
 
 __all__ = ["DecisionInputs", "PromotionDecision"]
 
 _INPUTS = (
     "model", "alias", "pinned_version", "candidate_version", "gate", "evidence",
-    "tracking_url", "username", "password", "environment",
+    "tracking_url", "username", "password", "client_auth", "environment",
 )  # fmt: skip
 
 
@@ -39,7 +39,7 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
     from mlops_infra.gates.registry_client import RegistryClient  # noqa: PLC0415
     from mlops_infra.specs import PromotionGate  # noqa: PLC0415
 
-    registry = RegistryClient(props["tracking_url"], props.get("username"), props.get("password"))
+    registry = RegistryClient.of(props)
     model, alias = props["model"], props["alias"]
     proposed = (
         props.get("pinned_version")
@@ -54,8 +54,6 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
     champion = registry.load(model, previous) if previous else None
     gate = PromotionGate.model_validate(props["gate"]) if props.get("gate") else None
     decision = evaluate_gate(gate, candidate, champion, props.get("evidence") or {})
-    if decision.outcome == "promoted" and decision.served:
-        registry.promote(model, alias, decision.served)
     if decision.passed and decision.candidate:
         registry.tag(model, decision.candidate, f"mlops.gate.{props['environment']}", "passed")
     passed: list[str] = list((olds or {}).get("passed_pipeline_versions") or [])
@@ -81,7 +79,9 @@ class _DecisionProvider(EngineBoundProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = [key for key in _INPUTS if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(changes), replaces=[])
+        # ``reevaluate`` is set only during ``up``: a preview shows no change unless the
+        # gate itself changed, while every ``up`` asks the registry again.
+        return DiffResult(changes=bool(changes) or bool(news.get("reevaluate")), replaces=[])
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs=_decide(news, olds))
@@ -96,11 +96,13 @@ class DecisionInputs:
 
     Attributes:
         model: Registered model.
-        alias: Alias the gate promotes to.
+        alias: Alias that names the served version (the champion).
         environment: Environment the decision is made in (recorded on the version).
         tracking_url: Tracking/registry URI.
         username: Basic-auth user, if any.
         password: Basic-auth password (secret), if any.
+        client_auth: ``"module:function"`` giving the environment MLflow clients need to
+            authenticate to this tracking server (see ``TrackingRef.client_auth``), if any.
         gate: The gate as plain data (``PromotionGate.model_dump(mode="json")``), or ``None``.
         candidate_version: Proposed version (e.g. a pipeline's ``model_version``), or
             ``None`` for the newest registered version.
@@ -114,39 +116,21 @@ class DecisionInputs:
     tracking_url: pulumi.Input[str]
     username: pulumi.Input[str | None] = None
     password: pulumi.Input[str | None] = None
+    client_auth: pulumi.Input[str | None] = None
     gate: Mapping[str, Any] | None = None
     candidate_version: pulumi.Input[str | None] = None
     pinned_version: str | None = None
     evidence: pulumi.Input[Mapping[str, Sequence[str]]] | None = None
 
-    @classmethod
-    def for_endpoint(
-        cls, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
-    ) -> DecisionInputs:
-        """The gate of an endpoint being built: its spec, tracking server, candidate, evidence."""
-        tracking = ctx.args.tracking
-        return cls(
-            model=spec.model,
-            alias=spec.alias,
-            environment=ctx.target.environment,
-            tracking_url=tracking.url,
-            username=tracking.username,
-            password=tracking.password,
-            gate=spec.gate.model_dump(mode="json") if spec.gate else None,
-            candidate_version=ctx.args.candidate_version,
-            pinned_version=str(spec.model_version) if spec.model_version else None,
-            evidence=ctx.args.evidence,
-        )
-
 
 class PromotionDecision(Resource, module="mlops", name="PromotionDecision"):
-    """The promotion gate of one endpoint, evaluated at ``pulumi up``."""
+    """The promotion gate of one endpoint, evaluated on every ``pulumi up``."""
 
     decision: pulumi.Output[dict[str, Any]]
     """Outcome, candidate, served version, metric values, checks and reason."""
 
     served_version: pulumi.Output[str | None]
-    """Version to serve after the decision (``None``: nothing)."""
+    """Version to serve after the decision (``None``: nothing has passed yet)."""
 
     served_source: pulumi.Output[str | None]
     """Artifact location of the served version's model (e.g. ``s3://.../model``)."""
@@ -162,10 +146,12 @@ class PromotionDecision(Resource, module="mlops", name="PromotionDecision"):
             "tracking_url": inputs.tracking_url,
             "username": inputs.username,
             "password": inputs.password,
+            "client_auth": inputs.client_auth,
             "gate": dict(inputs.gate) if inputs.gate else None,
             "candidate_version": inputs.candidate_version,
             "pinned_version": inputs.pinned_version,
             "evidence": inputs.evidence,
+            "reevaluate": not pulumi.runtime.is_dry_run(),
             "decision": None,
             "served_version": None,
             "served_source": None,

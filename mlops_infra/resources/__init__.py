@@ -13,9 +13,16 @@ from mlops_infra.resources.foundation import (
     FoundationBackend,
     FoundationRef,
 )
-from mlops_infra.resources.pipeline import Pipeline, PipelineArgs, PipelineBackend, PipelineResult
+from mlops_infra.resources.pipeline import (
+    Pipeline,
+    PipelineArgs,
+    PipelineBackend,
+    PipelineResult,
+    waits_for_run,
+)
 from mlops_infra.resources.serving_endpoint import (
     EndpointResult,
+    ServedModel,
     ServingEndpoint,
     ServingEndpointArgs,
     ServingEndpointBackend,
@@ -61,6 +68,7 @@ __all__ = [
     "PipelineArgs",
     "PipelineBackend",
     "PipelineResult",
+    "ServedModel",
     "ServingEndpoint",
     "ServingEndpointArgs",
     "ServingEndpointBackend",
@@ -76,4 +84,5 @@ __all__ = [
     "TrainingJob",
     "TrainingJobArgs",
     "TrainingJobBackend",
+    "waits_for_run",
 ]

@@ -18,7 +18,13 @@ from mlops_infra.resources.training_cluster import ComputeRef
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import VersionManifest, pipeline_manifest
 
-__all__ = ["Pipeline", "PipelineArgs", "PipelineBackend", "PipelineResult"]
+__all__ = [
+    "Pipeline",
+    "PipelineArgs",
+    "PipelineBackend",
+    "PipelineResult",
+    "waits_for_run",
+]
 
 _NO_CLUSTERS: Mapping[str, ComputeRef] = MappingProxyType({})
 
@@ -64,6 +70,11 @@ class PipelineResult:
 
     model_version: pulumi.Input[str | None] = None
     """Registered model version the deployed version produced, where known."""
+
+
+def waits_for_run(spec: PipelineSpec, target: Target) -> bool:
+    """Whether ``up`` waits for a new version's run: the spec's choice, else the tier's."""
+    return spec.wait_for_run if spec.wait_for_run is not None else target.profile.wait_for_run
 
 
 class PipelineBackend(Backend, ABC):

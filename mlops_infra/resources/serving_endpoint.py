@@ -1,4 +1,15 @@
-"""ServingEndpoint: online inference for a registered model, deployed only through its gate."""
+"""ServingEndpoint: online inference for a registered model, deployed only through its gate.
+
+The component owns the invariants every cloud shares, so no backend can skip them:
+
+1. ``<name>-gate`` (:class:`~mlops_infra.gates.PromotionDecision`) decides on every
+   ``pulumi up`` which registered version may be served;
+2. the backend deploys that version (or nothing, while nothing has passed: the endpoint
+   is then *pending*, which is a state, not an error) and reports the version its cloud
+   confirms it serves;
+3. ``<name>-alias`` (:class:`~mlops_infra.gates.ModelAlias`) points the registry alias at
+   the confirmed version only after the deployment finished.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,13 @@ from typing import Any
 
 import pulumi
 
+from mlops_infra.gates import (
+    AliasInputs,
+    DecisionInputs,
+    ModelAlias,
+    PromotionDecision,
+    describe_decision,
+)
 from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
@@ -16,7 +34,13 @@ from mlops_infra.resources.target import Target
 from mlops_infra.resources.tracking_server import TrackingRef
 from mlops_infra.specs import ServingEndpointSpec
 
-__all__ = ["EndpointResult", "ServingEndpoint", "ServingEndpointArgs", "ServingEndpointBackend"]
+__all__ = [
+    "EndpointResult",
+    "ServedModel",
+    "ServingEndpoint",
+    "ServingEndpointArgs",
+    "ServingEndpointBackend",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,17 +71,32 @@ class ServingEndpointArgs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServedModel:
+    """What the promotion gate lets the backend serve, decided at ``pulumi up``."""
+
+    version: pulumi.Output[str | None]
+    """Registered version to serve; ``None`` while no version has passed the gate."""
+
+    source: pulumi.Output[str | None]
+    """Where that version's model artifacts are (its registry download URI), or ``None``."""
+
+    decision: pulumi.Output[Mapping[str, Any]]
+    """The gate's decision: outcome, candidate, served version, metric values, reasons."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class EndpointResult:
     """What a backend returns for an endpoint."""
 
     url: pulumi.Input[str | None]
     """Invocation URL, or ``None`` while nothing is deployed."""
 
-    model_version: pulumi.Input[str | None]
-    """Registered model version served, or ``None``."""
+    deployed_version: pulumi.Input[str | None]
+    """Version the cloud confirms it serves once the deployment finished (after a
+    rollback: the version rolled back to), or ``None`` while nothing is deployed."""
 
-    decision: pulumi.Input[Mapping[str, Any]]
-    """The gate's decision: outcome, candidate, served version, metric values, reasons."""
+    deployment: Sequence[pulumi.Resource] = ()
+    """Resources that must finish deploying before the registry alias moves."""
 
 
 class ServingEndpointBackend(Backend, ABC):
@@ -65,26 +104,29 @@ class ServingEndpointBackend(Backend, ABC):
 
     @abstractmethod
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Evaluates the gate at ``up`` and deploys the version it allows."""
+        """Deploys ``served.version`` (nothing while it is ``None``), never raising for that."""
 
 
 class ServingEndpoint(pulumi.ComponentResource):
     """Online inference for one model; a version is served only once its gate passes.
 
-    A failing candidate leaves the endpoint on the version it served (or undeployed);
-    ``decision`` says which version, which metric values and why.
+    A failing candidate leaves the endpoint on the version it served (or pending, while no
+    version has passed); ``decision`` says which version, which metric values and why.
     """
 
     url: pulumi.Output[str | None]
     """Invocation URL, or ``None`` while nothing is deployed."""
 
     model_version: pulumi.Output[str | None]
-    """Registered model version served."""
+    """Registered model version the cloud confirms it serves (``None``: pending)."""
+
+    status: pulumi.Output[str]
+    """``serving`` once a version is deployed, ``pending`` while none has passed the gate."""
 
     decision: pulumi.Output[Mapping[str, Any]]
-    """Outcome of the promotion gate, with its evidence."""
+    """Outcome of the promotion gate, with its evidence and reason."""
 
     model_name: str
     """Registered model served."""
@@ -99,10 +141,65 @@ class ServingEndpoint(pulumi.ComponentResource):
         context, backend = start_build(
             self, "serving_endpoint", ServingEndpointBackend, name, args, spec=spec
         )
-        result = backend.create(context, spec)
-        self.url = pulumi.Output.from_input(result.url)
-        self.model_version = pulumi.Output.from_input(result.model_version)
-        self.decision = pulumi.Output.from_input(result.decision)
-        self.register_outputs(
-            {"url": self.url, "model_version": self.model_version, "decision": self.decision}
+        tracking = args.tracking
+        gate = PromotionDecision(
+            context.child_name("gate"),
+            DecisionInputs(
+                model=spec.model,
+                alias=spec.alias,
+                environment=args.target.environment,
+                tracking_url=tracking.url,
+                username=tracking.username,
+                password=tracking.password,
+                client_auth=tracking.client_auth,
+                gate=spec.gate.model_dump(mode="json") if spec.gate else None,
+                candidate_version=args.candidate_version,
+                pinned_version=str(spec.model_version) if spec.model_version else None,
+                evidence=args.evidence,
+            ),
+            context.opts(),
         )
+        if pulumi.runtime.is_dry_run():
+            pulumi.log.info(
+                "the promotion gate is re-evaluated at pulumi up against the newest "
+                "registered version",
+                self,
+            )
+        else:
+            gate.decision.apply(lambda decision: _log_decision(self, decision))
+        served = ServedModel(
+            version=gate.served_version, source=gate.served_source, decision=gate.decision
+        )
+        result = backend.create(context, spec, served)
+        deployed = pulumi.Output.from_input(result.deployed_version)
+        ModelAlias(
+            context.child_name("alias"),
+            AliasInputs(
+                model=spec.model,
+                alias=spec.alias,
+                version=deployed,
+                tracking_url=tracking.url,
+                username=tracking.username,
+                password=tracking.password,
+                client_auth=tracking.client_auth,
+            ),
+            context.opts(depends_on=[gate, *result.deployment]),
+        )
+        self.url = pulumi.Output.from_input(result.url)
+        self.model_version = deployed
+        self.status = deployed.apply(lambda v: "serving" if v else "pending")
+        self.decision = gate.decision
+        self.register_outputs(
+            {
+                "url": self.url,
+                "model_version": self.model_version,
+                "status": self.status,
+                "decision": self.decision,
+            }
+        )
+
+
+def _log_decision(endpoint: pulumi.Resource, decision: Mapping[str, Any] | None) -> None:
+    """Prints the gate's decision as an info line of the endpoint during ``up``."""
+    if decision:
+        pulumi.log.info(describe_decision(decision), endpoint)

@@ -210,6 +210,7 @@ class MlopsStack(pulumi.ComponentResource):
                     "url": e.url,
                     "model": e.model_name,
                     "model_version": e.model_version,
+                    "status": e.status,
                     "decision": e.decision,
                 }
                 for name, e in self.endpoints.items()

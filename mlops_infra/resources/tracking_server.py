@@ -35,6 +35,12 @@ class TrackingRef:
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
 
+    client_auth: str | None = None
+    """``"package.module:function"`` of a hook ``(tracking_url) -> {env var: value}`` giving
+    what MLflow clients on the deployer's machine need to reach this server (a bearer
+    token, an auth plugin's switch); ``None`` when basic auth (or nothing) suffices. The
+    gate and the registry alias call it before every MLflow request."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackingServerArgs:

@@ -42,6 +42,8 @@ class EnvironmentProfile:
         high_availability: Databases and endpoints are spread over zones.
         min_replicas: Default minimum replicas of a serving endpoint.
         require_gate: A serving endpoint must declare a promotion gate.
+        wait_for_run: ``pulumi up`` waits for a new pipeline version's run and gates its
+            model in the same ``up`` (``PipelineSpec.wait_for_run``).
     """
 
     environment: str
@@ -51,6 +53,7 @@ class EnvironmentProfile:
     high_availability: bool
     min_replicas: int
     require_gate: bool
+    wait_for_run: bool
 
     @property
     def is_production(self) -> bool:
@@ -73,4 +76,5 @@ def profile_for(environment: str, tier: Tier | None = None) -> EnvironmentProfil
         high_availability=production,
         min_replicas=2 if production else 1,
         require_gate=resolved in ("staging", "production"),
+        wait_for_run=resolved in ("local", "development"),
     )

@@ -113,7 +113,19 @@ class PipelineSpec(FlavoredSpec):
     """Run on a schedule too."""
 
     run_on_change: bool = True
-    """Run when ``pulumi up`` deploys a new version (code, config or data changed)."""
+    """Run when ``pulumi up`` deploys a new version (code, config or data changed): exactly
+    one run per version, started by a resource keyed by the version."""
+
+    wait_for_run: bool | None = None
+    """``pulumi up`` waits for that run (printing progress) and hands the model version it
+    registered to the endpoints' gates in the same ``up``; without waiting, the next ``up``
+    picks the model up. ``None``: the environment's default (wait in ``local`` and
+    ``development``, not in ``staging`` and ``production``). The local target always runs
+    inside ``up``."""
+
+    run_timeout_s: int = Field(default=7200, gt=0, le=7 * 24 * 3600)
+    """How long ``up`` waits for the run before failing (when it waits); the run itself is
+    not stopped, and the next ``up`` looks at it again instead of starting another."""
 
     version: str | None = None
     """Deploy this existing version instead of the current source (rollback); no retraining."""

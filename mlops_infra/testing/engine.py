@@ -370,7 +370,7 @@ def _type_from_urn(urn: str) -> str:
 
 def _diagnostic(raw: Mapping[str, Any]) -> str | None:
     severity = str(raw.get("severity", ""))
-    if severity not in {"warning", "error"}:
+    if severity not in {"info", "warning", "error"}:
         return None
     message = str(raw.get("message", "")).strip()
     urn = str(raw.get("urn", ""))

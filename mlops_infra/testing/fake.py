@@ -27,6 +27,7 @@ from mlops_infra.resources import (
     PipelineArgs,
     PipelineBackend,
     PipelineResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
     StoreRef,
@@ -217,7 +218,7 @@ class FakePipeline(PipelineBackend):
 
 class FakeServingEndpoint(ServingEndpointBackend):
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
         offer = node_shape(ctx.target, spec, "serving")
         endpoint = FakeResource(
@@ -233,13 +234,14 @@ class FakeServingEndpoint(ServingEndpointBackend):
                 "maxReplicas": spec.max_replicas,
                 "public": spec.public,
                 "gate": spec.gate.model_dump() if spec.gate else None,
+                "modelVersion": served.version,
             },
             ctx.opts(),
         )
         return EndpointResult(
             url=endpoint.id.apply(lambda i: f"https://{i}.fake/invocations"),
-            model_version=None,
-            decision={"outcome": "not-evaluated", "reasons": ["fake cloud"]},
+            deployed_version=served.version,
+            deployment=[endpoint],
         )
 
 

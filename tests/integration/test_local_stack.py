@@ -98,10 +98,16 @@ def test_cold_up_serves_a_prediction_of_a_registered_model(scenario: Scenario) -
     assert version.aliases == ["champion"]
 
 
-def test_second_up_changes_nothing_and_does_not_retrain(scenario: Scenario) -> None:
+def test_second_up_changes_nothing_but_the_gate_and_does_not_retrain(scenario: Scenario) -> None:
     runs = len(runs_of(scenario.client))
     summary = scenario.harness.up()
-    assert summary.changes == (), summary.describe()
+    # The gate asks the registry again on every up; nothing else changes or restarts.
+    assert [(s.name, s.op) for s in summary.changes] == [
+        ("mlops-endpoint-diagnosis-gate", "update")
+    ], summary.describe()
+    assert any("gate: unchanged; candidate 1" in str(d) for d in summary.diagnostics), (
+        summary.describe()
+    )
     assert scenario.harness.preview().changes == ()
     assert len(runs_of(scenario.client)) == runs
 

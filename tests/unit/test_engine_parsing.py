@@ -92,11 +92,13 @@ def test_stray_text_and_diagnostics() -> None:
         '{"sequence":1,"diagnosticEvent":{"message":"boom\\n","severity":"error",'
         '"urn":"urn:pulumi:s::p::t:m:T::res"}}\n'
         '{"sequence":2,"diagnosticEvent":{"message":"noise","severity":"debug"}}\n'
-        '{"sequence":3,"summaryEvent":{"resourceChanges":{},"result":"failed"}}\n'
+        '{"sequence":3,"diagnosticEvent":{"message":"gate: kept","severity":"info",'
+        '"urn":"urn:pulumi:s::p::t:m:T::ep"}}\n'
+        '{"sequence":4,"summaryEvent":{"resourceChanges":{},"result":"failed"}}\n'
     )
     summary = parse_operation_output("up", stdout)
     assert summary.steps == ()
-    assert summary.diagnostics == ("error [res]: boom",)
+    assert summary.diagnostics == ("error [res]: boom", "info [ep]: gate: kept")
     assert parse_operation_output("preview", "").steps == ()
 
 

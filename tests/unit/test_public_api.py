@@ -27,7 +27,7 @@ EXPECTED = [
     "FoundationBackend", "FoundationRef", "IdentitySpec", "JobResult", "LifecycleRule", "LimitsSpec",
     "MetricCondition", "MissingExtraError", "MlopsError", "MlopsStack", "MlopsStackArgs", "NetworkSpec",
     "Pipeline", "PipelineArgs", "PipelineBackend", "PipelineResult", "PipelineSpec", "PromotionGate",
-    "Registry", "RegistryError", "ScheduleSpec", "SecretsSpec", "ServingEndpoint", "ServingEndpointArgs",
+    "Registry", "RegistryError", "ScheduleSpec", "SecretsSpec", "ServedModel", "ServingEndpoint", "ServingEndpointArgs",
     "ServingEndpointBackend", "ServingEndpointSpec", "SpecIssue", "SpecValidationError", "StackSpec",
     "StepSpec", "StoreRef", "Target", "TrackingRef", "TrackingServer", "TrackingServerArgs",
     "TrackingServerBackend", "TrackingServerSpec", "TrainingCluster", "TrainingClusterArgs",

@@ -47,10 +47,10 @@ from mlops_infra.backends.aws._workload import network_statements
 from mlops_infra.backends.aws.options import SageMakerEndpointOptions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -94,7 +94,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
     """Serves the version the promotion gate allows on a SageMaker real-time endpoint."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
         """Declares the gate, model, endpoint configuration, endpoint and autoscaling."""
         options = ctx.options_as(SageMakerEndpointOptions)
@@ -135,13 +135,8 @@ class SageMakerEndpoint(ServingEndpointBackend):
         network = network_of(foundation)
         name = physical_name(ctx.stack_name, spec.name)
 
-        decision = PromotionDecision(
-            ctx.child_name("gate"),
-            DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(),
-        )
         mlflow_uri = store.s3_uri(MLFLOW_PREFIX)
-        model_data = pulumi.Output.all(decision.served_source, mlflow_uri).apply(
+        model_data = pulumi.Output.all(served.source, mlflow_uri).apply(
             lambda v: model_data_uri(v[0], str(v[1]), ctx.name)
         )
         statements = [
@@ -179,7 +174,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
                     "MLFLOW_DEPLOYMENT_FLAVOR_NAME": "python_function",
                     "SERVING_ENVIRONMENT": "SageMaker",
                     "MLOPS_MODEL": spec.model,
-                    "MLOPS_MODEL_VERSION": decision.served_version.apply(lambda v: v or ""),
+                    "MLOPS_MODEL_VERSION": served.version.apply(lambda v: v or ""),
                 },
             ),
             enable_network_isolation=options.network_isolation,
@@ -286,9 +281,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
             "https://runtime.sagemaker.", scope.region, ".amazonaws.com/endpoints/",
             endpoint.name, "/invocations",
         )  # fmt: skip
-        return EndpointResult(
-            url=url, model_version=decision.served_version, decision=decision.decision
-        )
+        return EndpointResult(url=url, deployed_version=served.version, deployment=[endpoint])
 
     @staticmethod
     def _rollback_alarm(

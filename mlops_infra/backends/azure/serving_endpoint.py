@@ -36,10 +36,10 @@ from mlops_infra.backends.azure._roles import grant
 from mlops_infra.backends.azure._scope import JsonObject, azure_foundation, workspace_of
 from mlops_infra.backends.azure.options import AzureEndpointOptions
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -102,17 +102,12 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
     """An Azure ML managed online endpoint behind the promotion gate."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
         """Declares the gate, the endpoint, its deployments, autoscale and traffic."""
         options = ctx.options_as(AzureEndpointOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
         workspace = workspace_of(foundation, ctx.name)
-        decision = PromotionDecision(
-            ctx.child_name("gate"),
-            DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(depends_on=[workspace.resource]),
-        )
         private = foundation.private_network
         endpoint_name = pulumi.Output.from_input(foundation.unique).apply(
             lambda u: f"{short_name(spec.name, 23)}-{u[:8]}"
@@ -180,7 +175,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
             )
             min_replicas = 1
         max_replicas = max(spec.max_replicas, min_replicas)
-        versions = pulumi.Output.all(decision.decision, decision.served_version).apply(
+        versions = pulumi.Output.all(served.decision, served.version).apply(
             lambda parts: served_versions(parts[0], parts[1])
         )
         slots = {STABLE: versions.apply(lambda v: v[0])}
@@ -240,7 +235,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
                 )
 
         traffic = versions.apply(lambda v: traffic_split(spec.canary_percent, v[0], v[1]))
-        resources.Deployment(
+        routed = resources.Deployment(
             ctx.child_name("traffic"),
             resource_group_name=workspace.resource_group_name,
             properties=resources.DeploymentPropertiesArgs(
@@ -261,9 +256,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
             opts=ctx.opts(depends_on=deployments),
         )
         url = endpoint.properties.apply(lambda p: p.scoring_uri if p else None)
-        return EndpointResult(
-            url=url, model_version=decision.served_version, decision=decision.decision
-        )
+        return EndpointResult(url=url, deployed_version=served.version, deployment=[routed])
 
 
 def _egress(options: AzureEndpointOptions, *, private: bool) -> bool:

@@ -1,8 +1,8 @@
 """Online inference on Cloud Run: the MLflow model server for the version the gate allows.
 
-* The gate (:class:`~mlops_infra.gates.PromotionDecision`, the same on every cloud) is
-  evaluated at ``pulumi up``; the version it lets through and its ``gs://`` source
-  configure the service.
+* The component's gate (the same on every cloud) is evaluated at ``pulumi up``; the
+  version it lets through (``served``) and its ``gs://`` source configure the service;
+  the registry alias follows ``deployed_version``, what Cloud Run confirms serving.
 * Nothing has passed yet (a fresh stack): no service is deployed, ``url`` is ``None`` and
   the endpoint is pending with the gate's reasons. The service itself is a dynamic
   resource (:class:`~._deployment.CloudRunDeployment`) calling the Cloud Run Admin API
@@ -34,10 +34,10 @@ from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, r
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -58,12 +58,12 @@ SERVE_SCRIPT = (
 
 
 class CloudRunServingEndpoint(ServingEndpointBackend):
-    """The promotion gate and a Cloud Run service serving what it allows."""
+    """A Cloud Run service serving what the endpoint's promotion gate allows."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate decision, the serving identity and the deployment."""
+        """Declares the serving identity and the deployment of ``served.version``."""
         if spec.instance_type is not None:
             msg = (
                 f"{ctx.name}: Cloud Run has no instance types (got {spec.instance_type!r}); "
@@ -71,11 +71,6 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             )
             raise BackendError(msg)
         options = ctx.options_as(CloudRunServingOptions)
-        decision = PromotionDecision(
-            ctx.child_name("gate"),
-            DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(),
-        )
         account = service_account(ctx, "server", f"serves model {spec.model}")
         reader = bucket_member(ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER)
         service = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
@@ -84,8 +79,8 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             spec,
             options,
             account=account.email,
-            version=decision.served_version,
-            source=decision.served_source,
+            version=served.version,
+            source=served.source,
         )
         deployment = CloudRunDeployment(
             ctx.child_name(),
@@ -93,7 +88,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             region=region_of(ctx),
             service=service,
             template=body,
-            version=decision.served_version,
+            version=served.version,
             canary_percent=spec.canary_percent,
             opts=ctx.opts(depends_on=[reader]),
         )
@@ -101,7 +96,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             lambda values: f"{values[0]}/invocations" if values[0] and values[1] else None
         )
         return EndpointResult(
-            url=url, model_version=deployment.deployed_version, decision=decision.decision
+            url=url, deployed_version=deployment.deployed_version, deployment=[deployment]
         )
 
     def _service_body(

@@ -233,6 +233,12 @@ class LocalPipeline(PipelineBackend):
         self, ctx: BuildContext[PipelineArgs], spec: PipelineSpec, manifest: VersionManifest
     ) -> PipelineResult:
         """Declares the deployment of ``manifest`` (or of the pinned ``spec.version``)."""
+        if spec.wait_for_run is False:
+            msg = (
+                f"{ctx.name}: wait_for_run: false is not supported on the local target, which "
+                "runs a new version inside pulumi up; remove it or set it to true"
+            )
+            raise BackendError(msg)
         project_dir = ctx.target.project_dir
         layout = StackLayout.of(project_dir, ctx.stack_name)
         deployed = spec.version or manifest.version

@@ -1,10 +1,10 @@
 """Local serving endpoint: ``mlflow models serve`` for the version the promotion gate allows.
 
-At ``pulumi up`` the gate (:class:`~mlops_infra.gates.PromotionDecision`, the same on
-every cloud) is evaluated against the tracking server: a passing candidate is
-promoted (the alias moves to it) and served; a failing one leaves the endpoint on the
-version it served, or undeployed. The model server restarts only when the served
-version changes; ``read`` health-checks it.
+At ``pulumi up`` the gate (built by the ``ServingEndpoint`` component, the same on every
+cloud) is evaluated against the tracking server: a passing candidate is served (and the
+alias moves to it once the server answers); a failing one leaves the endpoint on the
+version it served, or pending. The model server restarts only when the served version
+changes; ``read`` health-checks it.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from mlops_infra.backends.local.process import (
     wait_for_http,
 )
 from mlops_infra.errors import BackendError
-from mlops_infra.gates import DecisionInputs, PromotionDecision
 from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
+    ServedModel,
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
@@ -166,6 +166,9 @@ class ModelServer(Resource, module="mlops", name="LocalModelServer"):
     url: pulumi.Output[str | None]
     """Invocation URL (``/invocations``), or ``None`` while nothing is served."""
 
+    version: pulumi.Output[str | None]
+    """Model version the server answers with once it is healthy (``None``: nothing)."""
+
     def __init__(
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -178,23 +181,18 @@ class LocalServingEndpoint(ServingEndpointBackend):
     """Serves the gated model version with ``mlflow models serve`` on loopback."""
 
     def create(
-        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec
+        self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate decision and the model server of the version it allows."""
+        """Declares the model server of the version the gate allows (none while pending)."""
         options = ctx.options_as(LocalEndpointOptions)
         layout = StackLayout.of(ctx.target.project_dir, ctx.stack_name)
         tracking = ctx.args.tracking
-        decision = PromotionDecision(
-            ctx.child_name("gate"),
-            DecisionInputs.for_endpoint(ctx, spec),
-            ctx.opts(),
-        )
         server = ModelServer(
             ctx.child_name(),
             {
                 "name": ctx.name,
                 "model": spec.model,
-                "version": decision.served_version,
+                "version": served.version,
                 "tracking_url": tracking.url,
                 "username": tracking.username,
                 "password": tracking.password,
@@ -207,6 +205,4 @@ class LocalServingEndpoint(ServingEndpointBackend):
             },
             ctx.opts(additional_secret_outputs=["password"]),
         )
-        return EndpointResult(
-            url=server.url, model_version=decision.served_version, decision=decision.decision
-        )
+        return EndpointResult(url=server.url, deployed_version=server.version, deployment=[server])

@@ -36,6 +36,7 @@ def test_children() -> None:
     run = run_aws(_spec())
     assert children(run, ENDPOINT, "mlops-endpoint-diagnosis") == {
         (GATE, "mlops-endpoint-diagnosis-gate"),
+        ("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias"),
         ("aws:iam/role:Role", "mlops-endpoint-diagnosis-role"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-endpoint-diagnosis-role-policy"),
         ("aws:sagemaker/model:Model", "mlops-endpoint-diagnosis-model"),

@@ -18,6 +18,7 @@ NUMBER = "424242"
 REGION = "europe-west4"
 GCS_AGENT = f"serviceAccount:service-{NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
 SERVED_SOURCE = "gs://acme-models/mlflow/1/models/m-1/artifacts"
+RUN_MODEL_VERSION = "7"
 
 CALLS: dict[str, dict[str, Any]] = {
     "gcp:organizations/getProject:getProject": {
@@ -119,6 +120,9 @@ class GcpMocks(EchoMocks):
                 served_source=SERVED_SOURCE if self.served_version else None,
                 decision={"outcome": "promoted" if self.served_version else "no-candidate"},
             )
+        elif typ == DYNAMIC + "GcpWorkflowExecution":
+            # A waited-for run reports the model version it registered (see _run).
+            state["model_version"] = RUN_MODEL_VERSION if state.get("wait") else None
         elif typ == DYNAMIC + "GcpCloudRunDeployment":
             # What the provider returns once Cloud Run confirms the revision (see _deployment).
             version = state.get("version")

@@ -293,4 +293,8 @@ def test_step_context_reads_upstream_outputs_of_the_same_execution(tmp_path: Pat
     assert ctx.output_dir == str(tmp_path / "exec-1" / "train")
     assert ctx.gpus == "0,1"
     assert ctx.params == {"c": 1}
-    assert ctx.tags == {"mlops.pipeline_version": "0123456789abcdef"}
+    # The execution id lets `up` find the model version this execution registers.
+    assert ctx.tags == {
+        "mlops.pipeline_version": "0123456789abcdef",
+        "mlops.workflow_execution": "exec-1",
+    }

@@ -49,7 +49,7 @@ def test_diff_of_two_plan_files(
     assert captured.out == (CHURN / "expected.md").read_text(encoding="utf-8")
     assert "1 STATEFUL REPLACEMENTS/DELETIONS" in captured.err
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["counts"] == {"create": 0, "update": 4, "replace": 1, "delete": 0, "same": 8}
+    assert data["counts"] == {"create": 0, "update": 4, "replace": 1, "delete": 0, "same": 9}
     assert [c["name"] for c in data["changes"] if c["data_at_risk"]] == ["mlops-store"]
 
 
@@ -150,7 +150,7 @@ def test_a_stack_new_at_head_is_all_creates(
         == 0
     )
     out = capsys.readouterr().out
-    assert "**13 to create · 0 to update · 0 to replace · 0 to delete** · 0 unchanged" in out
+    assert "**14 to create · 0 to update · 0 to replace · 0 to delete** · 0 unchanged" in out
 
 
 def test_check_list_prints_one_rule_per_line(capsys: pytest.CaptureFixture[str]) -> None:

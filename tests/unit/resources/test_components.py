@@ -23,6 +23,8 @@ from mlops_infra.offline import run_offline
 from mlops_infra.testing import FAKE_CLOUD, fake_registry, run_stack
 
 REPO = Path(__file__).resolve().parents[3]
+GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
+ALIAS = "pulumi-python:dynamic/mlops:ModelAlias"
 
 STACK: dict[str, Any] = {
     "cloud": "fake",
@@ -81,6 +83,8 @@ def test_component_tree(run: Any) -> None:
             ("fake:index:Pipeline", "mlops-pipeline-diagnosis", "mlops-pipeline-diagnosis"),
             ("mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis", "mlops"),
             ("fake:index:Endpoint", "mlops-endpoint-diagnosis", "mlops-endpoint-diagnosis"),
+            (GATE, "mlops-endpoint-diagnosis-gate", "mlops-endpoint-diagnosis"),
+            (ALIAS, "mlops-endpoint-diagnosis-alias", "mlops-endpoint-diagnosis"),
         ]
     )
 
@@ -245,3 +249,22 @@ def test_options_of_another_model_are_an_error_not_silently_dropped() -> None:
         component=None, name="x", args=None, target=Target(), flavor=flavor, options=None
     )  # type: ignore[arg-type]
     assert empty.options_as(Read).size == 1
+
+
+def test_the_endpoint_owns_its_gate_and_alias(run: Any) -> None:
+    (endpoint,) = run.of_type("fake:index:Endpoint")
+    gate = run.named("mlops-endpoint-diagnosis-gate")
+    alias = run.named("mlops-endpoint-diagnosis-alias")
+    assert gate.inputs["reevaluate"] is True  # not a preview: asks the registry again
+    assert gate.inputs["gate"]["conditions"][0]["threshold"] == 0.9
+    assert (alias.inputs["model"], alias.inputs["alias"]) == ("diagnosis", "champion")
+    # The alias moves only once the deployment (and the decision) are done.
+    assert set(alias.depends_on) >= {endpoint.urn, gate.urn}
+
+
+def test_a_registry_where_nothing_passed_leaves_the_endpoint_pending(run: Any) -> None:
+    # The mocks echo inputs: the gate serves nothing, as with an empty registry.
+    endpoint = run.outputs["endpoints"]["diagnosis"]
+    assert endpoint["status"] == "pending"
+    assert endpoint["model_version"] is None
+    assert run.named("mlops-endpoint-diagnosis-alias").inputs.get("version") is None
