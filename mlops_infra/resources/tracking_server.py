@@ -127,6 +127,7 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            client_auth=ref.client_auth,
         )
         self.register_outputs(
             {"url": self.url, "username": self.username, "password": self.password}

@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from importlib import import_module
+from collections.abc import Mapping
 from typing import Any, cast
 
 import pulumi
@@ -37,6 +36,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from mlops_infra.backends.gcp._platform import label_value
 from mlops_infra.backends.gcp.entrypoint import EXECUTION_TAG
+from mlops_infra.gates.registry_client import client_environment
 from mlops_infra.providers import EngineBoundProvider
 
 __all__ = [
@@ -72,11 +72,7 @@ def use_tracking_auth(props: Mapping[str, Any]) -> None:
     if props.get("username") and props.get("password"):
         os.environ["MLFLOW_TRACKING_USERNAME"] = str(props["username"])
         os.environ["MLFLOW_TRACKING_PASSWORD"] = str(props["password"])
-    hook_path = props.get("client_auth")
-    if hook_path:
-        module, _, function = str(hook_path).partition(":")
-        hook = cast(Callable[[str], Mapping[str, str]], getattr(import_module(module), function))
-        os.environ.update(hook(str(props["tracking_url"])))
+    os.environ.update(client_environment(props.get("client_auth"), str(props["tracking_url"])))
 
 
 def find_model_version(tracking_url: str, model: str, execution_id: str) -> str | None:

@@ -20,7 +20,13 @@ GCS_AGENT = f"serviceAccount:service-{NUMBER}@gs-project-accounts.iam.gserviceac
 SERVED_SOURCE = "gs://acme-models/mlflow/1/models/m-1/artifacts"
 RUN_MODEL_VERSION = "7"
 
+DEPLOYER = f"deployer@{PROJECT}.iam.gserviceaccount.com"
+
 CALLS: dict[str, dict[str, Any]] = {
+    "gcp:organizations/getClientOpenIdUserInfo:getClientOpenIdUserInfo": {
+        "email": DEPLOYER,
+        "id": DEPLOYER,
+    },
     "gcp:organizations/getProject:getProject": {
         "number": NUMBER,
         "projectId": PROJECT,
