@@ -18,7 +18,7 @@ from mlops_infra.errors import (
     SpecIssue,
     SpecValidationError,
 )
-from mlops_infra.registry import CloudInfo, Flavor, Registry, default_registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry, Registry, default_registry
 from mlops_infra.resources import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -106,6 +106,7 @@ __all__ = [
     "ExistingTrackingServer",
     "ExistingTrainingCluster",
     "Flavor",
+    "FlavorRegistry",
     "Foundation",
     "FoundationArgs",
     "FoundationBackend",

@@ -58,7 +58,7 @@ class Registration:
 
     Attributes:
         urn: Its URN (encodes the parent type chain).
-        type: Type token, e.g. ``aws:s3/bucket:Bucket`` or ``mlops:index:ArtifactStore``.
+        type: Type token, e.g. ``random:index/randomPet:RandomPet``, ``mlops:index:Pipeline``.
         name: Logical name.
         parent: Parent URN, or ``None`` for children of the stack.
         custom: ``False`` for component resources.
@@ -102,7 +102,7 @@ class EchoMocks(pulumi.runtime.Mocks):
 
     Args:
         outputs: Extra outputs per resource type token (merged over the echoed inputs).
-        calls: Results per invoke token (e.g. ``aws:index/getCallerIdentity:getCallerIdentity``).
+        calls: Results per invoke token (e.g. ``random:index/getPet:getPet``).
     """
 
     def __init__(

@@ -192,7 +192,7 @@ def plan_stack(
         stack=stack,
         config=config_values,
         secret_keys=tuple(_full_key(k) for k in program_secrets),
-        mocks=PlanMocks(region=spec.region),
+        mocks=PlanMocks(region=spec.region, clouds=[spec.cloud], registry=registry),
     )
     normalizer = Normalizer(project_dir=project_dir, secret_values=tuple(given.values()))
     outputs: dict[str, Any] = normalizer.value(masked_outputs(holder["stack"].summary()))

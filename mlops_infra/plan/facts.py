@@ -2,8 +2,8 @@
 
 Component resources (``mlops:index:*``) register no inputs, so what they were asked for
 (GPU shapes, endpoint exposure, gates, the tracking server's authentication) is taken
-from the spec and kept beside the resources. Facts are derived with the same defaults
-the components apply (tier profiles), so a policy sees what will be deployed.
+from the spec and kept beside the resources. Facts read the effective spec the components
+build from (:mod:`mlops_infra.specs.effective`), so a policy sees what will be deployed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mlops_infra.specs import StackSpec
+from mlops_infra.program import STACK_RESOURCE_NAME
+from mlops_infra.resources.stack import component_name as stack_component_name
+from mlops_infra.specs import StackSpec, effective_tracking, min_replicas_of
 
 __all__ = [
     "ComputeFact",
@@ -24,17 +26,15 @@ __all__ = [
     "component_name",
 ]
 
-_ROOT = "mlops"  # mlops_infra.program.STACK_RESOURCE_NAME; names are contract (URNs)
-
 
 def component_name(kind: str, item: str | None = None) -> str:
-    """Returns the resource name :class:`~mlops_infra.MlopsStack` gives a component.
+    """Returns the resource name :class:`~mlops_infra.MlopsStack` gives a component of the program.
 
     Args:
         kind: ``store``, ``tracking``, ``cluster``, ``job``, ``pipeline`` or ``endpoint``.
         item: The item's name in the spec (clusters, jobs, pipelines, endpoints).
     """
-    return f"{_ROOT}-{kind}" if item is None else f"{_ROOT}-{kind}-{item}"
+    return stack_component_name(STACK_RESOURCE_NAME, kind, item)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ class StackFacts:
     def from_spec(cls, spec: StackSpec) -> StackFacts:
         """Derives the facts of ``spec``, with the tier's defaults applied."""
         profile = spec.profile
-        tracking = spec.tracking
+        tracking = effective_tracking(spec.tracking, profile)
         store = spec.artifact_store
         network = (
             "create" if spec.network.create else "existing" if spec.network.existing else "default"
@@ -224,7 +224,7 @@ class StackFacts:
                 alias=e.alias,
                 public=e.public,
                 gated=e.gate is not None,
-                min_replicas=e.min_replicas if e.min_replicas is not None else profile.min_replicas,
+                min_replicas=min_replicas_of(e, profile),
                 max_replicas=e.max_replicas,
             )
             for e in spec.endpoints
@@ -258,9 +258,7 @@ class StackFacts:
                 max_total_gpus=spec.limits.max_total_gpus,
                 max_hourly_usd=spec.limits.max_hourly_usd,
             ),
-            tracking_auth=None
-            if tracking.existing is not None
-            else (tracking.auth if tracking.auth is not None else profile.tracking_auth),
+            tracking_auth=tracking.auth,
             store_versioning=None if store.existing is not None else store.versioning,
             store_purge_on_delete=store.purge_on_delete,
             tracking_purge_on_delete=tracking.purge_on_delete,

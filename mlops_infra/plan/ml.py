@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_infra.specs import PipelineSpec, ServingEndpointSpec, StackSpec
+from mlops_infra.specs import PipelineSpec, ServingEndpointSpec, StackSpec, effective_endpoint
 from mlops_infra.versioning import HashCache, component_files, job_manifest, pipeline_manifest
 
 __all__ = ["describe_gate", "ml_summary"]
@@ -76,7 +76,7 @@ def _pipeline(spec: PipelineSpec, project_dir: Path, cache: HashCache) -> dict[s
     }
 
 
-def _endpoint(spec: ServingEndpointSpec, min_replicas: int) -> dict[str, Any]:
+def _endpoint(spec: ServingEndpointSpec) -> dict[str, Any]:
     return {
         "model": spec.model,
         "alias": spec.alias,
@@ -85,7 +85,7 @@ def _endpoint(spec: ServingEndpointSpec, min_replicas: int) -> dict[str, Any]:
         "gpu": spec.gpu,
         "gpu_count": spec.gpu_count if spec.gpu else 0,
         "instance_type": spec.instance_type,
-        "min_replicas": spec.min_replicas if spec.min_replicas is not None else min_replicas,
+        "min_replicas": spec.min_replicas,
         "max_replicas": spec.max_replicas,
         "canary_percent": spec.canary_percent,
         "public": spec.public,
@@ -106,7 +106,7 @@ def ml_summary(
     endpoint_outputs: Mapping[str, Any] = (outputs or {}).get("endpoints") or {}
     endpoints: dict[str, Any] = {}
     for endpoint in spec.endpoints:
-        summary = _endpoint(endpoint, spec.profile.min_replicas)
+        summary = _endpoint(effective_endpoint(endpoint, spec.profile))
         published: Mapping[str, Any] = endpoint_outputs.get(endpoint.name) or {}
         summary["decision"] = published.get("decision")
         endpoints[endpoint.name] = summary

@@ -3,23 +3,24 @@
 :class:`~mlops_infra.offline.EchoMocks` echoes inputs; a few outputs are computed by the
 provider and read back by the program (the local store's ``uri``, account ids from
 invokes). These mocks fill them with fixed, obviously fake values, so a plan is the
-same on every machine and never needs credentials.
+same on every machine and never needs credentials. Each cloud answers its own invokes
+(its descriptor's ``plan_invokes``); this module knows no cloud.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
+from mlops_infra.errors import RegistryError
 from mlops_infra.offline import EchoMocks
+from mlops_infra.registry import FlavorRegistry, default_registry
 
-__all__ = ["GATE_PENDING", "MOCK_ACCOUNT_ID", "PlanMocks"]
-
-MOCK_ACCOUNT_ID = "123456789012"
-"""The account id (AWS), project number (GCP) every plan reports."""
+__all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes"]
 
 _DYNAMIC = "pulumi-python:dynamic/"
 _GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
@@ -36,71 +37,56 @@ _GATE_OUTPUTS: dict[str, Any] = {
         "reason": "the gate is evaluated against the tracking server at pulumi up",
     },
 }
-_MOCK_UUID = "00000000-0000-0000-0000-000000000000"
 
-#: Results of the invokes cloud backends commonly make, keyed by invoke token.
-_CALLS: dict[str, dict[str, Any]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": {
-        "accountId": MOCK_ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/plan",
-        "id": MOCK_ACCOUNT_ID,
-        "userId": "PLAN",
-    },
-    "aws:index/getPartition:getPartition": {
-        "partition": "aws",
-        "dnsSuffix": "amazonaws.com",
-        "id": "aws",
-        "reverseDnsPrefix": "com.amazonaws",
-    },
-    "gcp:organizations/getProject:getProject": {
-        "number": MOCK_ACCOUNT_ID,
-        "projectId": "plan-project",
-        "name": "plan-project",
-    },
-    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
-        "emailAddress": f"service-{MOCK_ACCOUNT_ID}@gs-project-accounts.iam.gserviceaccount.com",
-        "project": "plan-project",
-    },
-    "gcp:organizations/getClientConfig:getClientConfig": {
-        "project": "plan-project",
-        "region": "us-central1",
-        "accessToken": "",
-    },
-    "azure-native:authorization:getClientConfig": {
-        "clientId": _MOCK_UUID,
-        "objectId": _MOCK_UUID,
-        "subscriptionId": _MOCK_UUID,
-        "tenantId": _MOCK_UUID,
-    },
-}
+
+def cloud_invokes(
+    clouds: Iterable[str] | None = None,
+    region: str | None = None,
+    registry: FlavorRegistry | None = None,
+) -> dict[str, Mapping[str, Any]]:
+    """Returns the invoke answers of ``clouds`` (every registered cloud when ``None``).
+
+    Each cloud declares them through its descriptor's
+    :attr:`~mlops_infra.registry.CloudInfo.plan_invokes`.
+
+    Raises:
+        RegistryError: a cloud is unknown, or its ``plan_invokes`` is not callable.
+    """
+    registry = registry or default_registry()
+    answers: dict[str, Mapping[str, Any]] = {}
+    for name in registry.clouds() if clouds is None else clouds:
+        cloud = registry.cloud(name)
+        if cloud.plan_invokes is None:
+            continue
+        what = f"cloud {name!r}: plan_invokes"
+        function = registry.resolve(cloud.plan_invokes, what)
+        if not callable(function):
+            msg = f"{what} {cloud.plan_invokes!r} is not a function (region) -> invoke answers"
+            raise RegistryError(msg)
+        answers.update(typing.cast(Callable[[str | None], Mapping[str, Any]], function)(region))
+    return answers
 
 
 class PlanMocks(EchoMocks):
     """Echo mocks with fixed invoke results and the outputs programs read back.
 
     Args:
-        region: Region reported by region invokes (``aws:index/getRegion:getRegion``).
+        region: Region reported by region invokes (the stack's ``region``).
         calls: Extra or overriding invoke results, by token.
+        clouds: Clouds whose invokes are answered (every registered cloud when ``None``).
+        registry: Where the clouds are registered (the process-wide one by default).
     """
 
     def __init__(
-        self, region: str | None = None, calls: Mapping[str, Mapping[str, Any]] | None = None
+        self,
+        region: str | None = None,
+        calls: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        clouds: Iterable[str] | None = None,
+        registry: FlavorRegistry | None = None,
     ) -> None:
         """Creates the mocks."""
-        results: dict[str, Mapping[str, Any]] = dict(_CALLS)
-        aws_region = region or "us-east-1"
-        results["aws:index/getRegion:getRegion"] = {
-            "name": aws_region,
-            "region": aws_region,
-            "id": aws_region,
-            "endpoint": f"ec2.{aws_region}.amazonaws.com",
-        }
-        results["aws:index/getAvailabilityZones:getAvailabilityZones"] = {
-            "id": aws_region,
-            "names": [f"{aws_region}{zone}" for zone in "abc"],
-            "zoneIds": [f"{aws_region}-az{index}" for index in (1, 2, 3)],
-            "state": "available",
-        }
+        results = cloud_invokes(clouds, region, registry)
         results.update(calls or {})
         super().__init__(calls=results)
 

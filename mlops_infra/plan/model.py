@@ -42,7 +42,7 @@ class PlannedResource:
 
     Attributes:
         urn: URN; encodes the stack, project, parent type chain, type and name.
-        type: Type token, e.g. ``aws:s3/bucket:Bucket`` or ``mlops:index:ArtifactStore``.
+        type: Type token, e.g. ``random:index/randomPet:RandomPet``, ``mlops:index:Pipeline``.
         name: Logical name.
         parent: Parent URN; ``None`` for children of the stack.
         custom: ``False`` for component resources.

@@ -5,6 +5,7 @@ from mlops_infra.registry._registry import (
     ENTRY_POINT_GROUP,
     CloudInfo,
     Flavor,
+    FlavorRegistry,
     Registry,
     default_registry,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "CloudInfo",
     "Flavor",
+    "FlavorRegistry",
     "Registry",
     "default_registry",
 ]

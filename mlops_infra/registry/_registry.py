@@ -4,6 +4,11 @@ Built-in backends and third-party packages register the same way, through the
 entry-point group ``mlops_infra.backends``: each entry point names a function
 ``register(registry)`` that declares clouds and flavors. Declaring is cheap; the
 implementation module (which imports a cloud SDK) is imported on first use only.
+
+A cloud is one plugin: its :class:`CloudInfo` descriptor points, by ``module:attribute``
+strings imported on first use, at everything else the product knows of it (policy packs,
+replacement and stateful-type rules for plans and diffs, the invoke answers of plan
+mocks), so that ``plan/``, ``policies/`` and ``resources/`` name no cloud.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "CloudInfo",
     "Flavor",
+    "FlavorRegistry",
     "Registry",
     "default_registry",
 ]
@@ -56,16 +62,31 @@ def _check_key(what: str, value: object) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+def _check_path(what: str, value: object) -> None:
+    if not isinstance(value, str) or not _IMPL_RE.fullmatch(value):
+        msg = f"{what} {value!r} is not 'package.module:attribute'"
+        raise RegistryError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CloudInfo:
-    """A deployment target and what it offers.
+    """A deployment target: what it offers, and where everything specific to it lives.
+
+    The ``module:attribute`` paths are imported on first use (through
+    :meth:`FlavorRegistry.resolve`), so declaring a cloud stays cheap and imports no SDK.
 
     Attributes:
         name: Cloud name used in stack files (``aws``, ``gcp``, ``azure``, ``local``).
         description: One line shown by ``mlops-infra flavors``.
-        gpus: The GPU shapes it offers.
-        sdk_module: Python package its backends import (``pulumi_aws``), if any.
+        gpus: The GPU shapes it offers (the cost guardrail prices them).
+        sdk_module: Python package its backends import (``pulumi_random``), if any.
         extra: The ``mlops-infra[...]`` extra that installs ``sdk_module``.
+        policies: Paths of its policy packs, each a tuple of
+            :class:`~mlops_infra.policies.Rule` of one pack (named by the rules' ``pack``).
+        plan_rules: Path of its :class:`~mlops_infra.plan.provider_rules.ProviderRules`:
+            which input changes replace a resource, which types hold data or take tags.
+        plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
+            answering the provider invokes its backends make, for offline plans.
     """
 
     name: str
@@ -73,9 +94,12 @@ class CloudInfo:
     gpus: GpuOffers
     sdk_module: str | None = None
     extra: str | None = None
+    policies: tuple[str, ...] = ()
+    plan_rules: str | None = None
+    plan_invokes: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Flavor:
     """One implementation of a concept on a cloud.
 
@@ -113,7 +137,7 @@ class Flavor:
 
 
 @dataclass
-class Registry:
+class FlavorRegistry:
     """Clouds, concept kinds and flavors, with lazy loading of implementations.
 
     Args:
@@ -130,6 +154,7 @@ class Registry:
         default_factory=dict[tuple[str, str, str], tuple[Flavor, str]]
     )
     _loaded: dict[str, type] = field(default_factory=dict[str, type])
+    _resolved: dict[str, object] = field(default_factory=dict[str, object])
     _source: str = "python"
     _entry_points_loaded: bool = False
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -156,6 +181,12 @@ class Registry:
         if not isinstance(cloud.gpus, GpuOffers):  # pyright: ignore[reportUnnecessaryIsInstance]
             msg = f"cloud {cloud.name!r}: gpus must be a GpuOffers"
             raise RegistryError(msg)
+        for index, path in enumerate(cloud.policies):
+            _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
+        for attribute in ("plan_rules", "plan_invokes"):
+            path = getattr(cloud, attribute)
+            if path is not None:
+                _check_path(f"cloud {cloud.name!r}: {attribute}", path)
         if cloud.name in self._clouds:
             _, first = self._clouds[cloud.name]
             msg = f"cloud {cloud.name!r} is registered twice: by {first!r} and by {self._source!r}"
@@ -246,7 +277,7 @@ class Registry:
                 f"entry point {source!r} must name a function register(registry); got {register!r}"
             )
             raise RegistryError(msg)
-        plugin: Callable[[Registry], object] = register  # pyright: ignore[reportAssignmentType]
+        plugin: Callable[[FlavorRegistry], object] = register  # pyright: ignore[reportAssignmentType]
         with self.source(source):
             try:
                 plugin(self)
@@ -324,6 +355,25 @@ class Registry:
         )
         raise RegistryError(msg)
 
+    def descriptors(self) -> list[CloudInfo]:
+        """Returns every registered cloud's descriptor, sorted by name."""
+        return [self.cloud(name) for name in self.clouds()]
+
+    def resolve(self, path: str, what: str) -> object:
+        """Imports (once) and returns the object at ``path`` (``package.module:attribute``).
+
+        Args:
+            path: What a :class:`CloudInfo` points at.
+            what: Whose path it is, for the error message (``"cloud 'aws': plan_rules"``).
+
+        Raises:
+            RegistryError: the module cannot be imported or lacks the attribute.
+        """
+        with self._lock:
+            if path not in self._resolved:
+                self._resolved[path] = _import(path, what)
+            return self._resolved[path]
+
     def load(self, flavor: Flavor) -> type:
         """Imports and returns the implementation class of ``flavor``.
 
@@ -370,14 +420,17 @@ def _import(path: str, what: str) -> object:
         raise RegistryError(msg) from None
 
 
-_default: Registry | None = None
+Registry = FlavorRegistry
+"""Deprecated name of :class:`FlavorRegistry` (plugins written ``register(registry: Registry)``)."""
+
+_default: FlavorRegistry | None = None
 _default_lock = threading.Lock()
 
 
-def default_registry() -> Registry:
+def default_registry() -> FlavorRegistry:
     """Returns the process-wide registry, filled from the installed entry points."""
     global _default  # noqa: PLW0603 - one registry per process, created on first use
     with _default_lock:
         if _default is None:
-            _default = Registry()
+            _default = FlavorRegistry()
         return _default

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import pulumi
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from mlops_infra.errors import BackendError, SpecIssue, SpecValidationError
 from mlops_infra.registry import Flavor
 from mlops_infra.resources.target import Target
-from mlops_infra.specs._flavored import FlavoredSpec
+from mlops_infra.specs._flavored import FlavoredSpec, validate_options
 
 __all__ = [
     "TYPE_PREFIX",
@@ -136,23 +136,10 @@ def resolve_backend(
     registry = target.backends
     flavor = registry.flavor(target.cloud, kind, flavor_name)
     implementation = registry.load(flavor)
-    validated: BaseModel | None = None
-    if flavor.options is not None:
-        try:
-            validated = flavor.options.model_validate(dict(options))
-        except ValidationError as error:
-            raise SpecValidationError(
-                [
-                    SpecIssue(
-                        ".".join([where, "options", *(str(p) for p in detail["loc"])]),
-                        f"{detail['msg']} (options of flavor {flavor.label})",
-                    )
-                    for detail in error.errors()
-                ]
-            ) from None
-    elif options:
+    validated, issues = validate_options(flavor, options)
+    if issues:
         raise SpecValidationError(
-            [SpecIssue(f"{where}.options", f"flavor {flavor.label} takes no options")]
+            [SpecIssue(".".join([where, *(str(p) for p in loc)]), msg) for loc, msg in issues]
         )
     backend = implementation()
     if not isinstance(backend, Backend):

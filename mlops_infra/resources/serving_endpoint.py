@@ -32,7 +32,7 @@ from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
 from mlops_infra.resources.tracking_server import TrackingRef
-from mlops_infra.specs import ServingEndpointSpec
+from mlops_infra.specs import ServingEndpointSpec, effective_endpoint
 
 __all__ = [
     "EndpointResult",
@@ -136,7 +136,8 @@ class ServingEndpoint(pulumi.ComponentResource):
     ) -> None:
         """Declares the endpoint ``name``."""
         super().__init__(f"{TYPE_PREFIX}ServingEndpoint", name, None, opts)
-        spec = args.spec
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
+        spec = effective_endpoint(args.spec, args.target.profile)
         self.model_name = spec.model
         context, backend = start_build(
             self, "serving_endpoint", ServingEndpointBackend, name, args, spec=spec

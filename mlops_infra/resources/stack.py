@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.registry import Registry
+from mlops_infra.registry import FlavorRegistry
 from mlops_infra.resources._component import TYPE_PREFIX
 from mlops_infra.resources.artifact_store import ArtifactStore, ArtifactStoreArgs
 from mlops_infra.resources.foundation import Foundation, FoundationArgs
@@ -22,7 +22,19 @@ from mlops_infra.resources.training_cluster import TrainingCluster, TrainingClus
 from mlops_infra.resources.training_job import TrainingJob, TrainingJobArgs
 from mlops_infra.specs import StackSpec
 
-__all__ = ["MlopsStack", "MlopsStackArgs"]
+__all__ = ["MlopsStack", "MlopsStackArgs", "component_name"]
+
+
+def component_name(stack: str, kind: str, item: str | None = None) -> str:
+    """The name :class:`MlopsStack` ``stack`` gives its component of ``kind`` (URNs: contract).
+
+    Args:
+        stack: The stack component's name.
+        kind: ``store``, ``tracking``, ``cluster``, ``job``, ``pipeline``, ``evidence`` or
+            ``endpoint``.
+        item: The item's name in the spec (clusters, jobs, pipelines, endpoints).
+    """
+    return f"{stack}-{kind}" if item is None else f"{stack}-{kind}-{item}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +50,7 @@ class MlopsStackArgs:
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict[str, pulumi.Input[str]])
     """Secret config values the spec names by key (``admin_password_config_key``, ...)."""
 
-    registry: Registry | None = None
+    registry: FlavorRegistry | None = None
     """Backend registry; default: the process-wide one."""
 
 
@@ -90,13 +102,13 @@ class MlopsStack(pulumi.ComponentResource):
         self.foundation = Foundation(name, FoundationArgs(target=target), child)
         base = self.foundation.ref
         self.artifact_store = ArtifactStore(
-            f"{name}-store",
+            component_name(name, "store"),
             ArtifactStoreArgs(target=target, spec=spec.artifact_store, foundation=base),
             child,
         )
         store = self.artifact_store.ref
         self.tracking = TrackingServer(
-            f"{name}-tracking",
+            component_name(name, "tracking"),
             TrackingServerArgs(
                 target=target,
                 spec=spec.tracking,
@@ -113,7 +125,7 @@ class MlopsStack(pulumi.ComponentResource):
         tracking = self.tracking.ref
         self.clusters = {
             c.name: TrainingCluster(
-                f"{name}-cluster-{c.name}",
+                component_name(name, "cluster", c.name),
                 TrainingClusterArgs(target=target, spec=c, foundation=base),
                 child,
             )
@@ -122,7 +134,7 @@ class MlopsStack(pulumi.ComponentResource):
         compute = {cluster_name: c.ref for cluster_name, c in self.clusters.items()}
         self.jobs = {
             j.name: TrainingJob(
-                f"{name}-job-{j.name}",
+                component_name(name, "job", j.name),
                 TrainingJobArgs(
                     target=target,
                     spec=j,
@@ -137,7 +149,7 @@ class MlopsStack(pulumi.ComponentResource):
         }
         self.pipelines = {
             p.name: Pipeline(
-                f"{name}-pipeline-{p.name}",
+                component_name(name, "pipeline", p.name),
                 PipelineArgs(
                     target=target,
                     spec=p,
@@ -162,7 +174,7 @@ class MlopsStack(pulumi.ComponentResource):
             for environment in e.gate.passed_in if e.gate else ():
                 if environment not in references:
                     references[environment] = pulumi.StackReference(
-                        f"{name}-evidence-{environment}",
+                        component_name(name, "evidence", environment),
                         stack_name=_stack_of(environment),
                         opts=child,
                     )
@@ -172,7 +184,7 @@ class MlopsStack(pulumi.ComponentResource):
                     .apply(lambda endpoints, endpoint=e.name: _passed_versions(endpoints, endpoint))
                 )
             self.endpoints[e.name] = ServingEndpoint(
-                f"{name}-endpoint-{e.name}",
+                component_name(name, "endpoint", e.name),
                 ServingEndpointArgs(
                     target=target,
                     spec=e,

@@ -17,7 +17,7 @@ from mlops_infra.resources._component import (
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
-from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec
+from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec, effective_tracking
 
 __all__ = ["TrackingRef", "TrackingServer", "TrackingServerArgs", "TrackingServerBackend"]
 
@@ -111,7 +111,8 @@ class TrackingServer(pulumi.ComponentResource):
         """Creates (or adopts) the tracking server ``name``."""
         super().__init__(f"{TYPE_PREFIX}TrackingServer", name, None, opts)
         exclusive("TrackingServerArgs", args.spec, args.existing)
-        spec = args.spec or TrackingServerSpec()
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
+        spec = effective_tracking(args.spec or TrackingServerSpec(), args.target.profile)
         existing = args.existing or spec.existing
         context, backend = start_build(
             self, "tracking_server", TrackingServerBackend, name, args, spec=spec

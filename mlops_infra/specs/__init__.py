@@ -4,6 +4,7 @@ from mlops_infra.specs._base import Name, Spec, Tags
 from mlops_infra.specs.artifact_store import ArtifactStoreSpec, ExistingArtifactStore, LifecycleRule
 from mlops_infra.specs.compute import ComputeSpec
 from mlops_infra.specs.data import DataRef
+from mlops_infra.specs.effective import effective_endpoint, effective_tracking, min_replicas_of
 from mlops_infra.specs.environment import EnvironmentProfile, Tier, profile_for
 from mlops_infra.specs.gate import ChampionComparison, MetricCondition, Operator, PromotionGate
 from mlops_infra.specs.pipeline import PipelineSpec, StepSpec
@@ -56,5 +57,8 @@ __all__ = [
     "TrainingClusterSpec",
     "TrainingJobSpec",
     "WorkloadSpec",
+    "effective_endpoint",
+    "effective_tracking",
+    "min_replicas_of",
     "profile_for",
 ]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Protocol
+import typing
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Annotated, Any, Protocol, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 __all__ = [
@@ -17,6 +27,7 @@ __all__ = [
     "Tags",
     "check_unique_names",
     "raise_issues",
+    "unclean_values",
 ]
 
 #: Names become parts of cloud resource names (S3 buckets, SageMaker jobs, Cloud Run
@@ -65,8 +76,74 @@ JsonScalar = str | int | float | bool
 """A parameter value: what a pipeline step or job receives as a hyperparameter."""
 
 
+#: Control characters a text value may hold: a tab and a line break (multi-line text).
+_ALLOWED_CONTROLS = frozenset("\t\n")
+
+Location = tuple[str | int, ...]
+
+
+def _control_character(text: str) -> tuple[int, str] | None:
+    for position, character in enumerate(text):
+        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
+            return position, character
+    return None
+
+
+def unclean_values(value: object, loc: Location = ()) -> list[tuple[Location, str]]:
+    """Finds the values no spec may hold, wherever they are nested in ``value``.
+
+    Refused: numbers that are not finite (``nan``, ``inf``: ``1e309`` parses as infinity)
+    and text, values or keys alike, holding a control character other than a tab or a
+    line break (a NUL in a storage prefix, an escape sequence in a tag). Nested specs are
+    not entered: each one checks its own fields when it is validated.
+
+    Returns:
+        ``(location, message)`` of each value refused, for :func:`raise_issues`.
+    """
+    issues: list[tuple[Location, str]] = []
+    if isinstance(value, BaseModel):
+        return issues
+    if isinstance(value, float) and not math.isfinite(value):
+        overflow = " (a value like 1e309 overflows to infinity)" if math.isinf(value) else ""
+        issues.append((loc, f"{value} is not a finite number{overflow}; allowed: finite numbers"))
+    elif isinstance(value, str):
+        found = _control_character(value)
+        if found is not None:
+            position, character = found
+            issues.append(
+                (
+                    loc,
+                    f"{value!r} holds the control character U+{ord(character):04X} at position "
+                    f"{position}; allowed: printable text (tabs and line breaks included)",
+                )
+            )
+    elif isinstance(value, Mapping):
+        for key, item in typing.cast(Mapping[object, object], value).items():
+            where = (*loc, key if isinstance(key, str | int) else str(key))
+            if isinstance(key, str) and (found := _control_character(key)) is not None:
+                issues.append(
+                    (
+                        where,
+                        f"key {key!r} holds the control character U+{ord(found[1]):04X}; "
+                        "allowed: printable text",
+                    )
+                )
+            issues += unclean_values(item, where)
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = typing.cast(Iterable[object], value)
+        for index, item in enumerate(
+            items if not isinstance(value, set | frozenset) else sorted(items, key=repr)
+        ):
+            issues += unclean_values(item, (*loc, index))
+    return issues
+
+
 class Spec(BaseModel):
-    """Base of every user-facing spec: frozen, strict about unknown keys, documented."""
+    """Base of every user-facing spec: frozen, strict about unknown keys, documented.
+
+    Every spec, flavor options included, refuses non-finite numbers and control
+    characters in any field (see :func:`unclean_values`), with the field's path.
+    """
 
     model_config = ConfigDict(
         frozen=True,
@@ -75,6 +152,16 @@ class Spec(BaseModel):
         use_attribute_docstrings=True,
         str_strip_whitespace=True,
     )
+
+    @model_validator(mode="after")
+    def _refuse_unclean_values(self) -> Self:
+        issues = [
+            issue
+            for name in type(self).model_fields
+            for issue in unclean_values(getattr(self, name), (name,))
+        ]
+        raise_issues(issues, title=type(self).__name__)
+        return self
 
 
 class _Named(Protocol):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from mlops_infra.specs._base import Spec, raise_issues
 
-__all__ = ["FlavoredSpec", "reject_mixed_existing"]
+if TYPE_CHECKING:
+    from mlops_infra.registry import Flavor
+
+__all__ = ["FlavoredSpec", "OptionIssue", "reject_mixed_existing", "validate_options"]
+
+OptionIssue = tuple[tuple[str | int, ...], str]
+"""Where under ``options`` (``("options", "zone")``) a problem is, and what it is."""
 
 
 class FlavoredSpec(Spec):
@@ -42,3 +49,33 @@ def reject_mixed_existing(spec: Spec, existing: Any, *, always_allowed: frozense
             ],
             title=type(spec).__name__,
         )
+
+
+def validate_options(
+    flavor: Flavor, options: Mapping[str, Any]
+) -> tuple[BaseModel | None, list[OptionIssue]]:
+    """Validates a spec's ``options`` against ``flavor``'s options model: the one place that does.
+
+    Stack files are checked with it when they load, and components composed in Python
+    when they build, so both say the same thing at the same path.
+
+    Returns:
+        The validated options (``None`` when the flavor takes none) and the issues found,
+        each located from ``options``; the options are ``None`` when there are issues.
+    """
+    if flavor.options is None:
+        if options:
+            return None, [
+                (
+                    ("options",),
+                    f"flavor {flavor.label} takes no options; got {', '.join(sorted(options))}",
+                )
+            ]
+        return None, []
+    try:
+        return flavor.options.model_validate(dict(options)), []
+    except ValidationError as error:
+        return None, [
+            (("options", *detail["loc"]), f"{detail['msg']} (options of flavor {flavor.label})")
+            for detail in error.errors()
+        ]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mlops_infra.catalog.gpus import GpuNotOfferedError, GpuOffers, Purpose
 from mlops_infra.errors import RegistryError
-from mlops_infra.registry import Registry, default_registry
+from mlops_infra.registry import FlavorRegistry, default_registry
 from mlops_infra.specs._base import Name, Spec, Tags, check_unique_names, raise_issues
-from mlops_infra.specs._flavored import FlavoredSpec
+from mlops_infra.specs._flavored import FlavoredSpec, validate_options
 from mlops_infra.specs.artifact_store import ArtifactStoreSpec
 from mlops_infra.specs.compute import ComputeSpec
 from mlops_infra.specs.environment import EnvironmentProfile, Tier, profile_for
@@ -158,7 +158,7 @@ class StackSpec(Spec):
             for index, item in enumerate(items):
                 yield (field, index), kind, item
 
-    def _check_flavors(self, registry: Registry) -> Issues:
+    def _check_flavors(self, registry: FlavorRegistry) -> Issues:
         issues: Issues = []
         for loc, kind, spec in self._flavored():
             try:
@@ -166,23 +166,8 @@ class StackSpec(Spec):
             except RegistryError as error:
                 issues.append(((*loc, "flavor"), str(error)))
                 continue
-            if flavor.options is None:
-                if spec.options:
-                    issues.append(
-                        (
-                            (*loc, "options"),
-                            f"flavor {flavor.label} takes no options; got "
-                            f"{', '.join(sorted(spec.options))}",
-                        )
-                    )
-                continue
-            try:
-                flavor.options.model_validate(spec.options)
-            except ValidationError as error:
-                issues.extend(
-                    ((*loc, "options", *detail["loc"]), _option_message(flavor.label, detail))
-                    for detail in error.errors()
-                )
+            _, found = validate_options(flavor, spec.options)
+            issues.extend(((*loc, *where), message) for where, message in found)
         return issues
 
     def _check_references(self) -> Issues:
@@ -243,11 +228,11 @@ class StackSpec(Spec):
         return issues
 
 
-def _registry_from(info: ValidationInfo) -> Registry:
+def _registry_from(info: ValidationInfo) -> FlavorRegistry:
     context: object = info.context
     if isinstance(context, dict):
         candidate = context.get("registry")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        if isinstance(candidate, Registry):
+        if isinstance(candidate, FlavorRegistry):
             return candidate
     return default_registry()
 
@@ -260,8 +245,3 @@ def _check_gpu(loc: Loc, compute: ComputeSpec, purpose: Purpose, offers: GpuOffe
     except GpuNotOfferedError as error:
         return [((*loc, error.field), str(error))]
     return []
-
-
-def _option_message(label: str, detail: object) -> str:
-    message = str(detail["msg"]) if isinstance(detail, dict) else str(detail)  # pyright: ignore[reportUnknownArgumentType]
-    return f"{message} (options of flavor {label})"

@@ -8,16 +8,23 @@ Example::
         run = run_stack({"cloud": "fake", "environment": "prod"}, registry=fake_registry())
         bucket = run.of_type("fake:index:Bucket")[0]
         assert bucket.protect
+
+:class:`EngineHarness` drives the real ``pulumi`` engine on a copy of a project (preview,
+up, refresh, destroy) for integration tests.
 """
 
 from mlops_infra.offline import EchoMocks, ProgramRun, Registration, run_offline
+from mlops_infra.testing.engine import EngineHarness, LifecycleError, LifecycleReport
 from mlops_infra.testing.fake import FAKE_CLOUD, FakeResource, fake_registry
 from mlops_infra.testing.stacks import run_stack
 
 __all__ = [
     "FAKE_CLOUD",
     "EchoMocks",
+    "EngineHarness",
     "FakeResource",
+    "LifecycleError",
+    "LifecycleReport",
     "ProgramRun",
     "Registration",
     "fake_registry",

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.catalog.gpus import GpuOffers, offers_from_table
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 from mlops_infra.resources import (
     ArtifactStoreArgs,
     ArtifactStoreBackend,
@@ -47,6 +47,8 @@ from mlops_infra.specs import (
     TrackingServerSpec,
     TrainingClusterSpec,
     TrainingJobSpec,
+    effective_tracking,
+    min_replicas_of,
 )
 from mlops_infra.versioning import VersionManifest
 
@@ -127,7 +129,7 @@ class FakeTrackingServer(TrackingServerBackend):
     def create(
         self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
     ) -> TrackingRef:
-        auth = spec.auth if spec.auth is not None else ctx.target.profile.tracking_auth
+        auth = bool(effective_tracking(spec, ctx.target.profile).auth)
         server = FakeResource(
             "TrackingServer",
             ctx.child_name(),
@@ -228,9 +230,7 @@ class FakeServingEndpoint(ServingEndpointBackend):
                 "model": spec.model,
                 "alias": spec.alias,
                 "instanceType": offer.instance_type if offer else spec.instance_type or "fake.cpu",
-                "minReplicas": spec.min_replicas
-                if spec.min_replicas is not None
-                else ctx.target.profile.min_replicas,
+                "minReplicas": min_replicas_of(spec, ctx.target.profile),
                 "maxReplicas": spec.max_replicas,
                 "public": spec.public,
                 "gate": spec.gate.model_dump() if spec.gate else None,
@@ -257,10 +257,15 @@ _FLAVORS = {
 }
 
 
-def register(registry: Registry) -> None:
+def register(registry: FlavorRegistry) -> None:
     """Registers the fake cloud and one default ``memory`` flavor per kind."""
     registry.register_cloud(
-        CloudInfo(name=FAKE_CLOUD, description="In-memory fake cloud for tests", gpus=FAKE_GPUS)
+        CloudInfo(
+            name=FAKE_CLOUD,
+            description="In-memory fake cloud for tests",
+            gpus=FAKE_GPUS,
+            plan_rules="mlops_infra.testing.fake_plan:PLAN_RULES",
+        )
     )
     for kind, class_name in _FLAVORS.items():
         registry.register_flavor(
@@ -275,9 +280,9 @@ def register(registry: Registry) -> None:
         )
 
 
-def fake_registry(*, with_plugins: bool = False) -> Registry:
+def fake_registry(*, with_plugins: bool = False) -> FlavorRegistry:
     """Returns a registry holding the fake cloud (and the installed plugins when asked)."""
-    registry = Registry(load_entry_points=with_plugins)
+    registry = FlavorRegistry(load_entry_points=with_plugins)
     with registry.source("mlops_infra.testing.fake"):
         register(registry)
     return registry

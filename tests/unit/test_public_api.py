@@ -23,7 +23,7 @@ EXPECTED = [
     "ArtifactStore", "ArtifactStoreArgs", "ArtifactStoreBackend", "ArtifactStoreSpec", "Backend",
     "BackendError", "BuildContext", "ChampionComparison", "CloudInfo", "ComputeRef",
     "ContainerRegistrySpec", "DataRef", "EndpointResult", "ExistingArtifactStore", "ExistingNetwork",
-    "ExistingTrackingServer", "ExistingTrainingCluster", "Flavor", "Foundation", "FoundationArgs",
+    "ExistingTrackingServer", "ExistingTrainingCluster", "Flavor", "FlavorRegistry", "Foundation", "FoundationArgs",
     "FoundationBackend", "FoundationRef", "IdentitySpec", "JobResult", "LifecycleRule", "LimitsSpec",
     "MetricCondition", "MissingExtraError", "MlopsError", "MlopsStack", "MlopsStackArgs", "NetworkSpec",
     "Pipeline", "PipelineArgs", "PipelineBackend", "PipelineResult", "PipelineSpec", "PromotionGate",
@@ -121,3 +121,27 @@ def test_each_cloud_sdk_is_imported_only_by_its_own_backend() -> None:
                     f"{relative} (a plugin module, loaded by every command) imports {module}"
                 )
     assert offenders == []
+
+
+def test_the_readme_promises_what_the_package_exports() -> None:
+    import mlops_infra.testing
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in ("run_stack", "fake_registry", "EngineHarness"):
+        assert f"`{name}`" in readme
+        assert name in mlops_infra.testing.__all__
+    adopted = {
+        "ArtifactStore": mlops_infra.ArtifactStoreSpec,
+        "TrackingServer": mlops_infra.TrackingServerSpec,
+        "TrainingCluster": mlops_infra.TrainingClusterSpec,
+    }
+    flat = " ".join(readme.split())
+    for component, spec in adopted.items():
+        existing = f"Existing{component}"
+        assert f"`{component}` (`{existing}`)" in flat
+        assert typing.get_args(spec.model_fields["existing"].annotation) == (
+            getattr(mlops_infra, existing),
+            type(None),
+        )
+    assert "existing" not in mlops_infra.TrainingJobSpec.model_fields
+    assert "existing" not in mlops_infra.ServingEndpointSpec.model_fields

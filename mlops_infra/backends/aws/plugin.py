@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from mlops_infra.backends.aws.gpus import AWS_GPUS
 from mlops_infra.backends.aws.options import (
     BatchClusterOptions,
@@ -14,119 +12,139 @@ from mlops_infra.backends.aws.options import (
     SageMakerTrackingOptions,
     SelfHostedTrackingOptions,
 )
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
-__all__ = ["FLAVORS", "register"]
+__all__ = ["CLOUD", "FLAVORS", "register"]
 
+_CLOUD = "aws"
 _PACKAGE = "mlops_infra.backends.aws"
+_SDK = ("pulumi_aws",)
 
-FLAVORS: tuple[tuple[str, str, str, str, type[BaseModel] | None, bool], ...] = (
-    (
-        "foundation",
-        "standard",
-        "foundation:AwsFoundation",
-        "KMS key, ECR repository; VPC when asked (create or adopt)",
-        None,
-        True,
+CLOUD = CloudInfo(
+    name=_CLOUD,
+    description="Amazon Web Services: S3, SageMaker, ECR, IAM, KMS",
+    gpus=AWS_GPUS,
+    sdk_module="pulumi_aws",
+    extra="aws",
+    policies=(f"{_PACKAGE}.policies:RULES",),
+    plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
+    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+)
+"""What mlops-infra knows of aws: everything cloud-specific is reached from here, lazily."""
+
+FLAVORS: tuple[Flavor, ...] = (
+    Flavor(
+        cloud=_CLOUD,
+        kind="foundation",
+        name="standard",
+        implementation=f"{_PACKAGE}.foundation:AwsFoundation",
+        description="KMS key, ECR repository; VPC when asked (create or adopt)",
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "artifact_store",
-        "s3",
-        "artifact_store:S3ArtifactStore",
-        "S3 bucket: public access blocked, SSE-KMS, versioned, lifecycle, TLS-only",
-        S3StoreOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="artifact_store",
+        name="s3",
+        implementation=f"{_PACKAGE}.artifact_store:S3ArtifactStore",
+        description="S3 bucket: public access blocked, SSE-KMS, versioned, lifecycle, TLS-only",
+        options=S3StoreOptions,
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "tracking_server",
-        "sagemaker",
-        "tracking_server:SageMakerMlflow",
-        "SageMaker managed MLflow (tracking server or serverless app), IAM auth",
-        SageMakerTrackingOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="tracking_server",
+        name="sagemaker",
+        implementation=f"{_PACKAGE}.tracking_server:SageMakerMlflow",
+        description="SageMaker managed MLflow (tracking server or serverless app), IAM auth",
+        options=SageMakerTrackingOptions,
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "tracking_server",
-        "self-hosted",
-        "tracking_self_hosted:SelfHostedMlflow",
-        "MLflow on ECS Fargate behind an internal ALB, RDS PostgreSQL, basic auth",
-        SelfHostedTrackingOptions,
-        False,
+    Flavor(
+        cloud=_CLOUD,
+        kind="tracking_server",
+        name="self-hosted",
+        implementation=f"{_PACKAGE}.tracking_self_hosted:SelfHostedMlflow",
+        description="MLflow on ECS Fargate behind an internal ALB, RDS PostgreSQL, basic auth",
+        options=SelfHostedTrackingOptions,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "training_cluster",
-        "sagemaker",
-        "training_cluster:SageMakerCompute",
-        "SageMaker per-job compute: nothing runs (or costs) while idle; managed spot",
-        None,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="sagemaker",
+        implementation=f"{_PACKAGE}.training_cluster:SageMakerCompute",
+        description="SageMaker per-job compute: nothing runs (or costs) while idle; managed spot",
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "training_cluster",
-        "batch",
-        "batch_cluster:BatchGpuPool",
-        "standing AWS Batch GPU pool that scales to zero vCPUs",
-        BatchClusterOptions,
-        False,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="batch",
+        implementation=f"{_PACKAGE}.batch_cluster:BatchGpuPool",
+        description="standing AWS Batch GPU pool that scales to zero vCPUs",
+        options=BatchClusterOptions,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "training_job",
-        "sagemaker",
-        "training_job:SageMakerTrainingJob",
-        "sagemaker.TrainingJob named by its content hash, MLflow wired in",
-        SageMakerJobOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="sagemaker",
+        implementation=f"{_PACKAGE}.training_job:SageMakerTrainingJob",
+        description="sagemaker.TrainingJob named by its content hash, MLflow wired in",
+        options=SageMakerJobOptions,
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "training_job",
-        "batch",
-        "batch_job:BatchTrainingJob",
-        "AWS Batch job definition per version on a batch pool (submitted outside Pulumi)",
-        None,
-        False,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="batch",
+        implementation=f"{_PACKAGE}.batch_job:BatchTrainingJob",
+        description=(
+            "AWS Batch job definition per version on a batch pool (submitted outside Pulumi)"
+        ),
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "pipeline",
-        "sagemaker",
-        "pipeline:SageMakerPipeline",
-        "SageMaker pipeline compiled from the DAG, versioned package in S3, scheduler",
-        SageMakerPipelineOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="pipeline",
+        name="sagemaker",
+        implementation=f"{_PACKAGE}.pipeline:SageMakerPipeline",
+        description="SageMaker pipeline compiled from the DAG, versioned package in S3, scheduler",
+        options=SageMakerPipelineOptions,
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
-    (
-        "serving_endpoint",
-        "sagemaker",
-        "serving_endpoint:SageMakerEndpoint",
-        "gated SageMaker endpoint: MLflow image, blue/green canary, autoscaling",
-        SageMakerEndpointOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="serving_endpoint",
+        name="sagemaker",
+        implementation=f"{_PACKAGE}.serving_endpoint:SageMakerEndpoint",
+        description="gated SageMaker endpoint: MLflow image, blue/green canary, autoscaling",
+        options=SageMakerEndpointOptions,
+        default=True,
+        requires=_SDK,
+        extra="aws",
     ),
 )
-"""``(kind, flavor, module:Class, description, options, default)`` of every AWS flavor."""
+"""Every aws flavor."""
 
 
-def register(registry: Registry) -> None:
+def register(registry: FlavorRegistry) -> None:
     """Declares the ``aws`` cloud and its flavors."""
-    registry.register_cloud(
-        CloudInfo(
-            name="aws",
-            description="Amazon Web Services: S3, SageMaker, ECR, IAM, KMS",
-            gpus=AWS_GPUS,
-            sdk_module="pulumi_aws",
-            extra="aws",
-        )
-    )
-    for kind, name, implementation, description, options, default in FLAVORS:
-        registry.register_flavor(
-            Flavor(
-                cloud="aws",
-                kind=kind,
-                name=name,
-                implementation=f"{_PACKAGE}.{implementation}",
-                description=description,
-                options=options,
-                default=default,
-                requires=("pulumi_aws",),
-                extra="aws",
-            )
-        )
+    registry.register_cloud(CLOUD)
+    for flavor in FLAVORS:
+        registry.register_flavor(flavor)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from mlops_infra.backends.azure.gpus import AZURE_GPUS
 from mlops_infra.backends.azure.options import (
     AzureClusterOptions,
@@ -14,88 +12,114 @@ from mlops_infra.backends.azure.options import (
     AzureStoreOptions,
     AzureTrackingOptions,
 )
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
-__all__ = ["register"]
+__all__ = ["CLOUD", "FLAVORS", "register"]
 
+_CLOUD = "azure"
 _PACKAGE = "mlops_infra.backends.azure"
 _SDK = ("pulumi_azure_native",)
 
-_FLAVORS: tuple[tuple[str, str, str, str, type[BaseModel] | None], ...] = (
-    (
-        "foundation",
-        "default",
-        "foundation:AzureFoundation",
-        "resource group, optional virtual network, ACR, Key Vault (RBAC) and a CMK key",
-        AzureFoundationOptions,
+CLOUD = CloudInfo(
+    name=_CLOUD,
+    description="Microsoft Azure: Storage, Azure Machine Learning, ACR, Key Vault",
+    gpus=AZURE_GPUS,
+    sdk_module="pulumi_azure_native",
+    extra="azure",
+    policies=(f"{_PACKAGE}.policies:RULES",),
+    plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
+    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+)
+"""What mlops-infra knows of azure: everything cloud-specific is reached from here, lazily."""
+
+FLAVORS: tuple[Flavor, ...] = (
+    Flavor(
+        cloud=_CLOUD,
+        kind="foundation",
+        name="default",
+        implementation=f"{_PACKAGE}.foundation:AzureFoundation",
+        description="resource group, optional virtual network, ACR, Key Vault (RBAC) and a CMK key",
+        options=AzureFoundationOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "artifact_store",
-        "blob",
-        "artifact_store:BlobArtifactStore",
-        "StorageV2 account + container: Entra ID only, TLS 1.2, versioning, soft delete",
-        AzureStoreOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="artifact_store",
+        name="blob",
+        implementation=f"{_PACKAGE}.artifact_store:BlobArtifactStore",
+        description=(
+            "StorageV2 account + container: Entra ID only, TLS 1.2, versioning, soft delete"
+        ),
+        options=AzureStoreOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "tracking_server",
-        "azureml",
-        "tracking_server:AzureMlTrackingServer",
-        "Azure Machine Learning workspace: its MLflow endpoint and model registry (Entra ID)",
-        AzureTrackingOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="tracking_server",
+        name="azureml",
+        implementation=f"{_PACKAGE}.tracking_server:AzureMlTrackingServer",
+        description=(
+            "Azure Machine Learning workspace: its MLflow endpoint and model registry (Entra ID)"
+        ),
+        options=AzureTrackingOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "training_cluster",
-        "amlcompute",
-        "training_cluster:AmlComputeCluster",
-        "AmlCompute cluster: 0 nodes when idle, low priority for spot, no public IPs",
-        AzureClusterOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="amlcompute",
+        implementation=f"{_PACKAGE}.training_cluster:AmlComputeCluster",
+        description="AmlCompute cluster: 0 nodes when idle, low priority for spot, no public IPs",
+        options=AzureClusterOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "training_job",
-        "azureml",
-        "training_job:AzureMlTrainingJob",
-        "Azure ML command job named by its content hash (the PUT submits the run)",
-        AzureJobOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="azureml",
+        implementation=f"{_PACKAGE}.training_job:AzureMlTrainingJob",
+        description="Azure ML command job named by its content hash (the PUT submits the run)",
+        options=AzureJobOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "pipeline",
-        "azureml",
-        "pipeline:AzureMlPipeline",
-        "component versions per step, package in Blob storage, pipeline job, schedule",
-        AzurePipelineOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="pipeline",
+        name="azureml",
+        implementation=f"{_PACKAGE}.pipeline:AzureMlPipeline",
+        description="component versions per step, package in Blob storage, pipeline job, schedule",
+        options=AzurePipelineOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
-    (
-        "serving_endpoint",
-        "online-endpoint",
-        "serving_endpoint:ManagedOnlineEndpoint",
-        "managed online endpoint + deployment of the gated version (no scale to zero)",
-        AzureEndpointOptions,
+    Flavor(
+        cloud=_CLOUD,
+        kind="serving_endpoint",
+        name="online-endpoint",
+        implementation=f"{_PACKAGE}.serving_endpoint:ManagedOnlineEndpoint",
+        description="managed online endpoint + deployment of the gated version (no scale to zero)",
+        options=AzureEndpointOptions,
+        default=True,
+        requires=_SDK,
+        extra="azure",
     ),
 )
+"""Every azure flavor."""
 
 
-def register(registry: Registry) -> None:
-    """Declares the ``azure`` cloud and its default flavor of every kind."""
-    registry.register_cloud(
-        CloudInfo(
-            name="azure",
-            description="Microsoft Azure: Storage, Azure Machine Learning, ACR, Key Vault",
-            gpus=AZURE_GPUS,
-            sdk_module="pulumi_azure_native",
-            extra="azure",
-        )
-    )
-    for kind, name, implementation, description, options in _FLAVORS:
-        registry.register_flavor(
-            Flavor(
-                cloud="azure",
-                kind=kind,
-                name=name,
-                implementation=f"{_PACKAGE}.{implementation}",
-                description=description,
-                options=options,
-                default=True,
-                requires=_SDK,
-                extra="azure",
-            )
-        )
+def register(registry: FlavorRegistry) -> None:
+    """Declares the ``azure`` cloud and its flavors."""
+    registry.register_cloud(CLOUD)
+    for flavor in FLAVORS:
+        registry.register_flavor(flavor)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from mlops_infra.backends.gcp.gpus import GCP_GPUS
 from mlops_infra.backends.gcp.options import (
     CloudRunJobOptions,
@@ -15,111 +13,137 @@ from mlops_infra.backends.gcp.options import (
     VertexJobOptions,
     WorkflowsPipelineOptions,
 )
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
-__all__ = ["FLAVORS", "register"]
+__all__ = ["CLOUD", "FLAVORS", "register"]
 
+_CLOUD = "gcp"
 _PACKAGE = "mlops_infra.backends.gcp"
+_SDK = ("pulumi_gcp",)
 
-FLAVORS: tuple[tuple[str, str, str, str, type[BaseModel] | None, bool], ...] = (
-    (
-        "foundation",
-        "default",
-        "foundation:GcpFoundation",
-        "VPC network (optional), Artifact Registry, KMS key for secrets and data",
-        None,
-        True,
+CLOUD = CloudInfo(
+    name=_CLOUD,
+    description="Google Cloud: Cloud Storage, Cloud Run, Vertex AI, Artifact Registry",
+    gpus=GCP_GPUS,
+    sdk_module="pulumi_gcp",
+    extra="gcp",
+    policies=(f"{_PACKAGE}.policies:RULES",),
+    plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
+    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+)
+"""What mlops-infra knows of gcp: everything cloud-specific is reached from here, lazily."""
+
+FLAVORS: tuple[Flavor, ...] = (
+    Flavor(
+        cloud=_CLOUD,
+        kind="foundation",
+        name="default",
+        implementation=f"{_PACKAGE}.foundation:GcpFoundation",
+        description="VPC network (optional), Artifact Registry, KMS key for secrets and data",
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "artifact_store",
-        "gcs",
-        "artifact_store:GcsArtifactStore",
-        "GCS bucket: uniform access, public access prevention, versioning, CMEK, lifecycle",
-        GcsStoreOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="artifact_store",
+        name="gcs",
+        implementation=f"{_PACKAGE}.artifact_store:GcsArtifactStore",
+        description=(
+            "GCS bucket: uniform access, public access prevention, versioning, CMEK, lifecycle"
+        ),
+        options=GcsStoreOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "tracking_server",
-        "cloud-run",
-        "tracking_server:CloudRunTrackingServer",
-        "MLflow on Cloud Run (internal ingress, basic auth) over private Cloud SQL PostgreSQL",
-        CloudRunTrackingOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="tracking_server",
+        name="cloud-run",
+        implementation=f"{_PACKAGE}.tracking_server:CloudRunTrackingServer",
+        description=(
+            "MLflow on Cloud Run (internal ingress, basic auth) over private Cloud SQL PostgreSQL"
+        ),
+        options=CloudRunTrackingOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "training_cluster",
-        "vertex",
-        "training_cluster:VertexTrainingCluster",
-        "Vertex AI per-job compute: nothing standing, zero cost when idle",
-        VertexClusterOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="vertex",
+        implementation=f"{_PACKAGE}.training_cluster:VertexTrainingCluster",
+        description="Vertex AI per-job compute: nothing standing, zero cost when idle",
+        options=VertexClusterOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "training_cluster",
-        "gke",
-        "training_cluster:GkeTrainingCluster",
-        "GKE cluster with a node pool scaling to zero (GPU, spot optional)",
-        GkeClusterOptions,
-        False,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="gke",
+        implementation=f"{_PACKAGE}.training_cluster:GkeTrainingCluster",
+        description="GKE cluster with a node pool scaling to zero (GPU, spot optional)",
+        options=GkeClusterOptions,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "training_job",
-        "vertex",
-        "training_job:VertexTrainingJob",
-        "one Vertex AI CustomJob per version (submitted at pulumi up)",
-        VertexJobOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="vertex",
+        implementation=f"{_PACKAGE}.training_job:VertexTrainingJob",
+        description="one Vertex AI CustomJob per version (submitted at pulumi up)",
+        options=VertexJobOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "training_job",
-        "cloud-run",
-        "training_job:CloudRunTrainingJob",
-        "Cloud Run job (L4 GPU optional) run once per version, waited for at pulumi up",
-        CloudRunJobOptions,
-        False,
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="cloud-run",
+        implementation=f"{_PACKAGE}.training_job:CloudRunTrainingJob",
+        description="Cloud Run job (L4 GPU optional) run once per version, waited for at pulumi up",
+        options=CloudRunJobOptions,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "pipeline",
-        "workflows",
-        "pipeline:WorkflowsPipeline",
-        "versioned package in GCS, Cloud Workflows DAG of Vertex AI jobs, Cloud Scheduler",
-        WorkflowsPipelineOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="pipeline",
+        name="workflows",
+        implementation=f"{_PACKAGE}.pipeline:WorkflowsPipeline",
+        description=(
+            "versioned package in GCS, Cloud Workflows DAG of Vertex AI jobs, Cloud Scheduler"
+        ),
+        options=WorkflowsPipelineOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
-    (
-        "serving_endpoint",
-        "cloud-run",
-        "serving_endpoint:CloudRunServingEndpoint",
-        "MLflow model server on Cloud Run behind the promotion gate (L4 GPU, canary split)",
-        CloudRunServingOptions,
-        True,
+    Flavor(
+        cloud=_CLOUD,
+        kind="serving_endpoint",
+        name="cloud-run",
+        implementation=f"{_PACKAGE}.serving_endpoint:CloudRunServingEndpoint",
+        description=(
+            "MLflow model server on Cloud Run behind the promotion gate (L4 GPU, canary split)"
+        ),
+        options=CloudRunServingOptions,
+        default=True,
+        requires=_SDK,
+        extra="gcp",
     ),
 )
-"""``(kind, flavor, module:Class, description, options, default)`` of every GCP flavor."""
+"""Every gcp flavor."""
 
 
-def register(registry: Registry) -> None:
+def register(registry: FlavorRegistry) -> None:
     """Declares the ``gcp`` cloud and its flavors."""
-    registry.register_cloud(
-        CloudInfo(
-            name="gcp",
-            description="Google Cloud: Cloud Storage, Cloud Run, Vertex AI, Artifact Registry",
-            gpus=GCP_GPUS,
-            sdk_module="pulumi_gcp",
-            extra="gcp",
-        )
-    )
-    for kind, name, implementation, description, options, default in FLAVORS:
-        registry.register_flavor(
-            Flavor(
-                cloud="gcp",
-                kind=kind,
-                name=name,
-                implementation=f"{_PACKAGE}.{implementation}",
-                description=description,
-                options=options,
-                default=default,
-                requires=("pulumi_gcp",),
-                extra="gcp",
-            )
-        )
+    registry.register_cloud(CLOUD)
+    for flavor in FLAVORS:
+        registry.register_flavor(flavor)

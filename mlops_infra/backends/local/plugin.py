@@ -8,82 +8,90 @@ from mlops_infra.backends.local.options import (
     LocalTrackingOptions,
 )
 from mlops_infra.catalog.gpus import GpuOffers
-from mlops_infra.registry import CloudInfo, Flavor, Registry
+from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
-__all__ = ["register"]
+__all__ = ["CLOUD", "FLAVORS", "register"]
 
+_CLOUD = "local"
 _PACKAGE = "mlops_infra.backends.local"
 
+CLOUD = CloudInfo(
+    name=_CLOUD,
+    description="this machine: MLflow, pipeline runner and model servers as processes",
+    # Local GPUs are detected when a job runs (nvidia-smi); any shape may be asked for.
+    gpus=GpuOffers(cloud=_CLOUD, any_shape=True),
+    policies=(f"{_PACKAGE}.policies:RULES",),
+    plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
+    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+)
+"""What mlops-infra knows of local: everything cloud-specific is reached from here, lazily."""
 
-def register(registry: Registry) -> None:
-    """Declares the ``local`` cloud: real processes and files on this machine."""
-    registry.register_cloud(
-        CloudInfo(
-            name="local",
-            description="this machine: MLflow, pipeline runner and model servers as processes",
-            # Local GPUs are detected when a job runs (nvidia-smi); any shape may be asked for.
-            gpus=GpuOffers(cloud="local", any_shape=True),
-        )
-    )
-    for kind, name, module, cls, description, options in (
-        ("foundation", "none", "foundation", "LocalFoundation", "nothing shared to create", None),
-        (
-            "artifact_store",
-            "directory",
-            "artifact_store",
-            "LocalArtifactStore",
-            "a directory (file:// URI) with retention rules",
-            LocalStoreOptions,
-        ),
-        (
-            "tracking_server",
-            "mlflow",
-            "tracking_server",
-            "LocalTrackingServer",
-            "mlflow server process: sqlite registry, served artifacts, loopback only",
-            LocalTrackingOptions,
-        ),
-        (
-            "training_cluster",
-            "slots",
-            "training_cluster",
-            "LocalTrainingCluster",
-            "local CPU/GPU slots; GPUs detected with nvidia-smi",
-            None,
-        ),
-        (
-            "training_job",
-            "process",
-            "training_job",
-            "LocalTrainingJob",
-            "a subprocess on the local slots, logging to MLflow",
-            None,
-        ),
-        (
-            "pipeline",
-            "runner",
-            "pipeline",
-            "LocalPipeline",
-            "immutable package in the store, DAG run by the local runner",
-            None,
-        ),
-        (
-            "serving_endpoint",
-            "mlflow-serve",
-            "serving_endpoint",
-            "LocalServingEndpoint",
-            "mlflow models serve process behind the promotion gate",
-            LocalEndpointOptions,
-        ),
-    ):
-        registry.register_flavor(
-            Flavor(
-                cloud="local",
-                kind=kind,
-                name=name,
-                implementation=f"{_PACKAGE}.{module}:{cls}",
-                description=description,
-                options=options,
-                default=True,
-            )
-        )
+FLAVORS: tuple[Flavor, ...] = (
+    Flavor(
+        cloud=_CLOUD,
+        kind="foundation",
+        name="none",
+        implementation=f"{_PACKAGE}.foundation:LocalFoundation",
+        description="nothing shared to create",
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="artifact_store",
+        name="directory",
+        implementation=f"{_PACKAGE}.artifact_store:LocalArtifactStore",
+        description="a directory (file:// URI) with retention rules",
+        options=LocalStoreOptions,
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="tracking_server",
+        name="mlflow",
+        implementation=f"{_PACKAGE}.tracking_server:LocalTrackingServer",
+        description="mlflow server process: sqlite registry, served artifacts, loopback only",
+        options=LocalTrackingOptions,
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_cluster",
+        name="slots",
+        implementation=f"{_PACKAGE}.training_cluster:LocalTrainingCluster",
+        description="local CPU/GPU slots; GPUs detected with nvidia-smi",
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="training_job",
+        name="process",
+        implementation=f"{_PACKAGE}.training_job:LocalTrainingJob",
+        description="a subprocess on the local slots, logging to MLflow",
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="pipeline",
+        name="runner",
+        implementation=f"{_PACKAGE}.pipeline:LocalPipeline",
+        description="immutable package in the store, DAG run by the local runner",
+        default=True,
+    ),
+    Flavor(
+        cloud=_CLOUD,
+        kind="serving_endpoint",
+        name="mlflow-serve",
+        implementation=f"{_PACKAGE}.serving_endpoint:LocalServingEndpoint",
+        description="mlflow models serve process behind the promotion gate",
+        options=LocalEndpointOptions,
+        default=True,
+    ),
+)
+"""Every local flavor."""
+
+
+def register(registry: FlavorRegistry) -> None:
+    """Declares the ``local`` cloud and its flavors."""
+    registry.register_cloud(CLOUD)
+    for flavor in FLAVORS:
+        registry.register_flavor(flavor)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_infra.plan.model import PlannedResource
-from mlops_infra.plan.provider_rules import is_stateful_type
+from mlops_infra.plan.provider_rules import is_stateful_type, is_tagged_type
 from mlops_infra.policies._helpers import as_mapping, is_masked
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable, violation
@@ -18,42 +18,21 @@ __all__ = ["REQUIRED_TAGS", "RULES"]
 REQUIRED_TAGS = ("managed-by", "mlops-environment", "mlops-stack")
 """Tags (labels on GCP) every taggable resource carries: who manages it, and where it belongs."""
 
-#: Types that take tags but may be declared without them (so a missing input is caught).
-_TAGGABLE = frozenset(
-    {
-        "aws:s3/bucket:Bucket",
-        "aws:kms/key:Key",
-        "aws:ecr/repository:Repository",
-        "aws:iam/role:Role",
-        "aws:secretsmanager/secret:Secret",
-        "aws:sagemaker/trainingJob:TrainingJob",
-        "aws:sagemaker/model:Model",
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-        "aws:sagemaker/endpoint:Endpoint",
-        "aws:sagemaker/pipeline:Pipeline",
-        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
-        "aws:rds/instance:Instance",
-        "gcp:storage/bucket:Bucket",
-        "gcp:cloudrunv2/service:Service",
-        "gcp:artifactregistry/repository:Repository",
-        "azure-native:storage:StorageAccount",
-        "azure-native:containerregistry:Registry",
-        "azure-native:keyvault:Vault",
-        "azure-native:machinelearningservices:Workspace",
-    }
-)
-
 _SECRET_KEY = re.compile(
     r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential)",
     re.IGNORECASE,
 )
 #: Keys that name or point at a secret rather than hold one (``secret`` is a reference on
-#: GCP: a secret version's parent, a Cloud Run ``secretKeyRef``).
+#: GCP: a secret version's parent, a Cloud Run ``secretKeyRef``). A Cloud Run job's
+#: ``run``/``startExecutionToken`` is a suffix naming the next execution, not a credential
+#: (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs); an EC2
+#: launch template's ``metadataOptions.httpTokens`` says whether IMDSv2 is required
+#: (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LaunchTemplateInstanceMetadataOptions.html).
 _REFERENCE_KEY = re.compile(
     r"(^secret$|secret_?(key_?)?ref$|"
     r"arn|id|ids|name|key_?name|config_?key|version|versions|stages|type|kind|uri|url|"
     r"ttl|rotation|replication|policy|enabled|length|arns|recovery_?window_?in_?days|"
-    r"kms_?key(_?id)?|_?wo_?version|expire_?time|secret_?type|topics)$",
+    r"kms_?key(_?id)?|_?wo_?version|expire_?time|secret_?type|topics|execution_?token|http_?tokens)$",
     re.IGNORECASE,
 )
 
@@ -69,7 +48,8 @@ def _required_tags(resource: PlannedResource, context: PolicyContext) -> Outcome
     del context
     tags = _tags(resource)
     if tags is None:
-        if resource.type in _TAGGABLE:
+        # Each cloud names its types that take tags (its descriptor's plan rules).
+        if is_tagged_type(resource.type):
             return violation(f"no tags; add {', '.join(REQUIRED_TAGS)}")
         return not_applicable("takes no tags")
     missing = [key for key in REQUIRED_TAGS if not tags.get(key)]

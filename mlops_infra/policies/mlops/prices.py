@@ -8,11 +8,12 @@ rate. They only have to be right to within a small factor to stop a typo (``gpu_
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 
 from mlops_infra.catalog.gpus import GpuOffers
+from mlops_infra.errors import RegistryError
 from mlops_infra.plan.facts import ComputeFact
+from mlops_infra.registry import default_registry
 
 __all__ = ["CPU_NODE_USD", "GPU_HOUR_USD", "gpus_per_node", "hourly_usd"]
 
@@ -34,11 +35,11 @@ CPU_NODE_USD = 0.40
 
 
 def _offers(cloud: str) -> list[GpuOffers]:
+    # The cloud's descriptor holds its GPU table; an unknown cloud prices by GPU name only.
     try:
-        module = importlib.import_module(f"mlops_infra.backends.{cloud}.gpus")
-    except ImportError:
+        return [default_registry().cloud(cloud).gpus]
+    except RegistryError:
         return []
-    return [value for value in vars(module).values() if isinstance(value, GpuOffers)]
 
 
 def _from_instance_type(cloud: str, instance_type: str) -> tuple[str | None, int]:

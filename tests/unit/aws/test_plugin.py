@@ -38,7 +38,7 @@ def test_flavor_names() -> None:
     assert len(FLAVORS) == 10
 
 
-@pytest.mark.parametrize(("kind", "name"), [(k, n) for k, n, *_ in FLAVORS])
+@pytest.mark.parametrize(("kind", "name"), [(f.kind, f.name) for f in FLAVORS])
 def test_every_flavor_loads(kind: str, name: str) -> None:
     registry = aws_registry()
     assert registry.load(registry.flavor("aws", kind, name))

@@ -49,8 +49,8 @@ def test_every_kind_has_a_default_gcp_flavor_that_loads() -> None:
         assert (flavor.name, flavor.default) == (name, True)
         assert flavor.requires == ("pulumi_gcp",)
         assert flavor.extra == "gcp"
-    for kind, name, *_ in FLAVORS:
-        registry.load(registry.flavor("gcp", kind, name))  # subclasses the kind's base
+    for declared in FLAVORS:  # each implementation subclasses its kind's base
+        registry.load(registry.flavor("gcp", declared.kind, declared.name))
     assert {f.name for f in registry.flavors("gcp", "training_cluster")} == {"vertex", "gke"}
     assert {f.name for f in registry.flavors("gcp", "training_job")} == {"vertex", "cloud-run"}
 

@@ -8,7 +8,7 @@ import pytest
 
 from mlops_infra.plan import Op, Plan, PlannedResource, StackFacts, diff_plans
 from mlops_infra.plan.paths import changed_paths, matches, top_level
-from mlops_infra.plan.provider_rules import STATEFUL_TYPES, replace_reasons
+from mlops_infra.plan.provider_rules import is_stateful_type, replace_reasons
 
 
 def _resource(type_: str, name: str, inputs: dict[str, Any], **options: Any) -> PlannedResource:
@@ -94,7 +94,7 @@ def test_stateful_types_cover_our_components_and_buckets() -> None:
         "azure-native:storage:StorageAccount",
         "pulumi-python:dynamic/mlops:LocalStoreDirectory",
     ):
-        assert type_ in STATEFUL_TYPES
+        assert is_stateful_type(type_)
 
 
 def test_update_versus_replace_of_an_aws_bucket() -> None:

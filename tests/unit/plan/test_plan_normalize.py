@@ -61,7 +61,7 @@ def test_assets_are_hashed_not_copied(tmp_path: Path) -> None:
 
 
 def test_mock_invokes_and_gate() -> None:
-    mocks = PlanMocks(region="eu-west-1")
+    mocks = PlanMocks(region="eu-west-1")  # every registered cloud answers its invokes
     zones = mocks._calls["aws:index/getAvailabilityZones:getAvailabilityZones"]
     assert zones["names"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert (

@@ -16,7 +16,7 @@ from mlops_infra.policies import (
     rules_of,
     run_policies,
 )
-from tests.unit.policies.policycases import CASES, Case, Scenario
+from tests.unit.policies.policycases import CASES, Case, Scenario, res
 
 _SCANNER_ID = re.compile(r"^(CKV2?_(AWS|GCP|AZURE)_\d+|SecurityHub:[A-Za-z0-9]+\.\d+)$")
 
@@ -87,3 +87,23 @@ def test_rules_do_not_apply_to_other_types() -> None:
         bucket_rule.evaluate(case.good.resource, _context(case.good)).status
         == Status.NOT_APPLICABLE
     )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        # A Cloud Run job's execution tokens name the next execution; they are not secrets.
+        ({"runExecutionToken": "v-3f2a"}, "compliant"),
+        ({"startExecutionToken": "v-3f2a"}, "compliant"),
+        # IMDSv2 required or optional on a launch template: a setting, not a token.
+        ({"metadataOptions": {"httpTokens": "required"}}, "compliant"),
+        ({"apiToken": "plain"}, "non-compliant"),
+        ({"executionPassword": "plain"}, "non-compliant"),
+    ],
+)
+def test_plaintext_secret_rule_tells_tokens_naming_an_execution_from_credentials(
+    inputs: dict[str, object], expected: str
+) -> None:
+    scenario = Scenario(res("gcp:cloudrunv2/job:Job", inputs))
+    outcome = rule("MLOPS-SECRET-001").check(scenario.resource, _context(scenario))
+    assert outcome.status.value == expected

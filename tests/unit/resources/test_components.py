@@ -251,6 +251,79 @@ def test_options_of_another_model_are_an_error_not_silently_dropped() -> None:
     assert empty.options_as(Read).size == 1
 
 
+@pytest.mark.parametrize(
+    ("options", "where", "message"),
+    [
+        (
+            {"path": 3},
+            "options.path",
+            "Input should be a valid string (options of flavor local/artifact_store/directory)",
+        ),
+        (
+            {"size": 1},
+            "options.size",
+            "Extra inputs are not permitted (options of flavor local/artifact_store/directory)",
+        ),
+    ],
+)
+def test_options_are_validated_by_one_validator_in_files_and_in_python(
+    options: dict[str, Any], where: str, message: str
+) -> None:
+    """A stack file and a component composed in Python get the same issue for bad options."""
+    from mlops_infra.specs.loading import spec_from_config
+
+    with pytest.raises(SpecValidationError) as from_file:
+        spec_from_config(
+            {"mlops:cloud": "local", "mlops:stack": {"artifact_store": {"options": options}}}
+        )
+    assert [(i.path, i.message) for i in from_file.value.issues] == [
+        (f"mlops:stack.artifact_store.{where}", message)
+    ]
+    target = Target(cloud="local", environment="dev")
+
+    def program() -> None:
+        ArtifactStore(
+            "ml", ArtifactStoreArgs(target=target, spec=ArtifactStoreSpec(options=options))
+        )
+
+    with pytest.raises(SpecValidationError) as from_python:
+        run_offline(program)
+    assert [(i.path, i.message) for i in from_python.value.issues] == [(f"ml.{where}", message)]
+
+
+def test_a_flavor_without_options_refuses_them_in_python_as_in_files() -> None:
+    target = Target(cloud=FAKE_CLOUD, environment="dev", registry=fake_registry())
+
+    def program() -> None:
+        ArtifactStore(
+            "ml", ArtifactStoreArgs(target=target, spec=ArtifactStoreSpec(options={"a": 1}))
+        )
+
+    with pytest.raises(SpecValidationError) as raised:
+        run_offline(program)
+    assert [(i.path, i.message) for i in raised.value.issues] == [
+        ("ml.options", "flavor fake/artifact_store/memory takes no options; got a")
+    ]
+
+
+def test_a_tracking_server_composed_in_python_builds_its_effective_spec() -> None:
+    """The component resolves ``auth`` once (tier default) and its backend builds that."""
+    from mlops_infra import TrackingServer, TrackingServerArgs, TrackingServerSpec
+
+    target = Target(cloud=FAKE_CLOUD, environment="staging", registry=fake_registry())
+
+    def program() -> None:
+        store = ArtifactStore("ml", ArtifactStoreArgs(target=target, spec=ArtifactStoreSpec()))
+        TrackingServer(
+            "ml-tracking",
+            TrackingServerArgs(target=target, spec=TrackingServerSpec(), store=store.ref),
+        )
+
+    run = run_offline(program)
+    (server,) = run.of_type("fake:index:TrackingServer")
+    assert server.plain_inputs()["auth"] is True
+
+
 def test_the_endpoint_owns_its_gate_and_alias(run: Any) -> None:
     (endpoint,) = run.of_type("fake:index:Endpoint")
     gate = run.named("mlops-endpoint-diagnosis-gate")

@@ -1,6 +1,6 @@
 """The ``gcp`` pack: rules over ``gcp:*`` resources (pulumi_gcp type tokens and inputs)."""
 
-from mlops_infra.policies.gcp import serving, sql, storage
+from mlops_infra.backends.gcp.policies import serving, sql, storage
 
 __all__ = ["RULES"]
 

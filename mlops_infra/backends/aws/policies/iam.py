@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_infra.backends.aws.policies.kms import wildcard_principal
 from mlops_infra.plan.model import PlannedResource
 from mlops_infra.policies._helpers import as_list, as_mapping, as_strings, policy_statements
-from mlops_infra.policies.aws.kms import wildcard_principal
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable, violation
 

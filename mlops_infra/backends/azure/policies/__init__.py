@@ -1,6 +1,6 @@
 """The ``azure`` pack: rules over ``azure-native:*`` resources."""
 
-from mlops_infra.policies.azure import services, storage
+from mlops_infra.backends.azure.policies import services, storage
 
 __all__ = ["RULES"]
 

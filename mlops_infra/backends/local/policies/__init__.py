@@ -1,6 +1,6 @@
 """The ``local`` pack: rules over the local backend's processes and folders."""
 
-from mlops_infra.policies.local import processes
+from mlops_infra.backends.local.policies import processes
 
 __all__ = ["RULES"]
 

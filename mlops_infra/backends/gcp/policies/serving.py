@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from mlops_infra.backends.gcp.policies.storage import public_members
 from mlops_infra.plan.model import PlannedResource
 from mlops_infra.policies._helpers import as_mapping, get, truthy
 from mlops_infra.policies.context import PolicyContext
-from mlops_infra.policies.gcp.storage import public_members
 from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable, violation
 
 __all__ = ["RULES"]

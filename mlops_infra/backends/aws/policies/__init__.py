@@ -1,6 +1,6 @@
 """The ``aws`` pack: rules over ``aws:*`` resources (pulumi_aws 7 type tokens and inputs)."""
 
-from mlops_infra.policies.aws import ecr, iam, kms, network, rds, s3, sagemaker, secrets
+from mlops_infra.backends.aws.policies import ecr, iam, kms, network, rds, s3, sagemaker, secrets
 
 __all__ = ["RULES"]
 

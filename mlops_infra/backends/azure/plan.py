@@ -1,0 +1,89 @@
+"""What offline plans and diffs know of Azure: replacement rules, stateful types, invokes.
+
+A plan has no provider to ask: :data:`PLAN_RULES` says which input changes replace a
+resource and which types hold data; :func:`plan_invokes` answers the invokes the
+backends make (client config).
+
+Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.azure.plugin` points here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from mlops_infra.plan.provider_rules import ProviderRules
+
+__all__ = ["PLAN_RULES", "plan_invokes"]
+
+PLAN_RULES = ProviderRules(
+    replaced_on=MappingProxyType(
+        {
+            "azure-native:storage:StorageAccount": frozenset(
+                {"accountName", "resourceGroupName", "location"}
+            ),
+            "azure-native:storage:BlobContainer": frozenset(
+                {"containerName", "accountName", "resourceGroupName"}
+            ),
+            "azure-native:containerregistry:Registry": frozenset(
+                {"registryName", "resourceGroupName", "location"}
+            ),
+            "azure-native:keyvault:Vault": frozenset(
+                {"vaultName", "resourceGroupName", "location"}
+            ),
+            "azure-native:machinelearningservices:Workspace": frozenset(
+                {"workspaceName", "resourceGroupName", "location"}
+            ),
+            "azure-native:machinelearningservices:OnlineEndpoint": frozenset(
+                {"endpointName", "workspaceName", "resourceGroupName", "location"}
+            ),
+            "azure-native:machinelearningservices:Compute": frozenset(
+                {"computeName", "workspaceName", "resourceGroupName", "location"}
+            ),
+        }
+    ),
+    immutable_types=frozenset(
+        {
+            # An Azure ML job is submitted by its PUT; almost nothing can change afterwards.
+            "azure-native:machinelearningservices:Job",
+            "azure-native:machinelearningservices:ComponentVersion",
+        }
+    ),
+    stateful_types=frozenset(
+        {
+            "azure-native:storage:StorageAccount",
+            "azure-native:storage:BlobContainer",
+            "azure-native:containerregistry:Registry",
+            "azure-native:keyvault:Vault",
+            "azure-native:keyvault:Key",
+            "azure-native:dbforpostgresql:Server",
+            "azure-native:machinelearningservices:Workspace",
+        }
+    ),
+    tagged_types=frozenset(
+        {
+            "azure-native:storage:StorageAccount",
+            "azure-native:containerregistry:Registry",
+            "azure-native:keyvault:Vault",
+            "azure-native:machinelearningservices:Workspace",
+        }
+    ),
+)
+"""Rules of pulumi_azure_native types (a resource's name, group and location are its id)."""
+
+
+_MOCK_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
+    """Answers the invokes Azure backends make, with fixed, obviously fake values."""
+    del region  # locations come from the stack, not from an invoke
+    return {
+        "azure-native:authorization:getClientConfig": {
+            "clientId": _MOCK_UUID,
+            "objectId": _MOCK_UUID,
+            "subscriptionId": _MOCK_UUID,
+            "tenantId": _MOCK_UUID,
+        },
+    }

@@ -1,0 +1,40 @@
+"""Effective specs: a spec with its environment's tier defaults applied, computed once.
+
+A spec leaves some settings to the environment (``auth: null`` means "what the tier
+does": on outside ``local``). Components resolve their spec here once, build from the
+result, and everything downstream (plan facts, the ML diff, policies) reads the same
+values: nothing else writes out ``x if x is not None else profile.x``.
+"""
+
+from __future__ import annotations
+
+from mlops_infra.specs.environment import EnvironmentProfile
+from mlops_infra.specs.serving_endpoint import ServingEndpointSpec
+from mlops_infra.specs.tracking_server import TrackingServerSpec
+
+__all__ = ["effective_endpoint", "effective_tracking", "min_replicas_of"]
+
+
+def effective_tracking(spec: TrackingServerSpec, profile: EnvironmentProfile) -> TrackingServerSpec:
+    """Returns ``spec`` with ``auth`` decided: the spec's own, else the tier's.
+
+    An adopted server (``existing``) is returned as given: its authentication is not ours
+    to decide.
+    """
+    if spec.existing is not None or spec.auth is not None:
+        return spec
+    return spec.model_copy(update={"auth": profile.tracking_auth})
+
+
+def min_replicas_of(spec: ServingEndpointSpec, profile: EnvironmentProfile) -> int:
+    """The replicas an endpoint keeps when idle: the spec's own, else the tier's."""
+    return spec.min_replicas if spec.min_replicas is not None else profile.min_replicas
+
+
+def effective_endpoint(
+    spec: ServingEndpointSpec, profile: EnvironmentProfile
+) -> ServingEndpointSpec:
+    """Returns ``spec`` with ``min_replicas`` decided (:func:`min_replicas_of`)."""
+    if spec.min_replicas is not None:
+        return spec
+    return spec.model_copy(update={"min_replicas": min_replicas_of(spec, profile)})
