@@ -53,6 +53,22 @@ up: stack  ## run the local stack: MLflow, training pipeline, gated model server
 	@$(PULUMI) stack output --json --stack $(STACK) > .mlops/$(STACK)/outputs.json
 	@$(PY) -m mlops_infra.cli invoke --outputs .mlops/$(STACK)/outputs.json
 
+AZURITE := .tools/azurite/node_modules/.bin/azurite-blob
+AZURITE_VERSION := 3.35.0
+
+$(AZURITE):
+	@echo "==> Azurite $(AZURITE_VERSION) (npm, into .tools/azurite)"
+	@npm install --prefix .tools/azurite --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
+
+.PHONY: azurite
+azurite: $(AZURITE)  ## install Azurite (the Azure Blob emulator rehearse runs) from npm
+
+.PHONY: rehearse
+rehearse: EXTRAS = dev
+rehearse: stack $(AZURITE)  ## run STACK's generated pipeline, gate and serving contracts here, on emulators
+	@echo "==> mlops-infra rehearse --stack $(STACK)"
+	@$(PY) -m mlops_infra.cli rehearse --stack $(STACK)
+
 .PHONY: preview
 preview: stack  ## preview the local stack
 	@$(PULUMI) preview --stack $(STACK) --non-interactive
@@ -83,7 +99,7 @@ unit: venv $(ACTIONLINT)  ## unit tests (no engine)
 	@ACTIONLINT=$(ACTIONLINT) $(PY) -m pytest tests/unit -q
 
 .PHONY: integration
-integration: venv tools  ## integration tests on the real Pulumi engine
+integration: venv tools $(AZURITE)  ## integration tests on the real Pulumi engine (and rehearse)
 	@echo "==> integration tests (real Pulumi engine)"
 	@MLOPS_REQUIRE_ENGINE=1 $(PY) -m pytest tests/integration -q
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlops_infra.cli import check_cmd, diff_cmd, plan_cmd
+from mlops_infra.cli import check_cmd, diff_cmd, plan_cmd, rehearse_cmd
 from mlops_infra.errors import MlopsError, SpecValidationError
 from mlops_infra.registry import default_registry
 from mlops_infra.specs.loading import load_stack_file
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_cmd.register(commands)
     diff_cmd.register(commands)
     check_cmd.register(commands)
+    rehearse_cmd.register(commands)
     return parser
 
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from mlops_infra.gates.decision import ModelVersionInfo
 
-__all__ = ["RegistryClient", "client_environment"]
+__all__ = [
+    "ALIAS_TAG_PREFIX",
+    "AliasStrategy",
+    "RegistryClient",
+    "alias_strategy",
+    "client_environment",
+]
+
+AliasStrategy = Literal["alias", "version-tag"]
+"""How a registry records which version an alias names: MLflow registered-model aliases,
+or, where a registry lacks them (Azure ML), a tag ``mlops.alias.<alias>`` on the one model
+version the alias names."""
+
+ALIAS_TAG_PREFIX = "mlops.alias."
+"""Model-version tag prefix of the ``version-tag`` alias strategy."""
 
 
 def client_environment(client_auth: str | None, tracking_url: str) -> dict[str, str]:
@@ -38,6 +52,17 @@ def client_environment(client_auth: str | None, tracking_url: str) -> dict[str, 
     return {str(k): str(v) for k, v in found.items()}
 
 
+def alias_strategy(client_auth: str | None) -> AliasStrategy:
+    """The alias strategy the ``client_auth`` hook's module declares (``ALIAS_STRATEGY``).
+
+    A registry without aliases says so next to its auth hook; default ``"alias"``.
+    """
+    if not client_auth:
+        return "alias"
+    module = importlib.import_module(client_auth.partition(":")[0])
+    return "version-tag" if getattr(module, "ALIAS_STRATEGY", None) == "version-tag" else "alias"
+
+
 class RegistryClient:
     """A thin wrapper over ``MlflowClient`` for what gates need.
 
@@ -47,6 +72,9 @@ class RegistryClient:
         password: Basic-auth password, if any.
         client_auth: Hook giving the environment MLflow needs (see :func:`client_environment`).
     """
+
+    aliases: AliasStrategy = "alias"
+    """How this registry records aliases (see :data:`AliasStrategy`)."""
 
     def __init__(
         self,
@@ -62,6 +90,7 @@ class RegistryClient:
         # One provider process serves one stack's tracking server, so the process
         # environment (which is how MLflow and its auth plugins read credentials) is ours.
         os.environ.update(client_environment(client_auth, tracking_url))
+        self.aliases = alias_strategy(client_auth)
         from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is heavy; import on use
 
         self._client: Any = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
@@ -87,8 +116,27 @@ class RegistryClient:
             return None
         return str(versions[0].version) if versions else None
 
+    def version_of_run(self, model: str, run_id: str) -> str | None:
+        """Returns the newest version of ``model`` registered from run ``run_id``, or ``None``."""
+        numbers = [int(v.version) for v in self._versions(model) if v.run_id == run_id]
+        return str(max(numbers)) if numbers else None
+
+    def _versions(self, model: str) -> list[Any]:
+        try:
+            return list(self._client.search_model_versions(f"name = '{model}'"))
+        except Exception as error:
+            _reraise_unless_missing(error)
+            return []
+
     def alias_version(self, model: str, alias: str) -> str | None:
         """Returns the version ``alias`` points at, or ``None`` when it is not set."""
+        if self.aliases == "version-tag":
+            tagged = [
+                int(v.version)
+                for v in self._versions(model)
+                if _tags(v).get(ALIAS_TAG_PREFIX + alias) == "true"
+            ]
+            return str(max(tagged)) if tagged else None
         try:
             return str(self._client.get_model_version_by_alias(model, alias).version)
         except Exception as error:
@@ -116,11 +164,24 @@ class RegistryClient:
 
     def promote(self, model: str, alias: str, version: str) -> None:
         """Points ``alias`` at ``version``."""
+        if self.aliases == "version-tag":
+            key = ALIAS_TAG_PREFIX + alias
+            # Tag the new holder first: a failure in between leaves two tagged versions,
+            # of which alias_version reads the newest, never none.
+            self._client.set_model_version_tag(model, version, key, "true")
+            for other in self._versions(model):
+                if str(other.version) != version and _tags(other).get(key) is not None:
+                    self._client.delete_model_version_tag(model, str(other.version), key)
+            return
         self._client.set_registered_model_alias(model, alias, version)
 
     def tag(self, model: str, version: str, key: str, value: str) -> None:
         """Sets a tag on a model version."""
         self._client.set_model_version_tag(model, version, key, value)
+
+
+def _tags(version: Any) -> dict[str, str]:
+    return cast(dict[str, str], getattr(version, "tags", None) or {})
 
 
 def _reraise_unless_missing(error: Exception, also: tuple[str, ...] = ()) -> None:

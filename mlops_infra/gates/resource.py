@@ -26,7 +26,7 @@ from pulumi.dynamic import (
 
 from mlops_infra.providers import EngineBoundProvider
 
-__all__ = ["DecisionInputs", "PromotionDecision"]
+__all__ = ["DecisionInputs", "PromotionDecision", "decide"]
 
 _INPUTS = (
     "model", "alias", "pinned_version", "candidate_version", "gate", "evidence",
@@ -69,6 +69,15 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
         "served_source": served_source,
         "passed_pipeline_versions": passed,
     }
+
+
+def decide(props: dict[str, Any]) -> dict[str, Any]:
+    """What the gate's create does at ``pulumi up``, for callers outside the engine.
+
+    ``mlops-infra rehearse`` runs the gate through this, with the inputs the program
+    registered, against its local tracking server.
+    """
+    return _decide(props, None)
 
 
 class _DecisionProvider(EngineBoundProvider):

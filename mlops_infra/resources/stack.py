@@ -126,7 +126,9 @@ class MlopsStack(pulumi.ComponentResource):
         self.clusters = {
             c.name: TrainingCluster(
                 component_name(name, "cluster", c.name),
-                TrainingClusterArgs(target=target, spec=c, foundation=base),
+                TrainingClusterArgs(
+                    target=target, spec=c, foundation=base, tracking=tracking, store=store
+                ),
                 child,
             )
             for c in spec.clusters

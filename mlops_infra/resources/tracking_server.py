@@ -35,6 +35,11 @@ class TrackingRef:
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
 
+    id: pulumi.Input[str] | None = None
+    """Cloud identifier of the tracking resource, for components that live inside it (the
+    Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
+    ``None`` where nothing does."""
+
     client_auth: str | None = None
     """``"package.module:function"`` of a hook ``(tracking_url) -> {env var: value}`` giving
     what MLflow clients on the deployer's machine need to reach this server (a bearer
@@ -128,6 +133,8 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            id=ref.id,
+            # The gate and the alias call the backend's auth hook through this reference.
             client_auth=ref.client_auth,
         )
         self.register_outputs(

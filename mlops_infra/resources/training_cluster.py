@@ -15,8 +15,10 @@ from mlops_infra.resources._component import (
     exclusive,
     start_build,
 )
+from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
+from mlops_infra.resources.tracking_server import TrackingRef
 from mlops_infra.specs import ComputeSpec, ExistingTrainingCluster, TrainingClusterSpec
 
 __all__ = [
@@ -80,6 +82,14 @@ class TrainingClusterArgs:
 
     foundation: FoundationRef | None = None
     """Shared infrastructure (network, keys) to use."""
+
+    tracking: TrackingRef | None = None
+    """Tracking server of the stack, where a cloud creates its compute inside it (Azure ML
+    clusters live in the workspace that serves MLflow); ``None`` elsewhere."""
+
+    store: StoreRef | None = None
+    """Artifact store the cluster's jobs read and write, where a cloud grants the cluster's
+    identity access to it; ``None`` grants nothing."""
 
 
 class TrainingClusterBackend(Backend, ABC):

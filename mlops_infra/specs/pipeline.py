@@ -189,3 +189,18 @@ class PipelineSpec(FlavoredSpec):
         by_name = {step.name: step for step in self.steps}
         order = topological_order({step.name: list(step.depends_on) for step in self.steps})
         return [by_name[name] for name in order]
+
+    def ancestors(self, step: str) -> list[str]:
+        """Every step ``step`` depends on, directly or not, in :meth:`ordered_steps` order.
+
+        A step's inputs are all of their outputs, on every runner.
+        """
+        parents = {s.name: s.depends_on for s in self.steps}
+        found: set[str] = set()
+        pending = list(parents[step])
+        while pending:
+            upstream = pending.pop()
+            if upstream not in found:
+                found.add(upstream)
+                pending.extend(parents[upstream])
+        return [s.name for s in self.ordered_steps() if s.name in found]

@@ -195,12 +195,16 @@ def publish_package(
     for name, ref in sorted(data.items()):
         channel = data_channel(name)
         if ref.is_local:
+            local = resolve_data_path(ref, ctx.target.project_dir)
             if upload:
-                for relative, file in _files(resolve_data_path(ref, ctx.target.project_dir)):
+                for relative, file in _files(local):
                     put(f"data-{key_safe(name)}-{key_safe(relative)}", f"data/{name}/{relative}",
                         source=pulumi.FileAsset(str(file)))  # fmt: skip
             channels[channel] = pulumi.Output.concat(uri, f"data/{name}/")
-            mapping[name] = f"channel:{channel}"
+            # SageMaker delivers a channel as a folder: a file reference names its file in it.
+            mapping[name] = (
+                f"channel:{channel}/{local.name}" if local.is_file() else f"channel:{channel}"
+            )
         elif ref.scheme == "s3":
             channels[channel] = ref.uri
             bucket, _, key = ref.uri.removeprefix("s3://").partition("/")

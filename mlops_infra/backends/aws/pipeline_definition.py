@@ -1,8 +1,9 @@
 """A pipeline spec's DAG compiled to a SageMaker pipeline definition (schema ``2020-12-01``).
 
 Each step is a ``Training`` step running the step entry point on the version's package:
-channel ``code`` (the component files), one channel per data reference, one per upstream
-step (its ``ModelArtifacts``, i.e. what it left in ``/opt/ml/model``). Outputs and spot
+channel ``code`` (the component files), one channel per data reference, one per ancestor
+step (its ``ModelArtifacts``, i.e. what it left in ``/opt/ml/model``): like the local
+runner, a step may read the outputs of any step it transitively depends on. Outputs and spot
 checkpoints go under ``runs/<execution id>/<step>/`` of the package. ``retries`` become
 retry policies for capacity and internal errors (a failing component is not retried).
 
@@ -112,6 +113,7 @@ def compile_definition(
     for step in spec.ordered_steps():
         plan = plans[step.name]
         compute = plan.compute
+        upstreams = spec.ancestors(step.name)
         arguments: Json = {
             "AlgorithmSpecification": {
                 "TrainingImage": plan.image,
@@ -132,7 +134,7 @@ def compile_definition(
                         step_channel(upstream),
                         {"Get": f"Steps.{upstream}.ModelArtifacts.S3ModelArtifacts"},
                     )
-                    for upstream in step.depends_on
+                    for upstream in upstreams
                 ),
             ],
             "OutputDataConfig": {
@@ -148,7 +150,7 @@ def compile_definition(
                 HP_COMPONENT: step.component,
                 HP_STEP: step.name,
                 HP_EXECUTION: _EXECUTION_ID,
-                HP_INPUTS: json.dumps(list(step.depends_on)),
+                HP_INPUTS: json.dumps(upstreams),
                 HP_PARAMS: json.dumps({**spec.parameters, **step.parameters}, sort_keys=True),
             },
             "Environment": {**environment, **step.environment_variables},

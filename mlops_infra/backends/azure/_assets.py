@@ -26,7 +26,9 @@ from mlops_infra.specs import DataRef
 from mlops_infra.versioning import VersionManifest, resolve_data_path
 
 __all__ = [
+    "RUNTIME_MODULES",
     "UploadedData",
+    "asset_reference",
     "conda_file",
     "data_input_name",
     "environment_id",
@@ -35,6 +37,44 @@ __all__ = [
     "upload_code",
     "upload_data",
 ]
+
+
+RUNTIME_MODULES = (
+    "mlops_infra/runtime/__init__.py",
+    "mlops_infra/runtime/context.py",
+    "mlops_infra/runtime/step.py",
+    "mlops_infra/backends/azure/entry.py",
+)
+"""Modules of this package shipped in every code asset: the step runtime and the Azure
+entry point (standard library only; MLflow is imported when a step logs)."""
+
+_PACKAGE_MARKERS = {
+    "mlops_infra/__init__.py": '"""The mlops-infra step runtime, shipped with the package."""\n',
+    "mlops_infra/backends/__init__.py": '"""Entry points of the shipped runtime."""\n',
+    "mlops_infra/backends/azure/__init__.py": '"""The Azure ML entry point."""\n',
+}
+"""Package files of the shipped runtime: empty packages, so that importing the entry point
+imports nothing of the library around it (Pulumi, pydantic, the cloud SDKs)."""
+
+
+def runtime_files() -> dict[str, pulumi.Asset]:
+    """The runtime slice of the code asset: path inside the asset → its content."""
+    root = Path(__file__).resolve().parents[3]
+    files: dict[str, pulumi.Asset] = {
+        path: pulumi.StringAsset(text) for path, text in _PACKAGE_MARKERS.items()
+    }
+    files.update({path: pulumi.FileAsset(str(root / path)) for path in RUNTIME_MODULES})
+    return files
+
+
+def asset_reference(asset_id: str) -> str:
+    """How a component spec names a code or environment version: ``azureml:<ARM id>``.
+
+    Component specs take asset references, as ``azure-ai-ml`` serializes them; an ARM id
+    gets the ``azureml:`` prefix, a reference (``azureml:...``, ``azureml://registries/...``)
+    stays as it is.
+    """
+    return f"azureml:{asset_id}" if asset_id.startswith("/") else asset_id
 
 
 def retained(
@@ -107,7 +147,7 @@ def environment_id(
             description=f"mlops-infra environment of {ctx.name}",
             tags=ctx.tags(),
         ),
-        opts=retained(ctx, [workspace.resource]),
+        opts=retained(ctx),
     )
     return environment.id
 
@@ -124,7 +164,10 @@ def upload_code(
 ) -> pulumi.Output[str]:
     """Uploads the package of ``manifest`` under ``<prefix>/`` and registers its code version.
 
-    One ``storage.Blob`` per file (``<prefix>/code/<path>``) and ``<prefix>/manifest.json``;
+    One ``storage.Blob`` per file (``<prefix>/code/<path>``), the runtime slice
+    (:func:`runtime_files`: ``mlops_infra/...`` next to the components, so the step command
+    ``python -m mlops_infra.backends.azure.entry`` runs from the code asset) and
+    ``<prefix>/manifest.json``;
     an Azure ML code version named ``ctx.name`` at ``manifest.version`` points at
     ``<prefix>/code``. Returns the code version's ARM id.
 
@@ -149,6 +192,21 @@ def upload_code(
                 container_name=container,
                 blob_name=f"{prefix}/code/{relative}",
                 source=pulumi.FileAsset(str(path)),
+                content_type="text/plain",
+                type=storage.BlobType.BLOCK,
+                metadata={"mlops-version": manifest.version},
+                opts=retained(ctx),
+            )
+        )
+    for relative, asset in runtime_files().items():
+        blobs.append(
+            storage.Blob(
+                ctx.child_name(f"runtime/{relative}"),
+                resource_group_name=foundation.resource_group_name,
+                account_name=account,
+                container_name=container,
+                blob_name=f"{prefix}/code/{relative}",
+                source=asset,
                 content_type="text/plain",
                 type=storage.BlobType.BLOCK,
                 metadata={"mlops-version": manifest.version},
@@ -180,7 +238,7 @@ def upload_code(
             description=f"mlops-infra package {manifest.name} {manifest.version}",
             tags=ctx.tags({"mlops-version": manifest.version}),
         ),
-        opts=retained(ctx, [*blobs, workspace.resource]),
+        opts=retained(ctx, blobs),
     )
     return code.id
 

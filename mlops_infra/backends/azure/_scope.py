@@ -4,26 +4,29 @@ The Azure foundation returns an :class:`AzureFoundationRef`, a :class:`Foundatio
 that also carries the resource group, subscription and the ids of the shared Key Vault
 and registry. Every other Azure component reads them from ``ctx.args.foundation``
 (``MlopsStack`` passes the foundation's reference to each), so the core contract stays
-cloud-agnostic.
+cloud-agnostic. The workspace that hosts clusters, jobs, pipelines and endpoints is named
+by the tracking reference's ``id`` (:func:`workspace_of`), passed to each explicitly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
+from mlops_infra.backends.azure._naming import parse_blob_uri
 from mlops_infra.errors import BackendError
-from mlops_infra.resources import BuildContext, FoundationRef
+from mlops_infra.resources import BuildContext, FoundationRef, TrackingRef
 
 __all__ = [
     "AnyContext",
     "AzureFoundationRef",
     "JsonObject",
     "WorkspaceHandle",
-    "WorkspaceSlot",
     "azure_foundation",
+    "storage_account_id",
+    "workspace_arm_id",
     "workspace_of",
 ]
 
@@ -37,39 +40,25 @@ AnyContext = BuildContext[Any]
 JsonObject = dict[str, Any]
 """A JSON object sent to (or read from) Azure as is."""
 
+_WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
+
 
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceHandle:
-    """The stack's Azure Machine Learning workspace, for the components created in it."""
+    """The stack's Azure Machine Learning workspace, for the components created in it.
 
-    name: str
-    """Workspace name (known at program time)."""
+    Built from the tracking reference (:func:`workspace_of`): its outputs carry the
+    dependency on the workspace, so every resource that names it waits for it.
+    """
+
+    name: pulumi.Output[str]
+    """Workspace name."""
 
     resource_group_name: pulumi.Input[str]
     """Its resource group."""
 
     id: pulumi.Output[str]
     """Its ARM id."""
-
-    storage_account_id: pulumi.Output[str]
-    """ARM id of its storage account (the artifact store's account)."""
-
-    resource: pulumi.Resource
-    """The workspace resource: children that need it to exist depend on it."""
-
-
-@dataclass
-class WorkspaceSlot:
-    """Holds the workspace once the ``azureml`` tracking server has created it.
-
-    On Azure, compute clusters, jobs, pipelines and endpoints live *inside* the workspace
-    that also serves MLflow. The core passes clusters no tracking reference, so the
-    tracking server registers its workspace here, on the foundation reference every
-    component of the stack shares (``MlopsStack`` builds the tracking server first).
-    """
-
-    handle: WorkspaceHandle | None = None
-    """The workspace, once created."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,9 +97,6 @@ class AzureFoundationRef(FoundationRef):
     endpoint_subnet_id: pulumi.Input[str | None] = None
     """Subnet private endpoints are placed in."""
 
-    workspace: WorkspaceSlot = field(default_factory=WorkspaceSlot, compare=False)
-    """The stack's Azure ML workspace, registered by the ``azureml`` tracking server."""
-
     key_usable_for_storage: bool = False
     """Whether the vault has purge protection, which Azure Storage requires of a CMK vault."""
 
@@ -134,18 +120,66 @@ def azure_foundation(foundation: FoundationRef | None, component: str) -> AzureF
     raise BackendError(msg)
 
 
-def workspace_of(foundation: AzureFoundationRef, component: str) -> WorkspaceHandle:
-    """Returns the stack's Azure ML workspace, or explains how to get one.
+def workspace_arm_id(subscription_id: str, resource_group: str, name: str) -> str:
+    """ARM id of the Azure ML workspace ``name`` (what the tracking reference's ``id`` holds)."""
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/{_WORKSPACES}/{name}"
+    )
+
+
+def workspace_of(
+    tracking: TrackingRef | None, foundation: AzureFoundationRef, component: str
+) -> WorkspaceHandle:
+    """Returns the Azure ML workspace the tracking reference names, or explains how to get one.
 
     Raises:
-        BackendError: no ``azureml`` tracking server was built before ``component``.
+        BackendError: ``tracking`` is missing or names no Azure ML workspace.
     """
-    handle = foundation.workspace.handle
-    if handle is not None:
-        return handle
-    msg = (
-        f"{component}: Azure ML compute, jobs, pipelines and endpoints live in the stack's "
-        "Azure Machine Learning workspace, which the azureml tracking server creates; build "
-        "the TrackingServer (flavor azureml) with the same foundation first (MlopsStack does)"
+    if tracking is None or tracking.id is None:
+        msg = (
+            f"{component}: Azure ML compute, jobs, pipelines and endpoints live in the stack's "
+            "Azure Machine Learning workspace, which the azureml tracking server creates; pass "
+            "that TrackingServer's .ref as tracking= (MlopsStack does)"
+        )
+        raise BackendError(msg)
+    workspace_id = pulumi.Output.from_input(tracking.id)
+    return WorkspaceHandle(
+        name=workspace_id.apply(lambda i: _workspace_name(i, component)),
+        resource_group_name=foundation.resource_group_name,
+        id=workspace_id,
     )
-    raise BackendError(msg)
+
+
+def _workspace_name(workspace_id: str, component: str) -> str:
+    prefix, sep, name = workspace_id.rpartition("/")
+    if not sep or not prefix.endswith(_WORKSPACES) or not name:
+        msg = (
+            f"{component}: the tracking reference's id must be an Azure ML workspace ARM id "
+            f"(.../providers/{_WORKSPACES}/<name>); got {workspace_id!r}"
+        )
+        raise BackendError(msg)
+    return name
+
+
+def storage_account_id(
+    foundation: AzureFoundationRef, store_uri: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """ARM id of the storage account behind the store URI (in the stack's resource group)."""
+    return pulumi.Output.all(
+        foundation.subscription_id, foundation.resource_group_name, store_uri
+    ).apply(lambda parts: _account_id(str(parts[0]), str(parts[1]), str(parts[2])))
+
+
+def _account_id(subscription_id: str, resource_group: str, store_uri: str) -> str:
+    location = parse_blob_uri(store_uri)
+    if location is None:
+        msg = (
+            f"Azure ML keeps artifacts in an Azure Blob store in the stack's resource group; "
+            f"got store {store_uri!r}"
+        )
+        raise BackendError(msg)
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.Storage/storageAccounts/{location.account_name}"
+    )

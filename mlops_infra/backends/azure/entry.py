@@ -15,7 +15,10 @@ the component's ``run(ctx)``.
 * The MLflow run is the pipeline's root run (``AZUREML_ROOT_RUN_ID``), so metrics of every
   step and the model land in one run, as on the other clouds.
 
-Imports no cloud SDK: it runs in the job's image, which needs ``mlops-infra``.
+Imports no cloud SDK and nothing of the library but the step runtime: this module, the
+runtime and empty package files are shipped in every code asset (see
+:func:`~mlops_infra.backends.azure._assets.runtime_files`), so the job's environment needs
+MLflow and the components' requirements, never ``mlops-infra`` from an index.
 """
 
 from __future__ import annotations

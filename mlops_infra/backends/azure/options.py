@@ -141,9 +141,10 @@ class AzureWorkloadOptions(Spec):
     base_image: str = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04"
     """Base image of the built environment."""
 
-    pip_packages: tuple[str, ...] = ("mlops-infra", "azureml-mlflow")
-    """Packages installed in the built environment (pin them, e.g. ``mlops-infra==0.1.0``,
-    for reproducible runs); the runtime entry point comes from ``mlops-infra``."""
+    pip_packages: tuple[str, ...] = ("azureml-mlflow>=1.60",)
+    """Packages installed in the built environment besides the components' requirement
+    files: MLflow with the Azure ML plugin. The runtime entry point needs no package: it is
+    shipped in the code asset (no ``mlops-infra`` from an index)."""
 
     python_version: str = Field(default="3.11", pattern=r"^3\.\d{1,2}$")
     """Python of the built environment."""

@@ -6,8 +6,11 @@ For the current version (the content hash of code, graph, images, parameters and
   under ``pipelines/<pipeline>/<version>/`` (one ``storage.Blob`` per file), local data
   under ``.../data/``, and registered as an Azure ML code version;
 * each step becomes an Azure ML command component ``<component>_<step>`` at that version;
-* with ``run_on_change``, an Azure ML pipeline job ``<pipeline>-<version[:12]>`` runs the
-  graph once (its ``PUT`` submits the run; ``pulumi up`` does not wait for it);
+* with ``run_on_change``, the resource ``<pipeline>-run``
+  (:mod:`~mlops_infra.backends.azure.pipeline_run`) submits the Azure ML pipeline job
+  ``<pipeline>-<version[:12]>`` exactly once per version; with ``wait_for_run`` (the
+  tier's default in development) ``up`` waits for it and feeds the model version it
+  registered to the gate;
 * with a ``schedule``, an Azure ML schedule creates the same pipeline job on its cron.
 
 Every asset is immutable and retained on delete, so pinning ``version`` to an older one
@@ -25,13 +28,14 @@ pulumi-azure-native uploads blobs with the storage account key: the artifact sto
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
 from mlops_infra.backends.azure._assets import (
     UploadedData,
+    asset_reference,
     environment_id,
     retained,
     step_command,
@@ -47,6 +51,7 @@ from mlops_infra.backends.azure._scope import (
 )
 from mlops_infra.backends.azure.entry import encode_context
 from mlops_infra.backends.azure.options import AzurePipelineOptions
+from mlops_infra.backends.azure.pipeline_run import AzureMlPipelineRun, RunInputs
 from mlops_infra.backends.azure.training_job import job_name, lineage_tags
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
@@ -114,7 +119,7 @@ class AzureMlPipeline(PipelineBackend):
         """Publishes the current version (or points at the pinned one) and schedules it."""
         options = ctx.options_as(AzurePipelineOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
         time_zone = schedule_time_zone(spec.schedule) if spec.schedule else None
         deployed = spec.version or manifest.version
         pinned = deployed != manifest.version
@@ -150,25 +155,42 @@ class AzureMlPipeline(PipelineBackend):
                 prefix=prefix,
             )
         jobs = {
-            step.name: _step_job(ctx, options, step, component_ids[step.name], data)
+            step.name: _step_job(
+                ctx,
+                options,
+                step,
+                component_ids[step.name],
+                data,
+                upstreams=spec.ancestors(step.name),
+            )
             for step in spec.ordered_steps()
         }
         run = job_name(spec.name, deployed)
         experiment = options.experiment_name or spec.name
         tags = {**ctx.tags(), "mlops-version": deployed}
+        model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and not pinned:
-            ml.Job(
-                ctx.child_name("run"),
-                resource_group_name=workspace.resource_group_name,
-                workspace_name=workspace.name,
-                id=run,
-                properties=_pipeline_job(run, experiment, jobs, tags),
-                opts=pulumi.ResourceOptions.merge(
-                    retained(ctx, [workspace.resource]),
-                    # A submitted run cannot change; the next version is a new run.
-                    pulumi.ResourceOptions(ignore_changes=["properties"]),
-                ),
+            wait = (
+                spec.wait_for_run
+                if spec.wait_for_run is not None
+                else ctx.target.profile.wait_for_run
             )
+            started = AzureMlPipelineRun(
+                ctx.child_name("run"),
+                RunInputs(
+                    job_path=workspace.id.apply(lambda ws: f"{ws}/jobs/{run}"),
+                    job_name=run,
+                    version=deployed,
+                    job={"properties": _pipeline_job_body(run, experiment, jobs, tags)},
+                    model_name=spec.registered_model,
+                    tracking_url=ctx.args.tracking.url,
+                    wait=wait,
+                    timeout_s=spec.run_timeout_s,
+                ),
+                ctx.opts(),
+            )
+            if wait:
+                model_version = started.model_version
         if spec.schedule is not None and time_zone is not None:
             ml.Schedule(
                 ctx.child_name("schedule"),
@@ -192,13 +214,14 @@ class AzureMlPipeline(PipelineBackend):
                     ),
                     tags=tags,
                 ),
-                opts=ctx.opts(depends_on=[workspace.resource]),
+                opts=ctx.opts(),
             )
         return PipelineResult(
             pipeline_id=run,
             package_uri=pulumi.Output.from_input(store_uri).apply(lambda u: f"{u}/{prefix}"),
             deployed_version=deployed,
             run_id=run if spec.run_on_change and not pinned else None,
+            model_version=model_version,
         )
 
     def _components(
@@ -251,7 +274,8 @@ class AzureMlPipeline(PipelineBackend):
                     "tags": tags,
                 }
             )
-            inputs: JsonObject = {dep: {"type": "uri_folder"} for dep in step.depends_on}
+            upstreams = spec.ancestors(step.name)
+            inputs: JsonObject = {dep: {"type": "uri_folder"} for dep in upstreams}
             inputs.update(
                 {
                     key: {
@@ -277,12 +301,14 @@ class AzureMlPipeline(PipelineBackend):
                         "version": manifest.version,
                         "type": "command",
                         "display_name": f"{spec.name}/{step.name}",
-                        "code": code_id,
-                        "environment": environments[image],
+                        "code": code_id.apply(asset_reference),
+                        "environment": pulumi.Output.from_input(environments[image]).apply(
+                            asset_reference
+                        ),
                         "command": step_command(
                             step.component,
                             context,
-                            list(step.depends_on),
+                            upstreams,
                             data=data.names,
                             output=True,
                         ),
@@ -292,7 +318,7 @@ class AzureMlPipeline(PipelineBackend):
                     },
                     tags={**ctx.tags(), **tags},
                 ),
-                opts=retained(ctx, [workspace.resource]),
+                opts=retained(ctx),
             )
             ids[step.name] = component.id
         return ids
@@ -304,12 +330,17 @@ def _step_job(
     step: StepSpec,
     component_id: pulumi.Input[str],
     data: UploadedData,
+    *,
+    upstreams: Sequence[str],
 ) -> JsonObject:
-    """One node of the pipeline job: its component, compute, inputs and output."""
+    """One node of the pipeline job: its component, compute, inputs and output.
+
+    Its inputs are every ancestor's output (``upstreams``), as on the local runner.
+    """
     cluster = ctx.args.clusters.get(step.cluster) if step.cluster else None
     inputs: JsonObject = {
         dep: {"job_input_type": "literal", "value": f"${{{{parent.jobs.{dep}.outputs.output}}}}"}
-        for dep in step.depends_on
+        for dep in upstreams
     }
     inputs.update(
         {
@@ -342,6 +373,23 @@ def _step_job(
     else:
         node["resources"]["instance_type"] = options.serverless_instance_type
     return node
+
+
+def _pipeline_job_body(
+    display_name: str, experiment: str, jobs: Mapping[str, object], tags: Mapping[str, str]
+) -> JsonObject:
+    """The pipeline job's ``properties`` as the REST API takes them (camelCase).
+
+    https://learn.microsoft.com/en-us/rest/api/azureml/jobs/create-or-update (PipelineJob)
+    """
+    return {
+        "jobType": "Pipeline",
+        "displayName": display_name,
+        "experimentName": experiment,
+        "jobs": dict(jobs),
+        "settings": {"continue_on_step_failure": False},
+        "tags": dict(tags),
+    }
 
 
 def _pipeline_job(

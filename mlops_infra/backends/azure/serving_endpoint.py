@@ -1,41 +1,45 @@
 """Azure serving endpoint: a managed online endpoint serving the version its gate allows.
 
-* The gate is a :class:`~mlops_infra.gates.PromotionDecision` evaluated at ``pulumi up``
-  against the workspace's MLflow registry; its ``served_version`` is what the
-  deployment serves (an MLflow model, so no scoring script or environment is needed).
-* ``OnlineEndpoint``: Entra ID token auth by default (``options.auth_mode: Key`` for keys),
-  public network access off unless ``spec.public`` (reach it through the workspace's
-  private endpoint), system-assigned identity granted *AcrPull* on the registry and
-  *Storage Blob Data Reader* on the store only.
-* ``OnlineDeployment`` ``stable`` on the instance type of the serving GPU catalog,
-  ``instance_type`` or the flavor's CPU size, with ``min_replicas`` instances (the
-  profile's default: 2 in production, else 1) and, when ``max_replicas`` is larger, an
-  Azure Monitor autoscale setting on CPU. **Managed online deployments cannot scale to
-  zero**: ``min_replicas: 0`` runs one instance (a warning says so).
-* ``canary_percent``: a second deployment ``canary`` serves a newly promoted version with
-  that share of traffic while ``stable`` keeps the previous one; at the next ``up`` with
-  no new candidate both serve it and ``stable`` takes all traffic.
-* Traffic is set by a small ARM deployment after the deployments exist: Azure rejects
-  traffic to a deployment that does not exist yet, and the endpoint must exist before
-  its deployments, so the endpoint resource itself cannot carry it on the first ``up``.
-
-When nothing passes the gate and nothing was served before, ``pulumi up`` fails at the
-deployment with a message saying so (a managed deployment needs a model).
+* The component's gate (evaluated at ``pulumi up`` against the workspace's MLflow
+  registry) hands over the version to serve (an MLflow model: Azure ML builds its scoring
+  environment, no script needed); the component moves the registry alias only once
+  ``deployed_version`` confirms it.
+* ``OnlineEndpoint`` (version-independent, native): Entra ID token auth by default
+  (``options.auth_mode: Key`` for keys), public network access off unless ``spec.public``
+  (reach it through the workspace's private endpoint), system-assigned identity. Azure ML
+  itself grants that identity *AcrPull* on the workspace registry and *Storage Blob Data
+  Reader* on the workspace storage; a second, identical assignment would fail with
+  ``RoleAssignmentExists``, so the stack assigns none
+  (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-access-resources-from-endpoints-managed-identities).
+* ``<name>-deployment`` (:mod:`~mlops_infra.backends.azure.online_release`): the served
+  version, deployed blue/green through the REST API at ``up``, on the instance type of the
+  serving GPU catalog, ``instance_type`` or the flavor's CPU size, with ``min_replicas``
+  instances (the profile's default: 2 in production, else 1) and, when ``max_replicas`` is
+  larger, CPU autoscale. **Managed online deployments cannot scale to zero**:
+  ``min_replicas: 0`` runs one instance (a warning says so).
+* **Pending is a state**: until a version passes the gate, the endpoint exists without
+  deployments, ``url`` is ``None`` and the decision says why.
+* ``canary_percent``: a newly promoted version first takes that share of traffic, the
+  previous one the rest; the next ``up`` gives it all traffic and removes the previous
+  deployment (none idles at 0 %).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
-from pulumi_azure_native import monitor, resources
 
 from mlops_infra.backends.azure._naming import short_name
-from mlops_infra.backends.azure._roles import grant
-from mlops_infra.backends.azure._scope import JsonObject, azure_foundation, workspace_of
+from mlops_infra.backends.azure._scope import (
+    JsonObject,
+    azure_foundation,
+    workspace_of,
+)
+from mlops_infra.backends.azure.online_release import AzureMlOnlineRelease
 from mlops_infra.backends.azure.options import AzureEndpointOptions
-from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,
@@ -46,56 +50,47 @@ from mlops_infra.resources import (
 from mlops_infra.resources.training_cluster import node_shape
 from mlops_infra.specs import ServingEndpointSpec
 
-__all__ = ["ENDPOINT_API_VERSION", "ManagedOnlineEndpoint", "served_versions", "traffic_split"]
-
-ENDPOINT_API_VERSION = "2025-12-01"
-"""API version of the traffic update: the one pulumi-azure-native 3.x uses for endpoints."""
-
-STABLE = "stable"
-"""Deployment serving the champion."""
-
-CANARY = "canary"
-"""Deployment serving a newly promoted version, when ``canary_percent`` is set."""
+__all__ = ["ManagedOnlineEndpoint", "deployment_body", "model_asset_id"]
 
 
-def served_versions(
-    decision: Mapping[str, object] | None, served: str | None
-) -> tuple[str | None, str | None]:
-    """Returns the versions the ``stable`` and ``canary`` deployments serve.
+def model_asset_id(workspace_id: str, model: str, version: str | None) -> str | None:
+    """ARM id of a registered model version in the workspace (``None`` without a version)."""
+    return f"{workspace_id}/models/{model}/versions/{version}" if version else None
 
-    ``stable`` keeps the previous champion while a newly promoted version is in canary.
-    Without a decision (the gate was not evaluated: offline runs under mocks) there is no
-    version to name: ``(None, None)``.
 
-    Raises:
-        BackendError: nothing to serve (no candidate passed and nothing was served before).
+def deployment_body(
+    *,
+    location: str | None,
+    instance_type: str,
+    capacity: int,
+    max_concurrent_requests: int,
+    request_timeout_ms: int,
+    egress: bool,
+    description: str,
+    tags: Mapping[str, str],
+) -> JsonObject:
+    """A managed online deployment's REST body, less its model (set per version).
+
+    https://learn.microsoft.com/en-us/rest/api/azureml/online-deployments/create-or-update
     """
-    if decision is None and served is None:
-        return None, None
-    if served is None:
-        outcome = (decision or {}).get("outcome", "unknown")
-        reason = (decision or {}).get("reason", "")
-        msg = (
-            f"the gate served no model version (outcome {outcome}: {reason}); a managed "
-            "online deployment needs a model: register a version that passes the gate, "
-            "or pin model_version"
-        )
-        raise BackendError(msg)
-    previous = (decision or {}).get("previous")
-    if decision and decision.get("outcome") == "promoted" and previous and previous != served:
-        return str(previous), served
-    return served, served
-
-
-def traffic_split(
-    canary_percent: int | None, stable: str | None, canary: str | None
-) -> dict[str, int]:
-    """Share of traffic per deployment (percent, summing to 100)."""
-    if canary_percent is None:
-        return {STABLE: 100}
-    if stable == canary:
-        return {STABLE: 100, CANARY: 0}
-    return {STABLE: 100 - canary_percent, CANARY: canary_percent}
+    return {
+        "location": location,
+        "kind": "Managed",
+        "sku": {"name": "Default", "capacity": capacity},
+        "tags": dict(tags),
+        "properties": {
+            "endpointComputeType": "Managed",
+            "instanceType": instance_type,
+            "scaleSettings": {"scaleType": "Default"},
+            "requestSettings": {
+                "maxConcurrentRequestsPerInstance": max_concurrent_requests,
+                "requestTimeout": f"PT{request_timeout_ms / 1000:g}S",
+            },
+            "egressPublicNetworkAccess": "Enabled" if egress else "Disabled",
+            "appInsightsEnabled": False,
+            "description": description,
+        },
+    }
 
 
 class ManagedOnlineEndpoint(ServingEndpointBackend):
@@ -104,15 +99,14 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
     def create(
         self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate, the endpoint, its deployments, autoscale and traffic."""
+        """Declares the endpoint and the release of the version the gate lets through."""
         options = ctx.options_as(AzureEndpointOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
-        private = foundation.private_network
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
+        version = served.version
         endpoint_name = pulumi.Output.from_input(foundation.unique).apply(
             lambda u: f"{short_name(spec.name, 23)}-{u[:8]}"
         )
-        auth_mode = ml.EndpointAuthMode(options.auth_mode)
         public_access = (
             ml.PublicNetworkAccessType.ENABLED
             if spec.public
@@ -130,37 +124,15 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
                 type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED
             ),
             properties=ml.OnlineEndpointPropertiesArgs(
-                auth_mode=auth_mode,
+                auth_mode=ml.EndpointAuthMode(options.auth_mode),
                 public_network_access=public_access,
                 description=f"serves {spec.model} ({spec.alias}) for stack {ctx.stack_name}",
             ),
             tags=tags,
-            # Traffic is managed by the "<name>-traffic" deployment below.
-            opts=ctx.opts(depends_on=[workspace.resource], ignore_changes=["properties.traffic"]),
+            # Traffic is the release's ("<name>-deployment"): it names deployments that
+            # exist only once a version has passed the gate.
+            opts=ctx.opts(ignore_changes=["properties.traffic"]),
         )
-        principal = endpoint.identity.apply(lambda i: i.principal_id if i else "")
-        grants: list[pulumi.Resource] = [
-            grant(
-                ctx,
-                "store-read",
-                role="Storage Blob Data Reader",
-                principal_id=principal,
-                scope=workspace.storage_account_id,
-                subscription_id=foundation.subscription_id,
-            )
-        ]
-        if foundation.registry_id is not None:
-            grants.append(
-                grant(
-                    ctx,
-                    "registry-pull",
-                    role="AcrPull",
-                    principal_id=principal,
-                    scope=pulumi.Output.from_input(foundation.registry_id).apply(lambda i: i or ""),
-                    subscription_id=foundation.subscription_id,
-                )
-            )
-
         offer = node_shape(ctx.target, spec, "serving")
         instance_type = (
             offer.instance_type if offer else spec.instance_type or options.cpu_instance_type
@@ -175,183 +147,51 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
             )
             min_replicas = 1
         max_replicas = max(spec.max_replicas, min_replicas)
-        versions = pulumi.Output.all(served.decision, served.version).apply(
-            lambda parts: served_versions(parts[0], parts[1])
+        autoscale: dict[str, Any] | None = None
+        if max_replicas > min_replicas:
+            autoscale = {
+                "minimum": min_replicas,
+                "maximum": max_replicas,
+                "cpu_percent": options.scale_out_cpu_percent,
+                "location": foundation.location,
+                "tags": tags,
+            }
+        endpoint_path = pulumi.Output.all(workspace.id, endpoint.name).apply(
+            lambda parts: f"{parts[0]}/onlineEndpoints/{parts[1]}"
         )
-        slots = {STABLE: versions.apply(lambda v: v[0])}
-        if spec.canary_percent is not None:
-            slots[CANARY] = versions.apply(lambda v: v[1])
-        deployments: list[ml.OnlineDeployment] = []
-        for slot, version in slots.items():
-            model_id = pulumi.Output.all(workspace.id, version).apply(
-                lambda parts: (
-                    f"{parts[0]}/models/{spec.model}/versions/{parts[1]}" if parts[1] else None
-                )
-            )
-            # The canary runs one instance; the stable deployment carries the fleet.
-            capacity = min_replicas if slot == STABLE else 1
-            autoscaled = slot == STABLE and max_replicas > min_replicas
-            deployment = ml.OnlineDeployment(
-                ctx.child_name(slot),
-                resource_group_name=workspace.resource_group_name,
-                workspace_name=workspace.name,
-                endpoint_name=endpoint_name,
-                deployment_name=slot,
-                location=foundation.location,
-                kind="Managed",
-                sku=ml.SkuArgs(name="Default", capacity=capacity),
-                properties=ml.ManagedOnlineDeploymentArgs(
-                    endpoint_compute_type="Managed",
-                    model=model_id,
-                    instance_type=instance_type,
-                    scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
-                    request_settings=ml.OnlineRequestSettingsArgs(
-                        max_concurrent_requests_per_instance=spec.target_concurrency,
-                        request_timeout=f"PT{options.request_timeout_ms / 1000:g}S",
-                    ),
-                    egress_public_network_access=ml.EgressPublicNetworkAccessType.ENABLED
-                    if _egress(options, private=private)
-                    else ml.EgressPublicNetworkAccessType.DISABLED,
-                    app_insights_enabled=False,
-                    description=f"{spec.model} for {slot} traffic",
-                ),
-                tags=tags,
-                opts=ctx.opts(
-                    depends_on=[endpoint, *grants],
-                    # Autoscale owns the instance count of an autoscaled deployment.
-                    ignore_changes=["sku.capacity"] if autoscaled else None,
-                ),
-            )
-            deployments.append(deployment)
-            if autoscaled:
-                _autoscale(
-                    ctx,
-                    deployment,
-                    options,
-                    resource_group_name=workspace.resource_group_name,
-                    location=foundation.location,
-                    minimum=min_replicas,
-                    maximum=max_replicas,
-                )
-
-        traffic = versions.apply(lambda v: traffic_split(spec.canary_percent, v[0], v[1]))
-        routed = resources.Deployment(
-            ctx.child_name("traffic"),
-            resource_group_name=workspace.resource_group_name,
-            properties=resources.DeploymentPropertiesArgs(
-                mode=resources.DeploymentMode.INCREMENTAL,
-                template=pulumi.Output.all(endpoint_name, endpoint.location, traffic).apply(
-                    lambda parts: _traffic_template(
-                        workspace.name,
-                        parts[0],
-                        parts[1],
-                        parts[2],
-                        auth_mode=options.auth_mode,
-                        public_network_access=public_access.value,
-                        tags=tags,
-                    )
-                ),
+        release = AzureMlOnlineRelease(
+            ctx.child_name("deployment"),
+            endpoint_path=endpoint_path,
+            version=version,
+            model_id=pulumi.Output.all(workspace.id, version).apply(
+                lambda parts: model_asset_id(str(parts[0]), spec.model, parts[1])
             ),
-            tags=tags,
-            opts=ctx.opts(depends_on=deployments),
+            deployment=pulumi.Output.from_input(endpoint.location).apply(
+                lambda location: deployment_body(
+                    location=location or foundation.location,
+                    instance_type=instance_type,
+                    capacity=min_replicas,
+                    max_concurrent_requests=spec.target_concurrency,
+                    request_timeout_ms=options.request_timeout_ms,
+                    egress=_egress(options, private=foundation.private_network),
+                    description=f"{spec.model} for stack {ctx.stack_name}",
+                    tags=tags,
+                )
+            ),
+            canary_percent=spec.canary_percent,
+            autoscale=autoscale,
+            opts=ctx.opts(depends_on=[endpoint]),
         )
-        url = endpoint.properties.apply(lambda p: p.scoring_uri if p else None)
-        return EndpointResult(url=url, deployed_version=served.version, deployment=[routed])
+        scoring_uri = endpoint.properties.apply(lambda p: p.scoring_uri if p else None)
+        url = pulumi.Output.all(release.deployed_version, scoring_uri).apply(
+            lambda parts: parts[1] if parts[0] else None
+        )
+        return EndpointResult(
+            url=url, deployed_version=release.deployed_version, deployment=[release]
+        )
 
 
 def _egress(options: AzureEndpointOptions, *, private: bool) -> bool:
     if options.egress_public_network_access is not None:
         return options.egress_public_network_access
     return not private
-
-
-def _autoscale(
-    ctx: BuildContext[ServingEndpointArgs],
-    deployment: ml.OnlineDeployment,
-    options: AzureEndpointOptions,
-    *,
-    resource_group_name: pulumi.Input[str],
-    location: str | None,
-    minimum: int,
-    maximum: int,
-) -> monitor.AutoscaleSetting:
-    """CPU-based autoscale of ``deployment`` between ``minimum`` and ``maximum`` instances."""
-
-    def rule(direction: monitor.ScaleDirection, threshold: float) -> monitor.ScaleRuleArgs:
-        increase = direction == monitor.ScaleDirection.INCREASE
-        return monitor.ScaleRuleArgs(
-            metric_trigger=monitor.MetricTriggerArgs(
-                metric_name="CpuUtilizationPercentage",
-                metric_resource_uri=deployment.id,
-                operator=monitor.ComparisonOperationType.GREATER_THAN
-                if increase
-                else monitor.ComparisonOperationType.LESS_THAN,
-                statistic=monitor.MetricStatisticType.AVERAGE,
-                threshold=threshold,
-                time_aggregation=monitor.TimeAggregationType.AVERAGE,
-                time_grain="PT1M",
-                time_window="PT5M",
-            ),
-            scale_action=monitor.ScaleActionArgs(
-                cooldown="PT5M",
-                direction=direction,
-                type=monitor.ScaleType.CHANGE_COUNT,
-                value="1",
-            ),
-        )
-
-    threshold = float(options.scale_out_cpu_percent)
-    return monitor.AutoscaleSetting(
-        ctx.child_name("autoscale"),
-        resource_group_name=resource_group_name,
-        location=location,
-        enabled=True,
-        target_resource_uri=deployment.id,
-        profiles=[
-            monitor.AutoscaleProfileArgs(
-                name="cpu",
-                capacity=monitor.ScaleCapacityArgs(
-                    minimum=str(minimum), maximum=str(maximum), default=str(minimum)
-                ),
-                rules=[
-                    rule(monitor.ScaleDirection.INCREASE, threshold),
-                    rule(monitor.ScaleDirection.DECREASE, threshold / 2),
-                ],
-            )
-        ],
-        tags=ctx.tags(),
-        opts=ctx.opts(),
-    )
-
-
-def _traffic_template(
-    workspace: str,
-    endpoint: str,
-    location: str | None,
-    traffic: Mapping[str, int],
-    *,
-    auth_mode: str,
-    public_network_access: str,
-    tags: Mapping[str, str],
-) -> JsonObject:
-    """An ARM template that PUTs the endpoint again, now with its traffic split."""
-    return {
-        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-        "contentVersion": "1.0.0.0",
-        "resources": [
-            {
-                "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
-                "apiVersion": ENDPOINT_API_VERSION,
-                "name": f"{workspace}/{endpoint}",
-                "location": location,
-                "kind": "Managed",
-                "identity": {"type": "SystemAssigned"},
-                "tags": dict(tags),
-                "properties": {
-                    "authMode": auth_mode,
-                    "publicNetworkAccess": public_network_access,
-                    "traffic": dict(traffic),
-                },
-            }
-        ],
-    }

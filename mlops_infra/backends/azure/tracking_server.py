@@ -25,10 +25,14 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
-from mlops_infra.backends.azure._naming import parse_blob_uri, short_name
-from mlops_infra.backends.azure._scope import WorkspaceHandle, azure_foundation
+from mlops_infra.backends.azure._naming import short_name
+from mlops_infra.backends.azure._scope import (
+    azure_foundation,
+    storage_account_id,
+    workspace_arm_id,
+)
+from mlops_infra.backends.azure.mlflow_auth import HOOK
 from mlops_infra.backends.azure.options import AzureTrackingOptions
-from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
     BuildContext,
     TrackingRef,
@@ -46,7 +50,7 @@ class AzureMlTrackingServer(TrackingServerBackend):
     def create(
         self, ctx: BuildContext[TrackingServerArgs], spec: TrackingServerSpec
     ) -> TrackingRef:
-        """Creates the workspace and registers it for the stack's Azure ML components."""
+        """Creates the workspace; its reference's ``id`` is the workspace's ARM id."""
         options = ctx.options_as(AzureTrackingOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
         group = foundation.resource_group_name
@@ -62,9 +66,7 @@ class AzureMlTrackingServer(TrackingServerBackend):
             if options.high_business_impact is not None
             else ctx.target.profile.is_production
         )
-        account_id = pulumi.Output.all(foundation.subscription_id, group, ctx.args.store.uri).apply(
-            lambda parts: _storage_account_id(parts[0], parts[1], parts[2])
-        )
+        account_id = storage_account_id(foundation, ctx.args.store.uri)
         name = options.workspace_name or short_name(ctx.name, 33)
         opts = ctx.opts(stateful=True)
         if not spec.purge_on_delete:
@@ -98,12 +100,10 @@ class AzureMlTrackingServer(TrackingServerBackend):
             tags=ctx.tags(),
             opts=opts,
         )
-        foundation.workspace.handle = WorkspaceHandle(
-            name=name,
-            resource_group_name=group,
-            id=workspace.id,
-            storage_account_id=account_id,
-            resource=workspace,
+        # The canonical ARM id, composed from known parts (so it is the same under any
+        # mocks), resolved only once the workspace exists (so users wait for it).
+        workspace_id = pulumi.Output.all(foundation.subscription_id, group, workspace.id).apply(
+            lambda parts: workspace_arm_id(str(parts[0]), str(parts[1]), name)
         )
         if private:
             from mlops_infra.backends.azure._private_link import private_endpoint  # noqa: PLC0415 - network SDK only when asked
@@ -116,19 +116,4 @@ class AzureMlTrackingServer(TrackingServerBackend):
                 group_id="amlworkspace",
                 zones=["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"],
             )
-        return TrackingRef(url=workspace.ml_flow_tracking_uri)
-
-
-def _storage_account_id(subscription_id: str, resource_group: str, store_uri: str) -> str:
-    """ARM id of the storage account behind the store URI (in the stack's resource group)."""
-    location = parse_blob_uri(store_uri)
-    if location is None:
-        msg = (
-            f"the azureml tracking server keeps artifacts in an Azure Blob store in the "
-            f"stack's resource group; got store {store_uri!r}"
-        )
-        raise BackendError(msg)
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.Storage/storageAccounts/{location.account_name}"
-    )
+        return TrackingRef(url=workspace.ml_flow_tracking_uri, id=workspace_id, client_auth=HOOK)

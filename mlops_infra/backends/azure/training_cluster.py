@@ -20,7 +20,11 @@ import pulumi_azure_native.machinelearningservices as ml
 
 from mlops_infra.backends.azure._naming import iso_duration, short_name
 from mlops_infra.backends.azure._roles import grant
-from mlops_infra.backends.azure._scope import azure_foundation, workspace_of
+from mlops_infra.backends.azure._scope import (
+    azure_foundation,
+    storage_account_id,
+    workspace_of,
+)
 from mlops_infra.backends.azure.options import AzureClusterOptions
 from mlops_infra.resources import (
     BuildContext,
@@ -50,7 +54,7 @@ class AmlComputeCluster(TrainingClusterBackend):
         """Creates the cluster and its identity's role assignments."""
         options = ctx.options_as(AzureClusterOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
         offer = node_shape(ctx.target, spec, "training")
         vm_size = offer.instance_type if offer else spec.instance_type or options.cpu_vm_size
         subnet: ml.ResourceIdArgs | None = None
@@ -94,29 +98,40 @@ class AmlComputeCluster(TrainingClusterBackend):
                 ),
             ),
             tags=ctx.tags({"mlops-cluster": spec.name}),
-            opts=ctx.opts(depends_on=[workspace.resource]),
+            opts=ctx.opts(),
         )
         principal = compute.identity.apply(lambda i: i.principal_id if i else "")
-        grant(
-            ctx,
-            "store-access",
-            role="Storage Blob Data Contributor",
-            principal_id=principal,
-            scope=workspace.storage_account_id,
-            subscription_id=foundation.subscription_id,
-        )
-        if foundation.registry_id is not None:
-            grant(
-                ctx,
-                "registry-pull",
-                role="AcrPull",
-                principal_id=principal,
-                scope=pulumi.Output.from_input(foundation.registry_id).apply(lambda i: i or ""),
-                subscription_id=foundation.subscription_id,
+        grants: list[pulumi.CustomResource] = []
+        if ctx.args.store is not None:
+            grants.append(
+                grant(
+                    ctx,
+                    "store-access",
+                    role="Storage Blob Data Contributor",
+                    principal_id=principal,
+                    scope=storage_account_id(foundation, ctx.args.store.uri),
+                    subscription_id=foundation.subscription_id,
+                )
             )
+        if foundation.registry_id is not None:
+            grants.append(
+                grant(
+                    ctx,
+                    "registry-pull",
+                    role="AcrPull",
+                    principal_id=principal,
+                    scope=pulumi.Output.from_input(foundation.registry_id).apply(lambda i: i or ""),
+                    subscription_id=foundation.subscription_id,
+                )
+            )
+        # Jobs and pipeline steps name the cluster by this id: it resolves only once the
+        # identity's grants exist, so a first run never starts without its permissions.
+        ready_id = pulumi.Output.all(compute.id, *(g.id for g in grants)).apply(
+            lambda parts: str(parts[0])
+        )
         return ComputeRef(
             name=spec.name,
-            id=compute.id,
+            id=ready_id,
             gpu=spec.gpu,
             gpus_per_node=spec.gpu_count if spec.gpu else 0,
             instance_type=vm_size,

@@ -66,7 +66,7 @@ class AzureMlTrainingJob(TrainingJobBackend):
         """Uploads the package and data, and declares the job of ``manifest.version``."""
         options = ctx.options_as(AzureJobOptions)
         foundation = azure_foundation(ctx.args.foundation, ctx.name)
-        workspace = workspace_of(foundation, ctx.name)
+        workspace = workspace_of(ctx.args.tracking, foundation, ctx.name)
         project_dir = ctx.target.project_dir
         source_dir = project_dir / spec.source_dir
         prefix = f"jobs/{spec.name}/{manifest.version}"
@@ -152,7 +152,7 @@ class AzureMlTrainingJob(TrainingJobBackend):
                 tags={**ctx.tags(), **tags},
             ),
             opts=pulumi.ResourceOptions.merge(
-                retained(ctx, [workspace.resource]),
+                retained(ctx),
                 # A submitted job cannot change: a new version is a new job (its name
                 # changes, which replaces it); other edits apply to the next version.
                 pulumi.ResourceOptions(ignore_changes=["properties"]),

@@ -159,3 +159,37 @@ def test_cron_to_eventbridge(cron: str, expected: str) -> None:
 def test_cron_eventbridge_cannot_express(cron: str, message: str) -> None:
     with pytest.raises(BackendError, match=message):
         eventbridge_cron(cron)
+
+
+def test_each_step_gets_every_ancestors_outputs() -> None:
+    # components/diagnosis/evaluate.py reads featurize's test split: evaluate depends on train
+    # only, so it must be given its ancestors' outputs, as the local runner does (found by
+    # `mlops-infra rehearse --stack dev`).
+    run = run_aws(_spec())
+    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
+        "pipelineDefinition"
+    ]
+    evaluate = next(s for s in definition["Steps"] if s["Name"] == "evaluate")
+    channels = {c["ChannelName"]: c for c in evaluate["Arguments"]["InputDataConfig"]}
+    assert channels["step-featurize"]["DataSource"]["S3DataSource"]["S3Uri"] == {
+        "Get": "Steps.featurize.ModelArtifacts.S3ModelArtifacts"
+    }
+    assert channels["step-train"]["DataSource"]["S3DataSource"]["S3Uri"] == {
+        "Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"
+    }
+    assert evaluate["Arguments"]["HyperParameters"]["mlops_inputs"] == '["featurize", "train"]'
+    assert evaluate["DependsOn"] == ["train"]
+
+
+def test_a_file_data_reference_names_the_file_in_its_channel() -> None:
+    # SageMaker delivers a channel as a folder (/opt/ml/input/data/<channel>/<key suffix>),
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-running-container.html;
+    # a component reading one file must be handed the file, as the local runner does.
+    run = run_aws(_spec())
+    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
+        "pipelineDefinition"
+    ]
+    featurize = next(s for s in definition["Steps"] if s["Name"] == "featurize")
+    assert featurize["Arguments"]["HyperParameters"]["mlops_data"] == (
+        '{"breast_cancer": "channel:data-breast_cancer/breast_cancer.csv"}'
+    )

@@ -21,6 +21,11 @@ CLIENT_CONFIG = {
         "objectId": "object",
     }
 }
+WORKSPACE_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-test/providers/"
+    "Microsoft.MachineLearningServices/workspaces/mlops-tracking"
+)
+"""ARM id of the example stacks' workspace (the tracking reference's ``id``)."""
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
 _NAME_KEYS = {
     "StorageAccount": "accountName",
@@ -33,12 +38,21 @@ _NAME_KEYS = {
 }
 
 
+_ASSETS = {"CodeVersion": "codes", "EnvironmentVersion": "environments"}
+
+
 class AzureMocks(EchoMocks):
     """EchoMocks plus what azure-native returns: ``name`` from the ``<x>Name`` input, ARM-like
     ids, user-assigned identities as a map, and the workspace's MLflow tracking URI."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         resource_id, state = super().new_resource(args)
+        asset = _ASSETS.get(args.typ.rsplit(":", 1)[-1])
+        if asset is not None:
+            # Code and environment versions: the ARM ids Azure returns.
+            resource_id = (
+                f"{WORKSPACE_ID}/{asset}/{state.get('name')}/versions/{state.get('version')}"
+            )
         kind = args.typ.rsplit(":", 1)[-1]
         key = _NAME_KEYS.get(kind, kind[:1].lower() + kind[1:] + "Name")
         name = state.get(key)

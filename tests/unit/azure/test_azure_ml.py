@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from azure_mocks import (
+    CLIENT_CONFIG,
     REPO,
     SUBSCRIPTION,
+    WORKSPACE_ID,
+    AzureMocks,
     azure_run,
     gate_outputs,
     inputs,
@@ -13,12 +16,15 @@ from azure_mocks import (
     resource,
 )
 
+from mlops_infra.backends.azure.mlflow_auth import HOOK
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import (
     Foundation,
     FoundationArgs,
+    StoreRef,
     Target,
+    TrackingRef,
     TrainingCluster,
     TrainingClusterArgs,
 )
@@ -27,7 +33,6 @@ from mlops_infra.versioning import job_manifest, pipeline_manifest
 
 ROLE = "/providers/Microsoft.Authorization/roleDefinitions/"
 BLOB_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 GATE = {"conditions": [{"metric": "accuracy", "threshold": 0.9}]}
 PIPELINE = {
@@ -166,8 +171,62 @@ def test_cluster_needs_the_workspace() -> None:
             ),
         )
 
-    with pytest.raises(BackendError, match="build the TrackingServer"):
+    with pytest.raises(BackendError, match=r"pass that TrackingServer's \.ref as tracking="):
         run_offline(program)
+
+
+def test_cluster_is_created_in_the_workspace_its_tracking_reference_names() -> None:
+    """Issue 15 item 14: no hidden slot on the foundation; the workspace is passed."""
+
+    def program() -> None:
+        target = Target(cloud="azure", environment="dev")
+        foundation = Foundation("f", FoundationArgs(target=target))
+        workspace_id = (
+            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-test/providers/"
+            "Microsoft.MachineLearningServices/workspaces/shared-ws"
+        )
+        TrainingCluster(
+            "c",
+            TrainingClusterArgs(
+                target=target,
+                spec=TrainingClusterSpec(),
+                foundation=foundation.ref,
+                tracking=TrackingRef(url="azureml://x", id=workspace_id),
+                store=StoreRef(uri="https://acct.blob.core.windows.net/artifacts"),
+            ),
+        )
+
+    run = run_offline(program, mocks=AzureMocks(calls=CLIENT_CONFIG))
+    assert inputs(run, "c")["workspaceName"] == "shared-ws"
+    assert inputs(run, "c-store-access")["scope"].endswith("/storageAccounts/acct")
+
+
+def test_cluster_without_store_grants_no_store_access() -> None:
+    def program() -> None:
+        target = Target(cloud="azure", environment="dev")
+        foundation = Foundation("f", FoundationArgs(target=target))
+        TrainingCluster(
+            "c",
+            TrainingClusterArgs(
+                target=target,
+                spec=TrainingClusterSpec(),
+                foundation=foundation.ref,
+                tracking=TrackingRef(url="azureml://x", id="not-an-arm-id"),
+            ),
+        )
+
+    with pytest.raises(BackendError, match="must be an Azure ML workspace ARM id"):
+        run_offline(program, mocks=AzureMocks(calls=CLIENT_CONFIG))
+
+
+def test_steps_name_the_cluster_only_once_its_identity_is_granted() -> None:
+    """Issue 15 item 12: the first run must not start before the cluster's role grants."""
+    run = azure_run({"environment": "dev", "pipelines": [PIPELINE], "clusters": [{"name": "cpu"}]})
+    job = resource(run, "mlops-pipeline-diagnosis-run")
+    grants = {
+        resource(run, f"mlops-cluster-cpu-{g}").urn for g in ("store-access", "registry-pull")
+    }
+    assert grants <= set(job.depends_on)
 
 
 def test_training_job_is_named_by_its_content_hash() -> None:
@@ -207,8 +266,8 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert props["jobType"] == "Command"
     assert props["computeId"] == "mlops-cluster-gpu-id"
     assert props["identity"] == {"identityType": "Managed"}
-    assert props["codeId"] == "mlops-job-train-code-id"
-    assert props["environmentId"] == "mlops-job-train-environment-id"
+    assert props["codeId"] == f"{WORKSPACE_ID}/codes/mlops-job-train/versions/{version}"
+    assert props["environmentId"].startswith(f"{WORKSPACE_ID}/environments/mlops-job-train/")
     assert props["limits"] == {"jobLimitsType": "Command", "timeout": "PT2H"}
     assert props["resources"]["instanceCount"] == 2
     assert "instanceType" not in props["resources"]
@@ -233,8 +292,12 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert resource(run, "mlops-job-train-package/diagnosis/train.py").retain_on_delete
     environment = inputs(run, "mlops-job-train-environment")
     conda = environment["properties"]["condaFile"]
-    assert '"mlops-infra"' in conda
+    # Issue 11 scope 6: nothing from an index that does not have it; the runtime is shipped.
+    assert "mlops-infra" not in conda
+    assert '"azureml-mlflow>=1.60"' in conda
     assert '"scikit-learn>=1.5"' in conda  # the component's requirements.txt
+    shipped = inputs(run, "mlops-job-train-runtime/mlops_infra/backends/azure/entry.py")
+    assert shipped["blobName"] == f"jobs/train/{version}/code/mlops_infra/backends/azure/entry.py"
     assert run.outputs["jobs"]["train"]["run_id"] == f"train-{version[:12]}"
 
 
@@ -280,16 +343,21 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
     assert train["version"] == version
     component = train["properties"]["componentSpec"]
     assert component["type"] == "command"
-    assert component["code"] == "mlops-pipeline-diagnosis-code-id"
-    assert component["environment"] == "mlops-pipeline-diagnosis-environment-id"
+    # Issue 15 item 3: asset references, as azure-ai-ml writes them.
+    assert component["code"] == (
+        f"azureml:{WORKSPACE_ID}/codes/mlops-pipeline-diagnosis/versions/{version}"
+    )
+    assert component["environment"].startswith(
+        f"azureml:{WORKSPACE_ID}/environments/mlops-pipeline-diagnosis/versions/"
+    )
     assert "--input featurize=${{inputs.featurize}}" in component["command"]
     assert component["inputs"]["featurize"] == {"type": "uri_folder"}
     assert resource(run, "mlops-pipeline-diagnosis-component-train").retain_on_delete
 
     job = inputs(run, "mlops-pipeline-diagnosis-run")
-    assert job["id"] == f"diagnosis-{version[:12]}"
-    nodes = job["properties"]["jobs"]
-    assert job["properties"]["jobType"] == "Pipeline"
+    assert job["job_name"] == f"diagnosis-{version[:12]}"
+    nodes = job["job"]["properties"]["jobs"]
+    assert job["job"]["properties"]["jobType"] == "Pipeline"
     assert set(nodes) == {"featurize", "train", "evaluate", "register"}
     assert nodes["train"]["componentId"] == "mlops-pipeline-diagnosis-component-train-id"
     assert nodes["train"]["computeId"] == "mlops-cluster-cpu-id"
@@ -298,6 +366,15 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
         "value": "${{parent.jobs.featurize.outputs.output}}",
     }
     assert nodes["evaluate"]["resources"]["instance_type"] == "Standard_D4s_v3"
+    # Every ancestor's outputs, like the local runner: evaluate reads featurize's test split
+    # though it depends on train only (found by `mlops-infra rehearse --stack azure-dev`).
+    assert nodes["evaluate"]["inputs"]["featurize"] == {
+        "job_input_type": "literal",
+        "value": "${{parent.jobs.featurize.outputs.output}}",
+    }
+    evaluate = inputs(run, "mlops-pipeline-diagnosis-component-evaluate")["properties"]
+    assert "--input featurize=${{inputs.featurize}}" in evaluate["componentSpec"]["command"]
+    assert evaluate["componentSpec"]["inputs"]["featurize"] == {"type": "uri_folder"}
 
     schedule = inputs(run, "mlops-pipeline-diagnosis-schedule")
     assert resource(run, "mlops-pipeline-diagnosis-schedule").type == (
@@ -335,11 +412,12 @@ def test_pinned_pipeline_version_reuses_its_components_and_never_retrains() -> N
     assert not run.of_type("azure-native:machinelearningservices:ComponentVersion")
     assert not run.of_type("azure-native:storage:Blob")
     assert not run.of_type("azure-native:machinelearningservices:Job")
+    assert not run.of_type("pulumi-python:dynamic/mlops:AzureMlPipelineRun")
     nodes = inputs(run, "mlops-pipeline-diagnosis-schedule")["properties"]["action"][
         "jobDefinition"
     ]["jobs"]
     assert nodes["train"]["componentId"] == (
-        f"mlops-tracking-id/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
+        f"{WORKSPACE_ID}/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
     )
     # The pinned version's data, published with it, is mounted again; nothing is uploaded.
     assert nodes["train"]["inputs"]["data_breast_cancer"]["uri"].endswith(
@@ -365,52 +443,58 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
         "azure-native:machinelearningservices:OnlineEndpoint"
     )
     assert endpoint["kind"] == "Managed"
+    assert endpoint["workspaceName"] == "mlops-tracking"
+    assert endpoint["identity"] == {"type": "SystemAssigned"}
     assert endpoint["properties"]["authMode"] == "AADToken"
     assert endpoint["properties"]["publicNetworkAccess"] == "Disabled"
     assert "traffic" not in endpoint["properties"]
     assert resource(run, "mlops-endpoint-diagnosis").ignore_changes == ("properties.traffic",)
     assert endpoint["endpointName"].startswith("diagnosis-")
     assert len(endpoint["endpointName"]) <= 32
+    # Issue 15 item 1: Azure ML grants a system-assigned endpoint identity AcrPull and
+    # Storage Blob Data Reader itself; a second assignment fails with RoleAssignmentExists.
+    assert not [
+        r.name
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.name.startswith("mlops-endpoint-")
+    ]
 
     gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
     assert gate["model"] == "diagnosis"
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert gate["tracking_url"].startswith("azureml://")
 
-    deployment = inputs(run, "mlops-endpoint-diagnosis-stable")
-    assert resource(run, "mlops-endpoint-diagnosis-stable").type == (
-        "azure-native:machinelearningservices:OnlineDeployment"
-    )
-    assert deployment["deploymentName"] == "stable"
-    assert deployment["endpointName"] == endpoint["endpointName"]
-    assert deployment["sku"] == {"name": "Default", "capacity": 1}
-    props = deployment["properties"]
+    release = resource(run, "mlops-endpoint-diagnosis-deployment")
+    assert release.type == "pulumi-python:dynamic/mlops:AzureMlOnlineRelease"
+    assert any(urn.endswith("::mlops-endpoint-diagnosis") for urn in release.depends_on)
+    got = release.plain_inputs()
+    assert got["endpoint_path"] == f"{WORKSPACE_ID}/onlineEndpoints/{endpoint['endpointName']}"
+    assert got["version"] == "3"
+    assert got["model_id"] == f"{WORKSPACE_ID}/models/diagnosis/versions/3"
+    assert got["deployment"]["sku"] == {"name": "Default", "capacity": 1}
+    props = got["deployment"]["properties"]
     assert props["endpointComputeType"] == "Managed"
-    assert props["model"] == "mlops-tracking-id/models/diagnosis/versions/3"
     assert props["instanceType"] == "Standard_DS3_v2"
     assert props["scaleSettings"] == {"scaleType": "Default"}
     assert props["egressPublicNetworkAccess"] == "Enabled"
-    # Default max_replicas 2 > min 1: Azure Monitor autoscale owns the instance count.
-    assert names_of(run, "azure-native:monitor:AutoscaleSetting") == [
-        "mlops-endpoint-diagnosis-autoscale"
-    ]
-    reader = inputs(run, "mlops-endpoint-diagnosis-store-read")
-    assert reader["roleDefinitionId"].endswith(BLOB_READER)
-    assert reader["principalId"] == "mlops-endpoint-diagnosis-principal"
-
-    template = inputs(run, "mlops-endpoint-diagnosis-traffic")["properties"]["template"]
-    (put,) = template["resources"]
-    assert put["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-    assert put["name"] == f"mlops-tracking/{endpoint['endpointName']}"
-    assert put["properties"]["traffic"] == {"stable": 100}
-    assert put["properties"]["authMode"] == "AADToken"
-    traffic = resource(run, "mlops-endpoint-diagnosis-traffic")
-    assert traffic.type == "azure-native:resources:Deployment"
-    assert any(urn.endswith("::mlops-endpoint-diagnosis-stable") for urn in traffic.depends_on)
-    assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
+    assert props["requestSettings"] == {
+        "maxConcurrentRequestsPerInstance": 50,  # a float on the wire: see integral()
+        "requestTimeout": "PT5S",
+    }
+    # Default max_replicas 2 > min 1: autoscale on CPU for the serving deployment.
+    assert got["autoscale"]["minimum"] == 1
+    assert got["autoscale"]["maximum"] == 2
+    assert got.get("canary_percent") is None
+    assert not run.of_type("azure-native:machinelearningservices:OnlineDeployment")
+    assert not run.of_type("azure-native:resources:Deployment")
+    # The alias follows the release and reaches Azure ML's MLflow through the hook.
+    alias = resource(run, "mlops-endpoint-diagnosis-alias")
+    assert release.urn in alias.depends_on
+    assert alias.plain_inputs()["client_auth"] == HOOK
+    assert gate["client_auth"] == HOOK
 
 
-def test_endpoint_canary_split_autoscale_gpu_and_public() -> None:
+def test_endpoint_canary_autoscale_gpu_and_public() -> None:
     run = azure_run(
         {
             "environment": "prod",
@@ -433,22 +517,14 @@ def test_endpoint_canary_split_autoscale_gpu_and_public() -> None:
     endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
     assert endpoint["publicNetworkAccess"] == "Enabled"
     assert endpoint["authMode"] == "Key"
-    stable = inputs(run, "mlops-endpoint-diag-stable")
-    canary = inputs(run, "mlops-endpoint-diag-canary")
-    assert stable["properties"]["model"].endswith("/models/diag/versions/3")
-    assert canary["properties"]["model"].endswith("/models/diag/versions/4")
-    assert stable["sku"]["capacity"] == 2  # production default
-    assert canary["sku"]["capacity"] == 1
-    assert stable["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
-    assert resource(run, "mlops-endpoint-diag-stable").ignore_changes == ("sku.capacity",)
-    scale = inputs(run, "mlops-endpoint-diag-autoscale")
-    profile = scale["profiles"][0]
-    assert profile["capacity"] == {"minimum": "2", "maximum": "5", "default": "2"}
-    assert scale["targetResourceUri"] == "mlops-endpoint-diag-stable-id"
-    rule = profile["rules"][0]["metricTrigger"]
-    assert rule["metricName"] == "CpuUtilizationPercentage"
-    template = inputs(run, "mlops-endpoint-diag-traffic")["properties"]["template"]
-    assert template["resources"][0]["properties"]["traffic"] == {"stable": 80, "canary": 20}
+    got = inputs(run, "mlops-endpoint-diag-deployment")
+    assert got["version"] == "4"
+    assert got["canary_percent"] == 20
+    assert got["deployment"]["sku"]["capacity"] == 2  # production default
+    assert got["deployment"]["properties"]["instanceType"] == "Standard_NC4as_T4_v3"
+    assert got["autoscale"]["minimum"] == 2
+    assert got["autoscale"]["maximum"] == 5
+    assert got["autoscale"]["cpu_percent"] == 70
 
 
 def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
@@ -466,18 +542,42 @@ def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
             ],
         }
     )
-    assert inputs(run, "mlops-endpoint-e-stable")["sku"]["capacity"] == 1
+    got = inputs(run, "mlops-endpoint-e-deployment")
+    assert got["deployment"]["sku"]["capacity"] == 1
+    assert got.get("autoscale") is None
 
 
-def test_endpoint_without_a_served_version_fails_with_the_reason() -> None:
-    with pytest.raises(BackendError, match="the gate served no model version"):
-        azure_run(
-            {
-                "environment": "dev",
-                "endpoints": [{"name": "e", "model": "m", "external_model": True}],
-            },
-            gate={"served_version": None, "decision": {"outcome": "undeployed", "reason": "no"}},
-        )
+def test_fresh_stack_with_nothing_through_the_gate_is_pending() -> None:
+    """Issue 11 acceptance 1: an empty registry is a state, not an error, in up mode."""
+    run = azure_run(
+        {
+            "environment": "dev",
+            "pipelines": [PIPELINE],
+            "clusters": [{"name": "cpu"}],
+            "artifact_store": {"options": {"shared_key_access": True}},
+            "endpoints": [{"name": "diagnosis", "model": "diagnosis", "gate": GATE}],
+        },
+        gate={
+            "served_version": None,
+            "decision": {"outcome": "undeployed", "reason": "no version of diagnosis yet"},
+        },
+    )
+    # Every non-serving resource is registered; the endpoint shell exists, no deployment.
+    for name in (
+        "mlops-tracking",
+        "mlops-cluster-cpu",
+        "mlops-pipeline-diagnosis-run",
+        "mlops-pipeline-diagnosis-component-train",
+        "mlops-endpoint-diagnosis",
+    ):
+        resource(run, name)
+    release = inputs(run, "mlops-endpoint-diagnosis-deployment")
+    assert release.get("version") is None
+    assert release.get("model_id") is None
+    summary = run.outputs["endpoints"]["diagnosis"]
+    assert summary["url"] is None
+    assert summary["model_version"] is None
+    assert summary["decision"]["reason"] == "no version of diagnosis yet"
 
 
 def test_example_stack_loads_and_synthesizes() -> None:
@@ -494,8 +594,32 @@ def test_example_stack_loads_and_synthesizes() -> None:
     run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="azure-dev")
     assert len(run.of_type("azure-native:machinelearningservices:ComponentVersion")) == 4
     assert len(run.of_type("azure-native:machinelearningservices:Compute")) == 2
-    assert len(run.of_type("azure-native:machinelearningservices:OnlineDeployment")) == 2
+    assert len(run.of_type("pulumi-python:dynamic/mlops:AzureMlOnlineRelease")) == 1
     assert resource(run, "mlops-store").plain_inputs()["allowBlobPublicAccess"] is False
     # The generic mocks (what `mlops-infra plan` uses) synthesize it too.
     generic = run_stack(spec, project_dir=REPO, mocks=EchoMocks(), stack="azure-dev")
     assert generic.of_type("azure-native:machinelearningservices:Schedule")
+
+
+def test_example_stack_with_an_empty_registry_raises_nothing_in_up_mode() -> None:
+    """Issue 11 acceptance 1 for azure-dev: the gate has never passed."""
+    from azure_mocks import CLIENT_CONFIG, AzureMocks
+    from azure_mocks import GATE as GATE_TYPE
+
+    from mlops_infra import load_stack_file
+    from mlops_infra.testing import run_stack
+
+    spec = load_stack_file(REPO / "stacks" / "Pulumi.azure-dev.yaml")
+    never = {
+        "served_version": None,
+        "served_source": None,
+        "decision": {"outcome": "undeployed", "reason": "no registered version"},
+    }
+    mocks = AzureMocks(outputs={GATE_TYPE: never}, calls=CLIENT_CONFIG)
+    run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="azure-dev")
+    for name, endpoint in run.outputs["endpoints"].items():
+        assert endpoint["url"] is None, name
+        assert endpoint["model_version"] is None, name
+        assert endpoint["decision"]["reason"] == "no registered version"
+    assert run.of_type("pulumi-python:dynamic/mlops:AzureMlPipelineRun")
+    assert run.of_type("azure-native:machinelearningservices:OnlineEndpoint")

@@ -195,47 +195,22 @@ def test_component_name(component: str, step: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("decision", "served", "expected"),
+    ("traffic", "expected"),
     [
-        (None, None, (None, None)),
-        ({"outcome": "promoted", "previous": "2"}, "3", ("2", "3")),
-        ({"outcome": "promoted", "previous": None}, "1", ("1", "1")),
-        ({"outcome": "unchanged", "previous": "3"}, "3", ("3", "3")),
-        ({"outcome": "kept", "previous": "2"}, "2", ("2", "2")),
+        ({}, None),
+        ({"v3": 100}, "3"),
+        ({"v3": 90, "v4": 10}, "3"),
+        ({"v3": 50, "v4": 50}, None),
+        ({"v3": 0, "v4": 100}, "4"),
+        ({"other": 100}, None),
     ],
 )
-def test_served_versions(
-    decision: dict[str, str | None] | None,
-    served: str | None,
-    expected: tuple[str | None, str | None],
+def test_serving_version_is_what_takes_the_traffic(
+    traffic: dict[str, int], expected: str | None
 ) -> None:
-    from mlops_infra.backends.azure.serving_endpoint import served_versions
+    from mlops_infra.backends.azure.online_release import serving_version
 
-    assert served_versions(decision, served) == expected
-
-
-def test_served_versions_without_a_version_explains() -> None:
-    from mlops_infra.backends.azure.serving_endpoint import served_versions
-
-    with pytest.raises(BackendError, match="outcome undeployed: accuracy too low"):
-        served_versions({"outcome": "undeployed", "reason": "accuracy too low"}, None)
-
-
-@pytest.mark.parametrize(
-    ("percent", "stable", "canary", "expected"),
-    [
-        (None, "3", "3", {"stable": 100}),
-        (10, "2", "3", {"stable": 90, "canary": 10}),
-        (10, "3", "3", {"stable": 100, "canary": 0}),
-    ],
-)
-def test_traffic_split(
-    percent: int | None, stable: str, canary: str, expected: dict[str, int]
-) -> None:
-    from mlops_infra.backends.azure.serving_endpoint import traffic_split
-
-    assert traffic_split(percent, stable, canary) == expected
-    assert sum(expected.values()) == 100
+    assert serving_version(traffic, {"v3": "3", "v4": "4"}) == expected
 
 
 def test_entry_context_round_trip() -> None:

@@ -1,0 +1,120 @@
+"""Container images rebuilt as virtualenvs: same requirement files, nothing else.
+
+Where a step or a serving container would run in an image, rehearse runs it in a
+virtualenv built from the requirement lines that image is built from, without the
+system's site packages, so a dependency missing from the image is missing here too.
+Virtualenvs are cached by the hash of their sorted requirement lines and the Python
+version (``.mlops/rehearse/venvs/<hash>``), so one serves every cloud whose image
+requirements are the same. ``uv`` builds them when it is installed (seconds from its
+cache); ``venv`` and ``pip`` otherwise.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mlops_infra.rehearse.errors import RehearsalError
+
+__all__ = ["VenvCache", "project_requirements", "read_requirements"]
+
+_READY = ".rehearse-ready"
+
+
+def read_requirements(path: Path) -> list[str]:
+    """The requirement lines of a ``requirements.txt`` (comments and blanks dropped)."""
+    lines: list[str] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            lines.append(line)
+    return lines
+
+
+def project_requirements(project_dir: Path) -> list[str]:
+    """``mlops-infra``'s own dependencies (``[project].dependencies`` of ``pyproject.toml``).
+
+    Images carry ``mlops-infra``; rehearse puts the project's source on ``PYTHONPATH``
+    and installs these.
+    """
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    project = data.get("project", {})
+    return [str(d) for d in project.get("dependencies", [])]
+
+
+class VenvCache:
+    """Virtualenvs keyed by their requirements, under ``root``.
+
+    Args:
+        root: Folder holding one virtualenv per requirements hash.
+    """
+
+    def __init__(self, root: Path) -> None:
+        """Creates the cache (nothing is built until :meth:`python` is called)."""
+        self.root = root
+
+    @staticmethod
+    def key(requirements: Iterable[str]) -> str:
+        """The cache key of a requirement set (order and duplicates do not matter)."""
+        lines = sorted({r.strip() for r in requirements if r.strip()})
+        text = f"python {sys.version_info.major}.{sys.version_info.minor}\n" + "\n".join(lines)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def python(self, requirements: Sequence[str], *, image: str) -> Path:
+        """The interpreter of the virtualenv of ``requirements`` (built on first use).
+
+        Raises:
+            RehearsalError: the requirements cannot be installed (named after ``image``).
+        """
+        folder = self.root / self.key(requirements)
+        python = folder / "bin" / "python"
+        if (folder / _READY).exists():
+            return python
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / f"{folder.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if (folder / _READY).exists():
+                return python
+            shutil.rmtree(folder, ignore_errors=True)
+            self._build(folder, list(requirements), image)
+            (folder / "requirements.txt").write_text("\n".join(requirements) + "\n", "utf-8")
+            (folder / _READY).touch()
+        return python
+
+    @staticmethod
+    def _build(folder: Path, requirements: list[str], image: str) -> None:
+        uv = shutil.which("uv") or _beside_interpreter("uv")
+        if uv:
+            commands = [
+                [uv, "venv", "--quiet", "--python", sys.executable, str(folder)],
+                [uv, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python"),
+                 *requirements],
+            ]  # fmt: skip
+        else:
+            commands = [
+                [sys.executable, "-m", "venv", str(folder)],
+                [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                 "--disable-pip-version-check", *requirements],
+            ]  # fmt: skip
+        for command in commands:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                shutil.rmtree(folder, ignore_errors=True)
+                tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+                raise RehearsalError(
+                    image, "image environment", f"installing {requirements} failed:\n{tail}"
+                )
+
+
+def _beside_interpreter(tool: str) -> str | None:
+    candidate = Path(sys.executable).parent / tool
+    return str(candidate) if candidate.exists() else None

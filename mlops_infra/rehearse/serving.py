@@ -1,0 +1,110 @@
+"""A serving container run here: started, probed, and asked for one prediction.
+
+The image rehearse knows is MLflow's model server (``mlflow models build-docker`` or an
+image with ``mlflow`` and the model's requirements). Rehearse runs the container's command
+in a virtualenv built from the model's own ``requirements.txt`` (what the image holds) plus
+the cloud's extras, on a free loopback port, and checks the cloud's contract: the readiness
+route answers 200, then the invocation route answers the model's serving example.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_infra.rehearse.context import RehearsalContext
+from mlops_infra.rehearse.errors import RehearsalError
+from mlops_infra.rehearse.network import LOOPBACK, wait_http
+
+__all__ = ["MODEL_PATH_VARIABLE", "ServingContract", "probe_and_predict", "serving_python"]
+
+MODEL_PATH_VARIABLE = "__pyfunc_model_path__"
+"""Where MLflow's scoring server reads the model folder (``scoring_server.get_cmd``)."""
+
+
+@dataclass(frozen=True)
+class ServingContract:
+    """A cloud's serving contract.
+
+    Attributes:
+        name: The contract (for errors), with its documentation page.
+        ready_path: Route the platform probes until it answers 200.
+        invoke_path: Route requests are sent to.
+        container_port: The port the platform sends traffic to (remapped to a free one).
+    """
+
+    name: str
+    ready_path: str
+    invoke_path: str
+    container_port: int
+
+
+def serving_python(ctx: RehearsalContext, requirements: Sequence[str], *, endpoint: str) -> Path:
+    """The serving image's interpreter, from the model's requirements (and the cloud's)."""
+    lines = list(requirements)
+    dropped = ctx.faults.serving_drop_requirement
+    if dropped:
+        lines = [r for r in lines if not r.lower().startswith(dropped.lower())]
+    return ctx.venvs.python(lines, image=f"serving image of {endpoint}")
+
+
+def probe_and_predict(
+    ctx: RehearsalContext,
+    *,
+    endpoint: str,
+    contract: ServingContract,
+    argv: Sequence[str],
+    environment: Mapping[str, str],
+    cwd: Path,
+    port: int,
+    example: bytes,
+) -> Any:
+    """Starts the serving command, waits for readiness, posts ``example``; returns the answer.
+
+    Raises:
+        RehearsalError: the server did not become ready or did not answer the example.
+    """
+    step = f"serve {endpoint}"
+    log = ctx.workdir / "logs" / f"serve-{endpoint}.log"
+    child = ctx.processes.start(argv, env={**ctx.base_environment, **environment}, cwd=cwd, log=log)
+    base = f"http://{LOOPBACK}:{port}"
+    try:
+        status = wait_http(base + contract.ready_path, timeout_s=300, process=child)
+        if status != 200:
+            what = f"answered {status}" if status else "never answered"
+            remapped = f"port {contract.container_port} remapped to {port}"
+            msg = f"GET {contract.ready_path} {what} ({remapped}):\n{_tail(log)}"
+            raise RehearsalError(step, contract.name, msg)
+        return _post(step, contract, base + contract.invoke_path, example, log)
+    finally:
+        ctx.processes.stop(child)
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text("utf-8", "replace").strip().splitlines()[-12:])
+
+
+def _post(step: str, contract: ServingContract, url: str, body: bytes, log: Path) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            answer: Any = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode(errors="replace")[:800]
+        raise RehearsalError(
+            step, contract.name, f"POST answered {error.code}: {detail}"
+        ) from error
+    except (urllib.error.URLError, OSError) as error:
+        raise RehearsalError(step, contract.name, f"POST failed: {error}\n{_tail(log)}") from error
+    if isinstance(answer, dict):
+        fields = typing.cast(dict[str, Any], answer)
+        return fields.get("predictions", fields)
+    return answer
