@@ -34,7 +34,9 @@ _URL_RE = re.compile(
 )
 
 
-def service_url(name: str, region: str, number: pulumi.Input[str]) -> pulumi.Output[str]:
+def service_url(
+    name: pulumi.Input[str], region: str, number: pulumi.Input[str]
+) -> pulumi.Output[str]:
     """Returns the deterministic URL of service ``name`` in ``region``."""
     return fmt("https://{}-{}.{}.run.app", name, number, region)
 

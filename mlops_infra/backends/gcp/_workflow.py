@@ -5,8 +5,7 @@ submits and polls until it ends, retrying a failed step ``retries`` times. All s
 of one execution share its id (``MLOPS_EXECUTION_ID``), hence one MLflow run and one
 folder of step outputs.
 
-pulumi_gcp cannot start an execution, so :class:`WorkflowExecution` does it through the
-REST API at ``pulumi up``, once per pipeline version.
+Executions on deploy are started by :class:`~._run.PipelineRun`, once per pipeline version.
 """
 
 from __future__ import annotations
@@ -16,13 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
-
 __all__ = [
     "EXECUTION_ID",
     "CompiledStep",
-    "WorkflowExecution",
     "executions_url",
     "workflow_definition",
 ]
@@ -160,63 +155,3 @@ def workflow_definition(
         }
     )
     return {"main": {"steps": main}, "run_job": _run_job(poll_interval_s)}
-
-
-class _ExecutionProvider(ResourceProvider):
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        from mlops_infra.backends.gcp._rest import call  # noqa: PLC0415 - provider side
-
-        execution = call("POST", f"{_API}/{props['workflow']}/executions", {"argument": "{}"})
-        outs = {k: v for k, v in props.items() if not k.startswith("__")}
-        outs.update(execution_name=execution["name"], state=execution.get("state"))
-        return CreateResult(id_=execution["name"], outs=outs)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in ("workflow", "version") if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
-
-        try:
-            execution = call("GET", f"{_API}/{id_}")
-        except RestError as error:
-            if error.status == 404:
-                return ReadResult(None, {})
-            raise
-        outs = {k: v for k, v in props.items() if not k.startswith("__")}
-        outs["state"] = execution.get("state")
-        return ReadResult(id_, outs)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
-
-        del props
-        try:
-            if call("GET", f"{_API}/{id_}").get("state") in _ACTIVE:
-                call("POST", f"{_API}/{id_}:cancel")
-        except RestError as error:
-            if error.status not in (400, 404):
-                raise
-
-
-class WorkflowExecution(Resource, module="mlops", name="GcpWorkflowExecution"):
-    """One execution of a workflow, started at ``pulumi up`` for one pipeline version."""
-
-    execution_name: pulumi.Output[str]
-    """Resource name of the execution."""
-
-    state: pulumi.Output[str | None]
-    """Execution state when last read."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        workflow: pulumi.Input[str],
-        version: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """Declares the execution ``name`` of ``workflow`` for ``version``."""
-        props = {"workflow": workflow, "version": version, "execution_name": None, "state": None}
-        super().__init__(_ExecutionProvider(), name, props, opts)

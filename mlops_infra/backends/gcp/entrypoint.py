@@ -33,7 +33,10 @@ from typing import Any, cast
 
 from mlops_infra.runtime.context import StepContext
 
-__all__ = ["main", "step_context"]
+__all__ = ["EXECUTION_TAG", "main", "step_context"]
+
+EXECUTION_TAG = "mlops.workflow_execution"
+"""Run and model version tag: the Workflows execution that produced them."""
 
 _SECRET_API = "https://secretmanager.googleapis.com/v1"  # noqa: S105 - an API root
 _TOKEN_LIFETIME_S = 1800
@@ -67,7 +70,8 @@ def step_context(step: Mapping[str, Any], execution: str, run_id: str) -> StepCo
             for dep in cast(list[Any], step.get("inputs_from") or [])
         },
         output_dir=str(run_dir / str(step["step"])),
-        tags=_strings(step.get("tags")),
+        # The model version registered by this execution can be found by it (see _run).
+        tags={**_strings(step.get("tags")), EXECUTION_TAG: execution},
         gpus=",".join(str(i) for i in range(int(step.get("gpus") or 0))),
     )
 
@@ -129,7 +133,7 @@ def _pipeline_run(step: Mapping[str, Any], run_dir: Path) -> str:
     name = str(step["pipeline"])
     experiment = client.get_experiment_by_name(name)
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(name)
-    tags = _strings(step.get("tags"))
+    tags = {**_strings(step.get("tags")), EXECUTION_TAG: run_dir.name}
     run = client.create_run(str(experiment_id), tags=tags, run_name=f"{name}-{step['version']}")
     run_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(run.info.run_id, encoding="utf-8")

@@ -62,6 +62,16 @@ class CloudRunTrackingOptions(Spec):
     max_instances: int = Field(default=3, ge=1, le=100)
     """Most server instances."""
 
+    ingress: Literal["all", "internal"] = "all"
+    """Where requests may come from. ``all``: anywhere, each caller still needing
+    ``roles/run.invoker`` (an ID token) and MLflow basic auth; Vertex AI jobs and the gate
+    on the deployer's machine need it. ``internal``: the VPC only (then ``pulumi up`` must
+    run inside the VPC and training must not use Vertex AI)."""
+
+    deployer_invoker: bool = True
+    """Grant ``roles/run.invoker`` on the service to the identity running ``pulumi up``,
+    which the promotion gate and the registry alias call MLflow with."""
+
     _image = field_validator("image")(check_image)
 
 

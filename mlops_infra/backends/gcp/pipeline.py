@@ -6,7 +6,10 @@
   cluster's machine shape, under the pipeline's runner identity; the workflow has its
   own identity, allowed to submit Vertex AI jobs and to act as the runner only.
 * ``run_on_change``: ``pulumi up`` starts one execution of a new version (never for a
-  pinned older one: rolling back does not retrain).
+  pinned older one: rolling back does not retrain), from the resource ``<pipeline>-run``
+  keyed by the version (:mod:`._run`: idempotent, adopts a run started before a crash).
+  With ``wait_for_run`` it waits for the execution and returns the model version it
+  registered, which the endpoint's gate decides on in the same ``up``.
 * ``schedule``: a Cloud Scheduler job starts executions, under an identity allowed to
   start workflows only.
 
@@ -22,11 +25,11 @@ from mlops_infra.backends.gcp._iam import bucket_name, service_account
 from mlops_infra.backends.gcp._package import Package, publish_package
 from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, project_id, region_of
 from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._run import PipelineRun
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import (
     EXECUTION_ID,
     CompiledStep,
-    WorkflowExecution,
     executions_url,
     workflow_definition,
 )
@@ -38,7 +41,13 @@ from mlops_infra.backends.gcp._workload import (
     workload_identity,
 )
 from mlops_infra.backends.gcp.options import WorkflowsPipelineOptions
-from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
+from mlops_infra.resources import (
+    BuildContext,
+    PipelineArgs,
+    PipelineBackend,
+    PipelineResult,
+    waits_for_run,
+)
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import VersionManifest
 
@@ -126,17 +135,30 @@ class WorkflowsPipeline(PipelineBackend):
             labels=labels,
             opts=ctx.opts(depends_on=[*grants, *runner.depends_on, *package.objects]),
         )
+        model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and current:
-            WorkflowExecution(
+            wait = waits_for_run(spec, ctx.target)
+            run = PipelineRun(
                 ctx.child_name("run"),
                 workflow=workflow.id,
                 version=deployed,
+                wait=wait,
+                timeout_s=spec.run_timeout_s,
+                tracking_url=args.tracking.url,
+                model=spec.registered_model,
+                username=args.tracking.username,
+                password=args.tracking.password,
+                client_auth=args.tracking.client_auth,
                 opts=ctx.opts(depends_on=[workflow]),
             )
+            model_version = run.model_version if wait else None
         if spec.schedule is not None:
             self._schedule(ctx, spec, workflow, region)
         return PipelineResult(
-            pipeline_id=workflow.id, package_uri=package.uri, deployed_version=deployed
+            pipeline_id=workflow.id,
+            package_uri=package.uri,
+            deployed_version=deployed,
+            model_version=model_version,
         )
 
     @staticmethod

@@ -1,9 +1,13 @@
 """Online inference on Cloud Run: the MLflow model server for the version the gate allows.
 
-* The gate (:class:`~mlops_infra.gates.PromotionDecision`, the same on every cloud) is
-  evaluated at ``pulumi up``; its ``served_version`` and ``served_source`` (the model's
-  ``gs://`` location) configure the service. While no version has passed, the
-  container answers ``/ping`` and refuses ``/invocations`` (503), and ``url`` is ``None``.
+* The component's gate (the same on every cloud) is evaluated at ``pulumi up``; the
+  version it lets through (``served``) and its ``gs://`` source configure the service;
+  the registry alias follows ``deployed_version``, what Cloud Run confirms serving.
+* Nothing has passed yet (a fresh stack): no service is deployed, ``url`` is ``None`` and
+  the endpoint is pending with the gate's reasons. The service itself is a dynamic
+  resource (:class:`~._deployment.CloudRunDeployment`) calling the Cloud Run Admin API
+  at ``up``, because a native service would need a model (and a runnable revision) from
+  its first ``up``. Its ``deployed_version`` is what Cloud Run confirms serving.
 * Ingress internal only unless ``public``; never an ``allUsers`` invoker: callers need
   ``roles/run.invoker`` on this service, also when it is public.
 * Its own service account reads objects of the artifact bucket and nothing else.
@@ -17,16 +21,17 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
-from pulumi_gcp import cloudrunv2
 
 from mlops_infra import __version__
 from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME
+from mlops_infra.backends.gcp._deployment import CloudRunDeployment
 from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, service_account
-from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, project_id, region_of
-from mlops_infra.backends.gcp._revisions import RevisionPlan, traffic_split
+from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, region_of
+from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
@@ -45,32 +50,20 @@ SERVING_IMAGE = "mlflow-serving"
 """Repository of the default model server image in the stack registry."""
 
 _PORT = 8080
-_NO_MODEL_SERVER = (
-    "import http.server as h, os\n"
-    "class H(h.BaseHTTPRequestHandler):\n"
-    "    def reply(s, code, text):\n"
-    "        s.send_response(code); s.end_headers(); s.wfile.write(text.encode())\n"
-    "    def do_GET(s):\n"
-    "        s.reply(200, 'no model') if s.path in ('/ping', '/health') else s.do_POST()\n"
-    "    def do_POST(s):\n"
-    "        s.reply(503, 'no model version has passed the promotion gate')\n"
-    "h.HTTPServer(('', int(os.environ['PORT'])), H).serve_forever()\n"
-)
 SERVE_SCRIPT = (
-    'if [ -z "$MLFLOW_MODEL_URI" ]; then exec python -c "$MLOPS_NO_MODEL_SERVER"; fi\n'
     'exec mlflow models serve -m "$MLFLOW_MODEL_URI" --env-manager local '
     '--host 0.0.0.0 --port "$PORT"\n'
 )
-"""Container command: serve the gated model, or answer 503 while there is none."""
+"""Container command: serve the gated model with the image's own environment."""
 
 
 class CloudRunServingEndpoint(ServingEndpointBackend):
-    """The promotion gate and a Cloud Run service serving what it allows."""
+    """A Cloud Run service serving what the endpoint's promotion gate allows."""
 
     def create(
         self, ctx: BuildContext[ServingEndpointArgs], spec: ServingEndpointSpec, served: ServedModel
     ) -> EndpointResult:
-        """Declares the gate decision, the serving identity, the revision plan and the service."""
+        """Declares the serving identity and the deployment of ``served.version``."""
         if spec.instance_type is not None:
             msg = (
                 f"{ctx.name}: Cloud Run has no instance types (got {spec.instance_type!r}); "
@@ -78,10 +71,49 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             )
             raise BackendError(msg)
         options = ctx.options_as(CloudRunServingOptions)
-        region = region_of(ctx)
-        profile = ctx.target.profile
         account = service_account(ctx, "server", f"serves model {spec.model}")
         reader = bucket_member(ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER)
+        service = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
+        body = self._service_body(
+            ctx,
+            spec,
+            options,
+            account=account.email,
+            version=served.version,
+            source=served.source,
+        )
+        deployment = CloudRunDeployment(
+            ctx.child_name(),
+            project=current_project_id(),
+            region=region_of(ctx),
+            service=service,
+            template=body,
+            version=served.version,
+            canary_percent=spec.canary_percent,
+            opts=ctx.opts(depends_on=[reader]),
+        )
+        url = pulumi.Output.all(deployment.uri, deployment.deployed_version).apply(
+            lambda values: f"{values[0]}/invocations" if values[0] and values[1] else None
+        )
+        return EndpointResult(
+            url=url, deployed_version=deployment.deployed_version, deployment=[deployment]
+        )
+
+    def _service_body(
+        self,
+        ctx: BuildContext[ServingEndpointArgs],
+        spec: ServingEndpointSpec,
+        options: CloudRunServingOptions,
+        *,
+        account: pulumi.Input[str],
+        version: pulumi.Input[str | None],
+        source: pulumi.Input[str | None],
+    ) -> pulumi.Output[Mapping[str, Any]]:
+        """The Cloud Run v2 ``Service`` body, without revision name and traffic.
+
+        https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service
+        """
+        profile = ctx.target.profile
         offer = node_shape(ctx.target, spec, "serving")
         limits = {
             "cpu": options.cpu or ("4" if offer else "1"),
@@ -89,105 +121,50 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         }
         if offer is not None:
             limits["nvidia.com/gpu"] = str(offer.count)
-        version_text = served.version.apply(lambda v: v or "")
-        source = served.source.apply(lambda s: s or "")
-        image = self._image(ctx, options)
         min_replicas = spec.min_replicas if spec.min_replicas is not None else profile.min_replicas
-        name = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
-        # Everything that makes a new revision; the plan names one per distinct template.
-        digest = pulumi.Output.json_dumps(
-            {
-                "image": image,
-                "source": source,
-                "version": version_text,
-                "limits": limits,
-                "accelerator": offer.accelerator if offer else None,
-                "scaling": [min_replicas, spec.max_replicas, spec.target_concurrency],
-                "timeout": options.request_timeout_s,
-                "account": account.email,
-            }
-        ).apply(lambda text: hashlib.sha256(text.encode()).hexdigest())
-        plan = RevisionPlan(
-            ctx.child_name("revisions"),
-            service=name,
-            digest=digest,
-            version=served.version,
-            opts=ctx.opts(),
-        )
-        canary = spec.canary_percent
-        traffic = pulumi.Output.all(plan.revision, plan.stable_revision).apply(
-            lambda names: traffic_split(names[0], names[1], canary)
-        )
-        env = [
-            cloudrunv2.ServiceTemplateContainerEnvArgs(name="MLFLOW_MODEL_URI", value=source),
-            cloudrunv2.ServiceTemplateContainerEnvArgs(name="MLOPS_MODEL", value=spec.model),
-            cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="MLOPS_MODEL_VERSION", value=version_text
-            ),
-            cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="MLOPS_NO_MODEL_SERVER", value=_NO_MODEL_SERVER
-            ),
-        ]
-        service = cloudrunv2.Service(
-            ctx.child_name(),
-            name=name,
-            location=region,
-            project=project_id(),
-            description=f"model {spec.model} (alias {spec.alias}) of stack {ctx.stack_name}",
-            ingress="INGRESS_TRAFFIC_ALL" if spec.public else "INGRESS_TRAFFIC_INTERNAL_ONLY",
-            invoker_iam_disabled=False,
-            # Stateless: the provider's own flag (on by default) would make destroy fail.
-            deletion_protection=False,
-            labels=gcp_labels(ctx.tags({"mlops-model": spec.model})),
-            traffics=traffic,
-            template=cloudrunv2.ServiceTemplateArgs(
-                revision=plan.revision,
-                service_account=account.email,
-                timeout=f"{options.request_timeout_s}s",
-                max_instance_request_concurrency=spec.target_concurrency,
-                scaling=cloudrunv2.ServiceTemplateScalingArgs(
-                    min_instance_count=min_replicas, max_instance_count=spec.max_replicas
-                ),
-                node_selector=(
-                    cloudrunv2.ServiceTemplateNodeSelectorArgs(accelerator=offer.accelerator)
-                    if offer is not None and offer.accelerator
-                    else None
-                ),
-                # Zonal redundancy (reserved spare GPU capacity) where availability matters.
-                gpu_zonal_redundancy_disabled=(
-                    not profile.high_availability if offer is not None else None
-                ),
-                containers=[
-                    cloudrunv2.ServiceTemplateContainerArgs(
-                        image=image,
-                        commands=["/bin/sh", "-c", SERVE_SCRIPT],
-                        ports=cloudrunv2.ServiceTemplateContainerPortsArgs(
-                            name="http1", container_port=_PORT
-                        ),
-                        envs=env,
-                        resources=cloudrunv2.ServiceTemplateContainerResourcesArgs(
-                            limits=limits,
-                            # GPU instances need their CPU always allocated.
-                            cpu_idle=offer is None,
-                            startup_cpu_boost=True,
-                        ),
-                        startup_probe=cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
-                            http_get=cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(
-                                path="/ping", port=_PORT
-                            ),
-                            period_seconds=10,
-                            failure_threshold=60,
-                        ),
-                    )
-                ],
-                labels=gcp_labels(ctx.tags({"mlops-model": spec.model})),
-            ),
-            opts=ctx.opts(depends_on=[reader]),
-        )
-        url = pulumi.Output.all(service.uri, served.version).apply(
-            lambda values: f"{values[0]}/invocations" if values[1] else None
-        )
-        return EndpointResult(url=url, deployed_version=served.version, deployment=[service])
+        labels = gcp_labels(ctx.tags({"mlops-model": spec.model}))
+        template: dict[str, Any] = {
+            "labels": labels,
+            "serviceAccount": account,
+            "timeout": f"{options.request_timeout_s}s",
+            "maxInstanceRequestConcurrency": spec.target_concurrency,
+            "scaling": {"minInstanceCount": min_replicas, "maxInstanceCount": spec.max_replicas},
+            "containers": [
+                {
+                    "image": self._image(ctx, options),
+                    "command": ["/bin/sh", "-c", SERVE_SCRIPT],
+                    "ports": [{"name": "http1", "containerPort": _PORT}],
+                    "env": [
+                        {"name": "MLFLOW_MODEL_URI", "value": source},
+                        {"name": "MLOPS_MODEL", "value": spec.model},
+                        {"name": "MLOPS_MODEL_VERSION", "value": version},
+                    ],
+                    "resources": {
+                        "limits": limits,
+                        # GPU instances need their CPU always allocated.
+                        "cpuIdle": offer is None,
+                        "startupCpuBoost": True,
+                    },
+                    "startupProbe": {
+                        "httpGet": {"path": "/ping", "port": _PORT},
+                        "periodSeconds": 10,
+                        "failureThreshold": 60,
+                    },
+                }
+            ],
+        }
+        if offer is not None and offer.accelerator:
+            template["nodeSelector"] = {"accelerator": offer.accelerator}
+            # Zonal redundancy (reserved spare GPU capacity) where availability matters.
+            template["gpuZonalRedundancyDisabled"] = not profile.high_availability
+        body = {
+            "description": f"model {spec.model} (alias {spec.alias}) of stack {ctx.stack_name}",
+            "labels": labels,
+            "ingress": "INGRESS_TRAFFIC_ALL" if spec.public else "INGRESS_TRAFFIC_INTERNAL_ONLY",
+            "invokerIamDisabled": False,
+            "template": template,
+        }
+        return pulumi.Output.from_input(body)  # pyright: ignore[reportReturnType] - nested outputs resolve
 
     @staticmethod
     def _image(

@@ -1,7 +1,11 @@
 """MLflow tracking server on Cloud Run over a private Cloud SQL PostgreSQL database.
 
-* Cloud Run service: ingress internal only, no public invoker (callers need
-  ``roles/run.invoker`` on this service), its own service account with
+* Cloud Run service: no public invoker (callers need ``roles/run.invoker`` on this
+  service and MLflow basic auth); ingress from anywhere by default, because Vertex jobs
+  (peered networks do not count as the VPC for Cloud Run's internal ingress) and the
+  gate on the deployer's machine must reach it (``options.ingress: internal`` keeps it to
+  the VPC); the deployer gets ``run.invoker`` and the gate sends an ID token
+  (:mod:`.mlflow_auth`); its own service account with
   ``roles/storage.objectUser`` on the artifact bucket only and read access to its own
   secrets only; direct VPC egress to reach the database; job execution off; allowed
   hosts pinned to the service's own ``run.app`` names (DNS-rebinding protection).
@@ -18,11 +22,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pulumi
-from pulumi_gcp import cloudrunv2, serviceaccount, sql
+from pulumi_gcp import cloudrunv2, organizations, serviceaccount, sql
 
-from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME, service_url
+from mlops_infra.backends.gcp._cloudrun import INVOKER, MAX_SERVICE_NAME, service_url
 from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
 from mlops_infra.backends.gcp._platform import (
     fmt,
@@ -42,9 +47,33 @@ from mlops_infra.resources import (
     TrackingServerArgs,
     TrackingServerBackend,
 )
-from mlops_infra.specs import TrackingServerSpec
+from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec
 
-__all__ = ["ADMIN_USER", "DATABASE_TIERS", "CloudRunTrackingServer", "auth_config"]
+__all__ = [
+    "ADMIN_USER",
+    "CLIENT_AUTH",
+    "DATABASE_TIERS",
+    "CloudRunTrackingServer",
+    "auth_config",
+    "deployer_member",
+]
+
+CLIENT_AUTH = "mlops_infra.backends.gcp.mlflow_auth:cloud_run_client_env"
+"""MLflow client-auth hook of the Cloud Run tracking server (ID token for its URL)."""
+
+_INGRESS = {"all": "INGRESS_TRAFFIC_ALL", "internal": "INGRESS_TRAFFIC_INTERNAL_ONLY"}
+
+
+def deployer_member(email: str | None) -> str:
+    """Returns the IAM member of the deployer's identity (a service account or a user).
+
+    ``email`` is ``None`` in offline plans, which cannot ask Google who is deploying.
+    """
+    if not email:
+        return "user:deployer-unknown-offline"
+    kind = "serviceAccount" if email.endswith(".gserviceaccount.com") else "user"
+    return f"{kind}:{email}"
+
 
 ADMIN_USER = "admin"
 """Basic-auth admin user."""
@@ -132,13 +161,16 @@ class CloudRunTrackingServer(TrackingServerBackend):
         name = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
         labels = gcp_labels(ctx.tags())
         minimum = 1 if profile.is_production else 0
-        cloudrunv2.Service(
+        service = cloudrunv2.Service(
             ctx.child_name("service"),
             name=name,
             location=region,
             project=project_id(),
             description=f"MLflow tracking server of stack {ctx.stack_name}",
-            ingress="INGRESS_TRAFFIC_INTERNAL_ONLY",
+            # Reachable from Vertex jobs (peered, not counted as the VPC's traffic) and from
+            # the deployer's machine (the gate), each with an ID token of an invoker and
+            # MLflow's basic auth; "internal" keeps it to the VPC (see options.ingress).
+            ingress=_INGRESS[options.ingress],
             invoker_iam_disabled=False,
             # Stateless: Pulumi's protect guards it where needed; the provider's own flag
             # (on by default) would make every destroy fail.
@@ -173,10 +205,47 @@ class CloudRunTrackingServer(TrackingServerBackend):
             ),
             opts=ctx.opts(depends_on=[bucket_grant, user, *secrets.resources]),
         )
-        url = service_url(name, region, project_number())
+        # From the service's outputs: grants on it wait until it exists (issue 14 item 2).
+        url = service_url(service.name, region, project_number())
+        if options.deployer_invoker:
+            self._deployer_invoker(ctx, service)
         if secrets.admin_password is None:
-            return TrackingRef(url=url)
-        return TrackingRef(url=url, username=ADMIN_USER, password=secrets.admin_password)
+            return TrackingRef(url=url, client_auth=CLIENT_AUTH)
+        return TrackingRef(
+            url=url,
+            username=ADMIN_USER,
+            password=secrets.admin_password,
+            client_auth=CLIENT_AUTH,
+        )
+
+    def adopt(
+        self, ctx: BuildContext[TrackingServerArgs], existing: ExistingTrackingServer
+    ) -> TrackingRef:
+        """A server run elsewhere; one on Cloud Run (``*.run.app``) gets the ID-token hook."""
+        cloud_run = urlsplit(existing.url).hostname or ""
+        return TrackingRef(
+            url=existing.url,
+            username=existing.username,
+            password=ctx.args.admin_password,
+            client_auth=CLIENT_AUTH if cloud_run.endswith(".run.app") else None,
+        )
+
+    @staticmethod
+    def _deployer_invoker(
+        ctx: BuildContext[TrackingServerArgs], service: cloudrunv2.Service
+    ) -> cloudrunv2.ServiceIamMember:
+        """Lets the identity running ``pulumi up`` call the service (the gate, the alias)."""
+        email = organizations.get_client_open_id_user_info_output().email
+        member = pulumi.Output.from_input(email).apply(deployer_member)
+        return cloudrunv2.ServiceIamMember(
+            ctx.child_name("deployer-invoker"),
+            name=service.name,
+            location=service.location,
+            project=project_id(),
+            role=INVOKER,
+            member=member,
+            opts=ctx.opts(),
+        )
 
     @staticmethod
     def _database(

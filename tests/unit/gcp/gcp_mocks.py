@@ -18,8 +18,15 @@ NUMBER = "424242"
 REGION = "europe-west4"
 GCS_AGENT = f"serviceAccount:service-{NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
 SERVED_SOURCE = "gs://acme-models/mlflow/1/models/m-1/artifacts"
+RUN_MODEL_VERSION = "7"
+
+DEPLOYER = f"deployer@{PROJECT}.iam.gserviceaccount.com"
 
 CALLS: dict[str, dict[str, Any]] = {
+    "gcp:organizations/getClientOpenIdUserInfo:getClientOpenIdUserInfo": {
+        "email": DEPLOYER,
+        "id": DEPLOYER,
+    },
     "gcp:organizations/getProject:getProject": {
         "number": NUMBER,
         "projectId": PROJECT,
@@ -56,7 +63,7 @@ class GcpMocks(EchoMocks):
 
     Args:
         served_version: What the promotion gate decides to serve (``None``: nothing).
-        stable_revision: The revision plan's stable revision (a canary in progress).
+        stable_revision: The deployment's stable revision (a canary in progress).
     """
 
     def __init__(
@@ -119,8 +126,20 @@ class GcpMocks(EchoMocks):
                 served_source=SERVED_SOURCE if self.served_version else None,
                 decision={"outcome": "promoted" if self.served_version else "no-candidate"},
             )
-        elif typ == DYNAMIC + "GcpRevisionPlan":
-            state.update(revision=f"{state['service']}-00002", stable_revision=self.stable_revision)
+        elif typ == DYNAMIC + "GcpWorkflowExecution":
+            # A waited-for run reports the model version it registered (see _run).
+            state["model_version"] = RUN_MODEL_VERSION if state.get("wait") else None
+        elif typ == DYNAMIC + "GcpCloudRunDeployment":
+            # What the provider returns once Cloud Run confirms the revision (see _deployment).
+            version = state.get("version")
+            state.update(
+                deployed_version=version,
+                uri=f"https://{state['service']}-{NUMBER}.{state['region']}.run.app"
+                if version
+                else None,
+                revision=f"{state['service']}-00002" if version else None,
+                stable_revision=self.stable_revision,
+            )
         return resource_id, state
 
 

@@ -13,6 +13,7 @@ from gcp_mocks import (
     PROJECT,
     PROJECT_IAM,
     REGION,
+    RUN_MODEL_VERSION,
     SCHEDULER,
     WORKFLOW,
     base_spec,
@@ -190,6 +191,28 @@ def test_a_new_version_is_run_once(run: ProgramRun) -> None:
         f"projects/{PROJECT}/locations/{REGION}/workflows/"
         f"{inputs(run, WORKFLOW, 'mlops-pipeline-diagnosis')['name']}"
     )
+
+
+@pytest.mark.parametrize(
+    ("environment", "wait", "candidate"),
+    [("dev", True, RUN_MODEL_VERSION), ("prod", False, None)],
+)
+def test_development_waits_for_the_run_and_its_model_reaches_the_gate(
+    environment: str, wait: bool, candidate: str | None
+) -> None:
+    endpoint = {"name": "diagnosis", "model": "diagnosis"}
+    spec = base_spec(
+        environment,
+        clusters=[{"name": "gpu", "gpu": "l4"}],
+        pipelines=[{**PIPELINE, "schedule": None}],
+        endpoints=[endpoint],
+    )
+    run = synth(spec, stack=environment)
+    props = inputs(run, EXECUTION, "mlops-pipeline-diagnosis-run")
+    assert (props["wait"], props["timeout_s"], props["model"]) == (wait, 7200, "diagnosis")
+    assert props["tracking_url"].endswith(".run.app")
+    gate = inputs(run, DYNAMIC + "PromotionDecision", "mlops-endpoint-diagnosis-gate")
+    assert gate.get("candidate_version") == candidate
 
 
 def test_a_pinned_version_is_neither_uploaded_nor_rerun() -> None:

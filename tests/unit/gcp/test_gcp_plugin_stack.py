@@ -10,6 +10,7 @@ import textwrap
 import pytest
 from gcp_mocks import (
     BUCKET,
+    DYNAMIC,
     REPO,
     SERVICE,
     SQL,
@@ -117,7 +118,7 @@ def test_example_stack_synthesizes_every_concept_on_gcp() -> None:
         (SQL, "mlops-tracking-db"),
         (SERVICE, "mlops-tracking-service"),
         (WORKFLOW, "mlops-pipeline-diagnosis"),
-        (SERVICE, "mlops-endpoint-diagnosis"),
+        (DYNAMIC + "GcpCloudRunDeployment", "mlops-endpoint-diagnosis"),
         ("gcp:cloudscheduler/job:Job", "mlops-pipeline-diagnosis-schedule"),
     ):
         one(run, type_token, name)

@@ -11,7 +11,7 @@ import pytest
 from mlops_infra.backends.gcp._cloudrun import parse_service_url
 from mlops_infra.backends.gcp._network import private_subnet_range
 from mlops_infra.backends.gcp._platform import gcp_labels, label_value, physical_name
-from mlops_infra.backends.gcp._revisions import plan_revision, traffic_split
+from mlops_infra.backends.gcp._revisions import plan_revision, traffic_targets
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import CompiledStep, workflow_definition
 from mlops_infra.backends.gcp.artifact_store import lifecycle_rules
@@ -154,14 +154,14 @@ def test_traffic_split(
     canary: int | None,
     expected: list[tuple[str | None, int]],
 ) -> None:
-    split = traffic_split(revision, stable, canary)
-    assert [(t.revision, t.percent) for t in split] == expected
-    assert sum(t.percent for t in split) == 100
+    split = traffic_targets(revision, stable, canary)
+    assert [(t.get("revision"), t["percent"]) for t in split] == expected
+    assert sum(t["percent"] for t in split) == 100
     assert all(
-        t.type
+        t["type"]
         == (
             "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
-            if t.revision is None
+            if t.get("revision") is None
             else "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
         )
         for t in split
@@ -293,4 +293,8 @@ def test_step_context_reads_upstream_outputs_of_the_same_execution(tmp_path: Pat
     assert ctx.output_dir == str(tmp_path / "exec-1" / "train")
     assert ctx.gpus == "0,1"
     assert ctx.params == {"c": 1}
-    assert ctx.tags == {"mlops.pipeline_version": "0123456789abcdef"}
+    # The execution id lets `up` find the model version this execution registers.
+    assert ctx.tags == {
+        "mlops.pipeline_version": "0123456789abcdef",
+        "mlops.workflow_execution": "exec-1",
+    }

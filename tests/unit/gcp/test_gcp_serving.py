@@ -1,4 +1,8 @@
-"""The cloud-run serving endpoint under mocks: gate, ingress, identity, GPU, scaling, canary."""
+"""The cloud-run serving endpoint under mocks: gate, ingress, identity, GPU, scaling, canary.
+
+The deployment itself (Cloud Run Admin API calls) is tested against a contract fake in
+``test_gcp_deployment.py``.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from mlops_infra.errors import BackendError
 from mlops_infra.offline import ProgramRun, unwrap_secrets
 
 GATE = DYNAMIC + "PromotionDecision"
-PLAN = DYNAMIC + "GcpRevisionPlan"
+DEPLOYMENT = DYNAMIC + "GcpCloudRunDeployment"
 PIPELINE = {
     "name": "diagnosis",
     "steps": [{"name": "train", "component": "diagnosis.train"}],
@@ -53,12 +57,17 @@ def run() -> ProgramRun:
     return synth(_spec(), stack="prod", mocks=GcpMocks(stable_revision=None))
 
 
+def _deployment(run: ProgramRun) -> dict[str, Any]:
+    return inputs(run, DEPLOYMENT, "mlops-endpoint-diagnosis")
+
+
 def _service(run: ProgramRun) -> dict[str, Any]:
-    return inputs(run, SERVICE, "mlops-endpoint-diagnosis")
+    body: dict[str, Any] = _deployment(run)["template"]
+    return body
 
 
 def _env(run: ProgramRun) -> dict[str, Any]:
-    return {e["name"]: e["value"] for e in _service(run)["template"]["containers"][0]["envs"]}
+    return {e["name"]: e["value"] for e in _service(run)["template"]["containers"][0]["env"]}
 
 
 def test_gate_decides_with_the_tracking_server_and_the_pipeline_candidate(run: ProgramRun) -> None:
@@ -79,15 +88,23 @@ def test_service_serves_the_version_the_gate_allows(run: ProgramRun) -> None:
     assert env["MLOPS_MODEL_VERSION"] == "3"
     outputs = unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]
     assert outputs["model_version"] == "3"
+    deployment = _deployment(run)
+    assert deployment["version"] == "3"
+    assert deployment["project"] == PROJECT
+    assert deployment["region"] == REGION
     assert outputs["url"] == (
-        f"https://{_service(run)['name']}-{NUMBER}.{REGION}.run.app/invocations"
+        f"https://{deployment['service']}-{NUMBER}.{REGION}.run.app/invocations"
     )
 
 
-def test_nothing_served_leaves_no_url_and_an_empty_model() -> None:
+def test_nothing_passed_deploys_nothing_and_raises_nothing() -> None:
+    # A fresh stack: no native service exists that would need an image or a model.
     run = synth(_spec("dev"), mocks=GcpMocks(served_version=None))
-    assert _env(run)["MLFLOW_MODEL_URI"] == ""
-    assert unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]["url"] is None
+    assert not [n for n in names(run, SERVICE) if n.startswith("mlops-endpoint")]
+    assert _deployment(run).get("version") is None
+    outputs = unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]
+    assert outputs["url"] is None
+    assert outputs["model_version"] is None
 
 
 def test_service_is_internal_never_public_and_reads_models_only(run: ProgramRun) -> None:
@@ -135,31 +152,16 @@ def test_cpu_endpoint_defaults_to_the_profile_replicas() -> None:
     assert template["containers"][0]["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
 
 
-def test_revision_is_planned_and_all_traffic_goes_to_latest_without_a_stable_one(
-    run: ProgramRun,
-) -> None:
-    plan = inputs(run, PLAN, "mlops-endpoint-diagnosis-revisions")
-    service = _service(run)
-    assert plan["service"] == service["name"]
-    assert plan["version"] == "3"
-    assert len(plan["digest"]) == 64
-    assert service["template"]["revision"] == f"{service['name']}-00002"
-    assert service["traffics"] == [
-        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}
-    ]
-
-
-def test_canary_splits_traffic_with_the_stable_revision() -> None:
-    run = synth(_spec(), stack="prod", mocks=GcpMocks(stable_revision="svc-00001"))
-    name = _service(run)["name"]
-    assert _service(run)["traffics"] == [
-        {
-            "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
-            "revision": f"{name}-00002",
-            "percent": 10,
-        },
-        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": "svc-00001", "percent": 90},
-    ]
+def test_the_deployment_names_its_service_and_carries_the_canary(run: ProgramRun) -> None:
+    deployment = _deployment(run)
+    assert deployment["service"].startswith("mlops-endpoint-diagnosis")
+    assert len(deployment["service"]) <= 40
+    assert deployment["canary_percent"] == 10
+    # The deployment sets the revision name and the traffic itself (see _deployment).
+    assert "revision" not in _service(run)["template"]
+    assert "traffic" not in _service(run)
+    labels = _service(run)["template"]["labels"]
+    assert labels["mlops-model"] == "diagnosis"
 
 
 def test_instance_types_are_refused_on_cloud_run() -> None:

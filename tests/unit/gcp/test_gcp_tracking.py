@@ -8,6 +8,7 @@ import pytest
 from gcp_mocks import (
     ACCOUNT,
     BUCKET_IAM,
+    DEPLOYER,
     NUMBER,
     PROJECT,
     REGION,
@@ -101,13 +102,24 @@ def test_database_user_password_is_a_secret(prod: ProgramRun) -> None:
     assert is_secret(user.inputs["password"])
 
 
-def test_service_is_internal_with_no_public_invoker(prod: ProgramRun) -> None:
+def test_service_needs_an_invoker_and_only_the_deployer_is_one(prod: ProgramRun) -> None:
+    # Issue 14 item 6: Vertex jobs (peered) and the gate (deployer's machine) are not the
+    # VPC's traffic for Cloud Run's internal ingress; every caller still needs an ID token
+    # of an invoker and MLflow basic auth.
     service = inputs(prod, SERVICE, "mlops-tracking-service")
-    assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert service["ingress"] == "INGRESS_TRAFFIC_ALL"
     assert service["invokerIamDisabled"] is False
     assert service["location"] == REGION
     assert service["deletionProtection"] is False
-    assert names(prod, SERVICE_IAM) == []
+    tracking_grants = [n for n in names(prod, SERVICE_IAM) if n.startswith("mlops-tracking")]
+    assert tracking_grants == ["mlops-tracking-deployer-invoker"]
+    grant = inputs(prod, SERVICE_IAM, "mlops-tracking-deployer-invoker")
+    assert grant == {
+        "name": service["name"],
+        "location": REGION,
+        "role": "roles/run.invoker",
+        "member": f"serviceAccount:{DEPLOYER}",
+    }
     template = service["template"]
     assert template["serviceAccount"] == _server_email(prod)
     assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 3}
@@ -116,6 +128,61 @@ def test_service_is_internal_with_no_public_invoker(prod: ProgramRun) -> None:
     assert vpc["networkInterfaces"][0]["subnetwork"].endswith(
         "/subnetworks/" + inputs(prod, "gcp:compute/subnetwork:Subnetwork", "mlops-private")["name"]
     )
+
+
+def test_ingress_can_be_kept_internal_and_the_deployer_grant_left_out() -> None:
+    options = {"ingress": "internal", "deployer_invoker": False}
+    run = synth(base_spec("dev", tracking={"options": options}))
+    assert inputs(run, SERVICE, "mlops-tracking-service")["ingress"] == (
+        "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    )
+    assert [n for n in names(run, SERVICE_IAM) if n.startswith("mlops-tracking")] == []
+
+
+@pytest.mark.parametrize(
+    ("email", "member"),
+    [
+        ("ci@acme-ml.iam.gserviceaccount.com", "serviceAccount:ci@acme-ml.iam.gserviceaccount.com"),
+        ("alice@acme.com", "user:alice@acme.com"),
+        (None, "user:deployer-unknown-offline"),
+    ],
+)
+def test_deployer_member(email: str | None, member: str) -> None:
+    from mlops_infra.backends.gcp.tracking_server import deployer_member
+
+    assert deployer_member(email) == member
+
+
+def test_the_gate_authenticates_with_the_cloud_run_hook() -> None:
+    from mlops_infra.backends.gcp import mlflow_auth
+    from mlops_infra.backends.gcp.tracking_server import CLIENT_AUTH
+
+    # The program names the hook without importing it (MLflow is heavy).
+    assert CLIENT_AUTH == mlflow_auth.CLIENT_AUTH
+    run = synth(base_spec("dev", endpoints=[{"name": "m", "model": "m", "external_model": True}]))
+    gate = inputs(run, "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate")
+    assert gate["client_auth"] == CLIENT_AUTH
+
+
+@pytest.mark.parametrize(
+    ("url", "hook"),
+    [
+        ("https://mlflow-424242.europe-west4.run.app", True),
+        ("https://mlflow.internal.example.com", False),
+    ],
+)
+def test_an_adopted_cloud_run_server_gets_the_hook(url: str, hook: bool) -> None:
+    from mlops_infra.backends.gcp.tracking_server import CLIENT_AUTH
+
+    spec = base_spec(
+        "dev",
+        tracking={"existing": {"url": url}},
+        endpoints=[{"name": "m", "model": "m", "external_model": True}],
+    )
+    gate = inputs(
+        synth(spec), "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate"
+    )
+    assert gate.get("client_auth") == (CLIENT_AUTH if hook else None)
 
 
 def test_dev_server_scales_to_zero(dev: ProgramRun) -> None:

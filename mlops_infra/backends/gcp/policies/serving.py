@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from mlops_infra.backends.gcp.policies.storage import public_members
 from mlops_infra.plan.model import PlannedResource
-from mlops_infra.policies._helpers import get, truthy
+from mlops_infra.policies._helpers import as_mapping, get, truthy
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable, violation
 
 __all__ = ["RULES"]
 
-_SERVICE = ("gcp:cloudrunv2/service:Service",)
+_SERVICE = (
+    "gcp:cloudrunv2/service:Service",
+    # The serving service, deployed at `up` through the Admin API: its body is `template`.
+    "pulumi-python:dynamic/mlops:GcpCloudRunDeployment",
+)
 _SERVICE_IAM = (
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
     "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
@@ -32,7 +36,18 @@ def _internal(resource: PlannedResource, context: PolicyContext) -> Outcome:
     )
     if endpoint is not None and endpoint.public:
         return not_applicable(f"endpoint {endpoint.name} is declared public (MLOPS-SERVE-001)")
-    ingress = resource.inputs.get("ingress") or "INGRESS_TRAFFIC_ALL"
+    body = as_mapping(resource.inputs.get("template")) if "Deployment" in resource.type else None
+    inputs = body if body is not None else resource.inputs
+    ingress = inputs.get("ingress") or "INGRESS_TRAFFIC_ALL"
+    if (
+        ingress not in _INTERNAL
+        and endpoint is None
+        and context.facts.tracking_auth
+        and not truthy(inputs.get("invokerIamDisabled"))
+    ):
+        # Vertex jobs (peered) and the gate on the deployer's machine are not the VPC's
+        # traffic for internal ingress; callers need run.invoker and MLflow basic auth.
+        return compliant()
     if ingress not in _INTERNAL:
         return violation(f"ingress {ingress} accepts traffic from the internet")
     return compliant()
