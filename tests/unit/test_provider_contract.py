@@ -14,9 +14,15 @@ import mlops_infra
 
 PINNED = {
     "mlops_infra.backends.aws._generated:_GeneratedSecretProvider",
+    "mlops_infra.backends.aws.endpoint_deployment:_DeploymentProvider",
+    "mlops_infra.backends.aws.image_build:_BuildProvider",
+    "mlops_infra.backends.aws.pipeline_run:_RunProvider",
     "mlops_infra.backends.azure.online_release:_ReleaseProvider",
     "mlops_infra.backends.azure.pipeline_run:_RunProvider",
+    "mlops_infra.backends.gcp._deployment:_DeploymentProvider",
+    "mlops_infra.backends.gcp._legacy_providers:LegacyBookkeepingProvider",
     "mlops_infra.backends.gcp._revisions:_PlanProvider",
+    "mlops_infra.backends.gcp._run:_RunProvider",
     "mlops_infra.backends.gcp._secrets:_PasswordProvider",
     "mlops_infra.backends.gcp._vertex:_CustomJobProvider",
     "mlops_infra.backends.gcp._workflow:_ExecutionProvider",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_infra.backends.gcp._legacy_providers import LegacyBookkeepingProvider
+
 __all__ = ["plan_revision", "traffic_targets"]
 
 _LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
@@ -55,3 +57,7 @@ def traffic_targets(
             {"type": _REVISION, "revision": stable, "percent": 100 - canary_percent},
         ]
     return [{"type": _LATEST, "percent": 100}]
+
+
+class _PlanProvider(LegacyBookkeepingProvider):
+    """Kept at this name for stacks whose state an earlier version wrote (see _legacy_providers)."""

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_infra.backends.gcp._legacy_providers import LegacyBookkeepingProvider
+
 __all__ = [
     "EXECUTION_ID",
     "CompiledStep",
@@ -155,3 +157,7 @@ def workflow_definition(
         }
     )
     return {"main": {"steps": main}, "run_job": _run_job(poll_interval_s)}
+
+
+class _ExecutionProvider(LegacyBookkeepingProvider):
+    """Kept at this name for stacks whose state an earlier version wrote (see _legacy_providers)."""
