@@ -59,5 +59,5 @@ def traffic_targets(
     return [{"type": _LATEST, "percent": 100}]
 
 
-class _PlanProvider(LegacyBookkeepingProvider):
+class _PlanProvider(LegacyBookkeepingProvider):  # pyright: ignore[reportUnusedClass]
     """Kept at this name for stacks whose state an earlier version wrote (see _legacy_providers)."""

@@ -159,5 +159,5 @@ def workflow_definition(
     return {"main": {"steps": main}, "run_job": _run_job(poll_interval_s)}
 
 
-class _ExecutionProvider(LegacyBookkeepingProvider):
+class _ExecutionProvider(LegacyBookkeepingProvider):  # pyright: ignore[reportUnusedClass]
     """Kept at this name for stacks whose state an earlier version wrote (see _legacy_providers)."""
