@@ -4,7 +4,8 @@
 provider and read back by the program (the local store's ``uri``, account ids from
 invokes). These mocks fill them with fixed, obviously fake values, so a plan is the
 same on every machine and never needs credentials. Each cloud answers its own invokes
-(its descriptor's ``plan_invokes``); this module knows no cloud.
+and fills its own computed outputs (its descriptor's ``plan_invokes`` and
+``plan_outputs``); this module knows no cloud.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mlops_infra.errors import RegistryError
 from mlops_infra.offline import EchoMocks
 from mlops_infra.registry import FlavorRegistry, default_registry
 
-__all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes"]
+__all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes", "cloud_outputs"]
 
 _DYNAMIC = "pulumi-python:dynamic/"
 _GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
@@ -67,6 +68,33 @@ def cloud_invokes(
     return answers
 
 
+OutputsFunction = Callable[[str, str, Mapping[str, Any], str | None], Mapping[str, Any] | None]
+"""A cloud's ``plan_outputs``: ``(type_token, name, inputs, region) -> outputs or None``."""
+
+
+def cloud_outputs(
+    clouds: Iterable[str] | None = None, registry: FlavorRegistry | None = None
+) -> list[OutputsFunction]:
+    """Returns the ``plan_outputs`` functions of ``clouds`` (every registered cloud when ``None``).
+
+    Raises:
+        RegistryError: a cloud is unknown, or its ``plan_outputs`` is not callable.
+    """
+    registry = registry or default_registry()
+    functions: list[OutputsFunction] = []
+    for name in registry.clouds() if clouds is None else clouds:
+        cloud = registry.cloud(name)
+        if cloud.plan_outputs is None:
+            continue
+        what = f"cloud {name!r}: plan_outputs"
+        function = registry.resolve(cloud.plan_outputs, what)
+        if not callable(function):
+            msg = f"{what} {cloud.plan_outputs!r} is not a function (type, name, inputs, region)"
+            raise RegistryError(msg)
+        functions.append(typing.cast(OutputsFunction, function))
+    return functions
+
+
 class PlanMocks(EchoMocks):
     """Echo mocks with fixed invoke results and the outputs programs read back.
 
@@ -89,16 +117,24 @@ class PlanMocks(EchoMocks):
         results = cloud_invokes(clouds, region, registry)
         results.update(calls or {})
         super().__init__(calls=results)
+        self._region = region
+        self._computed = cloud_outputs(clouds, registry)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Echoes the inputs, with the outputs a plan must fill in.
 
-        A local resource's ``path`` gives its ``file://`` ``uri``; a promotion gate, which
+        A cloud's computed outputs come from its ``plan_outputs`` (where the echoed
+        inputs leave them empty); a local resource's ``path`` gives its ``file://``
+        ``uri``; a promotion gate, which
         is evaluated against the tracking server only at ``pulumi up``, reports the
         placeholder version :data:`GATE_PENDING`, so that what it would deploy is planned;
         a stack reference exports nothing.
         """
         resource_id, state = super().new_resource(args)
+        inputs = typing.cast(Mapping[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType]
+        for outputs in self._computed:
+            computed = outputs(args.typ, args.name, inputs, self._region) or {}
+            state.update({k: v for k, v in computed.items() if state.get(k) is None})
         if args.typ == _GATE:
             state.update(_GATE_OUTPUTS)
         elif args.typ == _STACK_REFERENCE:

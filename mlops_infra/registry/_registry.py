@@ -87,6 +87,9 @@ class CloudInfo:
             which input changes replace a resource, which types hold data or take tags.
         plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
             answering the provider invokes its backends make, for offline plans.
+        plan_outputs: Path of a function ``(type_token, name, inputs, region) -> outputs``
+            giving, for offline plans, the outputs its provider computes that its backends
+            read back (a load balancer's DNS name); ``None`` for other types.
         rehearsal: Path of a class whose instances rehearse a stack of the cloud on this
             machine (``mlops-infra rehearse``), if the cloud has one.
     """
@@ -99,6 +102,7 @@ class CloudInfo:
     policies: tuple[str, ...] = ()
     plan_rules: str | None = None
     plan_invokes: str | None = None
+    plan_outputs: str | None = None
     rehearsal: str | None = None
 
 
@@ -186,7 +190,7 @@ class FlavorRegistry:
             raise RegistryError(msg)
         for index, path in enumerate(cloud.policies):
             _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
-        for attribute in ("plan_rules", "plan_invokes", "rehearsal"):
+        for attribute in ("plan_rules", "plan_invokes", "plan_outputs", "rehearsal"):
             path = getattr(cloud, attribute)
             if path is not None:
                 _check_path(f"cloud {cloud.name!r}: {attribute}", path)

@@ -10,6 +10,7 @@ route answers 200, then the invocation route answers the model's serving example
 from __future__ import annotations
 
 import json
+import re
 import typing
 import urllib.error
 import urllib.request
@@ -87,8 +88,18 @@ def probe_and_predict(
         ctx.processes.stop(child)
 
 
+_RAISED = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): ")
+
+
 def _tail(log: Path) -> str:
-    return "\n".join(log.read_text("utf-8", "replace").strip().splitlines()[-12:])
+    """The log's last lines, after the last exception it shows.
+
+    Servers log a failed model load at start and go on printing their routes.
+    """
+    lines = log.read_text("utf-8", "replace").strip().splitlines()
+    tail = lines[-12:]
+    raised = [line.strip() for line in lines[:-12] if _RAISED.match(line)]
+    return "\n".join([*raised[-1:], *tail])
 
 
 def _post(step: str, contract: ServingContract, url: str, body: bytes, log: Path) -> Any:

@@ -38,7 +38,13 @@ FIELDS = {
 JOB = {"name": "fit", "component": "diagnosis.train"}
 """The job a variant adds when its example stack has none."""
 
-OPTIONS: dict[str, dict[str, Any]] = {}
+OPTIONS: dict[str, dict[str, Any]] = {
+    # TLS on the listener (MLOPS-AWS-LB-001); the certificate names the domain.
+    "aws/tracking_server/self-hosted": {
+        "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0000-mlflow",
+        "domain": "mlflow.internal.example.com",
+    },
+}
 """Options a flavor needs in a variant, by ``cloud/kind/flavor``."""
 
 
@@ -61,19 +67,7 @@ CHANGES: dict[str, Any] = {
 }
 """What else a flavor needs changed in its variant's stack, by ``cloud/kind/flavor``."""
 
-KNOWN_FAILURES: dict[str, str] = {
-    "aws/tracking_server/self-hosted": (
-        "plan mocks fill no output AWS computes (RDS address, ALB DNS name), so the plan "
-        "fails in Output.concat; the AWS unit-test mocks plan it: issue 16 scope 1, one mock "
-        "class per cloud for tests and plans"
-    ),
-    "aws/training_cluster/batch": (
-        "MLOPS-AWS-IAM-003 flags ecs:DiscoverPollEndpoint on '*', an action without "
-        "resource-level permissions: the AWS backend's and the AWS pack's action lists "
-        "disagree (issue 16, AWS engineer)"
-    ),
-    "aws/training_job/batch": "runs on a batch pool: see aws/training_cluster/batch",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 """Flavors that do not plan or pass yet, by ``cloud/kind/flavor``, with the tracking issue."""
 
 

@@ -20,6 +20,7 @@ import pulumi
 from pulumi_aws import get_caller_identity_output, get_partition_output, get_region_output, iam
 
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws.iam_actions import UNSCOPABLE_ACTIONS
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext
 
@@ -50,24 +51,6 @@ Statement = dict[str, Any]
 ArgsT = TypeVar("ArgsT")
 """The args type of whichever component a helper builds children for."""
 
-UNSCOPABLE_ACTIONS: Mapping[str, str] = {
-    # The registry login token is account-wide: the action has no resource type.
-    "ecr:GetAuthorizationToken": "no resource type (account-wide login token)",
-    # CloudWatch metrics have no ARN; statements using it carry a cloudwatch:namespace
-    # condition instead.
-    "cloudwatch:PutMetricData": "no resource type (scoped by cloudwatch:namespace)",
-    # EC2 Describe* calls do not support resource-level permissions.
-    "ec2:DescribeNetworkInterfaces": "Describe* supports no resource-level permissions",
-    "ec2:DescribeVpcs": "Describe* supports no resource-level permissions",
-    "ec2:DescribeSubnets": "Describe* supports no resource-level permissions",
-    "ec2:DescribeSecurityGroups": "Describe* supports no resource-level permissions",
-    "ec2:DescribeDhcpOptions": "Describe* supports no resource-level permissions",
-    "ec2:DescribeTags": "Describe* supports no resource-level permissions",
-    # The ECS agent (Batch GPU hosts) asks where to poll before it has a container instance.
-    "ecs:DiscoverPollEndpoint": "no resource type (agent bootstrap)",
-}
-"""Actions AWS cannot scope to a resource, each with the reason; the only ones allowed
-on ``"Resource": "*"``."""
 
 _SERVICE_WIDE = ":*"
 

@@ -24,7 +24,7 @@ from mlops_infra.resources import BuildContext, FoundationArgs, FoundationBacken
 if TYPE_CHECKING:
     from mlops_infra.backends.aws._network import Network
 
-__all__ = ["AwsFoundation", "create_key", "ecr_lifecycle_policy"]
+__all__ = ["AwsFoundation", "create_key", "ecr_lifecycle_policy", "key_policy"]
 
 
 def create_key(
@@ -43,6 +43,7 @@ def create_key(
     key = kms.Key(
         ctx.child_name(role),
         description=description,
+        policy=key_policy(scope),
         enable_key_rotation=True,
         deletion_window_in_days=deletion_window_days,
         tags=ctx.tags(),
@@ -58,6 +59,51 @@ def create_key(
         region=scope.region_override,
     )
     return key
+
+
+def key_policy(scope: AwsScope) -> pulumi.Output[str]:
+    """The stack keys' policy: IAM decides who uses a key; CloudWatch Logs may, for logs.
+
+    The first statement is the default key policy (IAM policies decide who uses the key,
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html); the
+    second lets the regional CloudWatch Logs service encrypt log groups, bounded by the
+    ``aws:logs:arn`` encryption context
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+    """
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": scope.arn("iam", "root", regional=False)},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "Service": pulumi.Output.concat("logs.", scope.region, ".amazonaws.com")
+                    },
+                    "Action": [
+                        "kms:Decrypt*",
+                        "kms:Describe*",
+                        "kms:Encrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": scope.arn("logs", "log-group:*")
+                        }
+                    },
+                },
+            ],
+        }
+    )
 
 
 def ecr_lifecycle_policy(keep_images: int) -> str:

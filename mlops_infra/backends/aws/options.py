@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlops_infra.specs import Spec
 
@@ -80,7 +80,22 @@ class SelfHostedTrackingOptions(Spec):
     """PostgreSQL major (or major.minor) version."""
 
     certificate_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:acm:")
-    """ACM certificate for an HTTPS listener; without one the internal listener is HTTP."""
+    """ACM certificate of :attr:`domain`, for the HTTPS listener. Required outside the
+    development tier: without it the listener is plain HTTP on port 80 and basic-auth
+    credentials cross the VPC unencrypted."""
+
+    domain: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    )
+    """The server's DNS name (``mlflow.internal.example.com``), which the certificate names
+    and which must resolve to the load balancer (ACM issues no certificate for an ELB DNS
+    name). The tracking URL and MLflow's allowed hosts follow it."""
+
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,31}$")
+    """Route 53 hosted zone of :attr:`domain`: when set, the stack creates the alias record
+    pointing the domain at the load balancer; else point it there yourself."""
 
     allowed_cidrs: tuple[str, ...] = ()
     """Private ranges (VPN, peered networks) allowed to reach the server, besides the stack's
@@ -88,6 +103,20 @@ class SelfHostedTrackingOptions(Spec):
 
     log_retention_days: int = Field(default=90, ge=1, le=3653)
     """Days the server's logs are kept."""
+
+    @model_validator(mode="after")
+    def _tls_names_a_domain(self) -> SelfHostedTrackingOptions:
+        if (self.certificate_arn is None) != (self.domain is None):
+            msg = (
+                "certificate_arn and domain go together: the certificate is issued for the "
+                f"domain, which resolves to the load balancer (got certificate_arn="
+                f"{self.certificate_arn!r}, domain={self.domain!r})"
+            )
+            raise ValueError(msg)
+        if self.hosted_zone_id is not None and self.domain is None:
+            msg = f"hosted_zone_id {self.hosted_zone_id!r} needs the domain it holds; set domain"
+            raise ValueError(msg)
+        return self
 
     @field_validator("allowed_cidrs")
     @classmethod

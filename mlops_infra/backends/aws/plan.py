@@ -2,7 +2,8 @@
 
 A plan has no provider to ask: :data:`PLAN_RULES` says which input changes replace a
 resource and which types hold data; :func:`plan_invokes` answers the invokes the
-backends make (account, partition, region, zones).
+backends make (account, partition, region, zones); :func:`plan_outputs` fills the outputs
+AWS computes that the backends read back (the unit tests' mocks answer the same).
 
 Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.aws.plugin` points here.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from mlops_infra.plan.provider_rules import ProviderRules
 
-__all__ = ["MOCK_ACCOUNT_ID", "PLAN_RULES", "plan_invokes"]
+__all__ = ["MOCK_ACCOUNT_ID", "PLAN_RULES", "plan_invokes", "plan_outputs"]
 
 MOCK_ACCOUNT_ID = "123456789012"
 """The account id every plan reports (obviously fake)."""
@@ -172,3 +173,29 @@ def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
             "state": "available",
         },
     }
+
+
+def plan_outputs(
+    typ: str, name: str, inputs: Mapping[str, Any], region: str | None
+) -> Mapping[str, Any] | None:
+    """Outputs AWS computes that the backends read back, as fixed, obviously fake values.
+
+    The self-hosted tracking server builds its URL and allowed hosts from the load
+    balancer's DNS name and points MLflow at the database's address and managed secret.
+
+    Args:
+        typ: The resource's type token.
+        name: Its logical name.
+        inputs: Its inputs.
+        region: The stack's region (``us-east-1`` when it names none).
+    """
+    aws_region = region or "us-east-1"
+    if typ == "aws:lb/loadBalancer:LoadBalancer":
+        return {"dnsName": f"internal-{name}.{aws_region}.elb.amazonaws.com"}
+    if typ == "aws:rds/instance:Instance":
+        secret = f"arn:aws:secretsmanager:{aws_region}:{MOCK_ACCOUNT_ID}:secret:rds!{name}"
+        return {
+            "address": f"{inputs.get('identifier') or name}.abc.{aws_region}.rds.amazonaws.com",
+            "masterUserSecrets": [{"secretArn": secret}],
+        }
+    return None

@@ -53,7 +53,7 @@ __all__ = ["SAGEMAKER_HOSTING", "SageMakerRehearsal"]
 _PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 _OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 _TRACKING = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"
-_MODEL = "aws:sagemaker/model:Model"
+_DEPLOYMENT = "pulumi-python:dynamic/mlops:SageMakerDeployment"
 _TRACKING_VARIABLE = "MLFLOW_TRACKING_URI"
 
 SAGEMAKER_HOSTING = ServingContract(
@@ -92,7 +92,7 @@ class SageMakerRehearsal:
                     outputs = run_gate(gate, tracking_url=tracking.url, environment=store_env)
                     ctx.report.gate(gate.name, dict(outputs.get("decision") or {}))
                     served[gate.parent] = outputs
-                for model in deployment.of_type(_MODEL):
+                for model in deployment.of_type(_DEPLOYMENT):
                     self._serve(ctx, s3, model, served.get(model.parent), artifact_root)
 
     @staticmethod
@@ -231,11 +231,12 @@ class SageMakerRehearsal:
         gate_outputs: dict[str, Any] | None,
         artifact_root: str,
     ) -> None:
-        endpoint = model.name.removesuffix("-model")
+        endpoint = model.name.removesuffix("-deployment")
         step = f"serve {endpoint}"
-        container = typing.cast(dict[str, Any], model.plain_inputs().get("primaryContainer") or {})
-        image = str(container.get("image", ""))
-        if not image.endswith(f":{SERVING_IMAGE_TAG}"):
+        inputs = model.plain_inputs()
+        # No image: the stack builds MLflow's serving image for the version (ImageBuild).
+        image = inputs.get("image")
+        if image is not None and not str(image).endswith(f":{SERVING_IMAGE_TAG}"):
             msg = f"image {image!r}: rehearse runs MLflow's serving image (tag {SERVING_IMAGE_TAG})"
             raise RehearsalError(step, "SageMaker hosting", msg)
         if gate_outputs is None:
@@ -251,7 +252,9 @@ class SageMakerRehearsal:
         started = time.monotonic()
         if not s3.download_prefix(uri, model_dir):
             raise RehearsalError(step, "SageMaker hosting", f"no model artifacts under {uri}")
-        environment = {str(k): str(v) for k, v in dict(container.get("environment") or {}).items()}
+        environment = {str(k): str(v) for k, v in dict(inputs.get("environment") or {}).items()}
+        if "MLOPS_MODEL_VERSION" in environment:  # the plan's placeholder: the gate's version
+            environment["MLOPS_MODEL_VERSION"] = str(gate_outputs.get("served_version") or "")
         requirements = model_dir / "requirements.txt"
         example = model_dir / "serving_input_example.json"
         for needed in (requirements, example):

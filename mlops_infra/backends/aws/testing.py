@@ -18,11 +18,12 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
+from mlops_infra.backends.aws.plan import MOCK_ACCOUNT_ID, plan_outputs
 from mlops_infra.offline import EchoMocks
 
 __all__ = ["ACCOUNT", "REGION", "AwsMocks", "served"]
 
-ACCOUNT = "123456789012"
+ACCOUNT = MOCK_ACCOUNT_ID
 """Account id the mocks answer with."""
 
 REGION = "eu-west-1"
@@ -136,15 +137,8 @@ class AwsMocks(EchoMocks):
             computed.update(
                 keyId=f"{name}-key-id", arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}"
             )
-        elif typ == "aws:rds/instance:Instance":
-            computed.update(
-                address=f"{inputs.get('identifier')}.abc.{REGION}.rds.amazonaws.com",
-                masterUserSecrets=[
-                    {"secretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!{name}"}
-                ],
-            )
-        elif typ == "aws:lb/loadBalancer:LoadBalancer":
-            computed["dnsName"] = f"internal-{name}.{REGION}.elb.amazonaws.com"
+        elif typ in ("aws:rds/instance:Instance", "aws:lb/loadBalancer:LoadBalancer"):
+            computed.update(plan_outputs(typ, name, inputs, REGION) or {})
         elif typ in (
             "aws:sagemaker/model:Model",
             "aws:sagemaker/endpointConfiguration:EndpointConfiguration",

@@ -20,7 +20,7 @@ from the store's ``mlflow/`` prefix, job execution off, host-header checks on.
 from __future__ import annotations
 
 import pulumi
-from pulumi_aws import cloudwatch, ecs, lb, rds
+from pulumi_aws import cloudwatch, ecs, lb, rds, route53
 
 from mlops_infra.backends.aws._foundation import WorkloadNetwork, network_of, registry_image
 from mlops_infra.backends.aws._generated import GeneratedSecret
@@ -110,6 +110,14 @@ class SelfHostedMlflow(TrackingServerBackend):
                 "network; set network.create: true or network.existing in the stack spec"
             )
             raise BackendError(msg)
+        tier = ctx.target.profile.tier
+        if options.certificate_arn is None and tier not in ("local", "development"):
+            msg = (
+                f"{ctx.name}: tracking.options.certificate_arn and tracking.options.domain are "
+                f"required in the {tier} tier (a plain-HTTP listener would carry "
+                "basic-auth credentials unencrypted); allowed without them: development"
+            )
+            raise BackendError(msg)
         image: pulumi.Input[str] = options.image or self._default_image(ctx, foundation, spec)
         scope = AwsScope.current(ctx.target.region, ctx.component)
         region = scope.region_override
@@ -148,6 +156,8 @@ class SelfHostedMlflow(TrackingServerBackend):
             ctx.child_name("logs"),
             name=f"/mlops/{ctx.stack_name}/{ctx.name}",
             retention_in_days=options.log_retention_days,
+            # The stack key's policy lets CloudWatch Logs use it (foundation.key_policy).
+            kms_key_id=key,
             tags=ctx.tags(),
             opts=ctx.opts(),
             region=region,
@@ -210,7 +220,9 @@ class SelfHostedMlflow(TrackingServerBackend):
                 {"name": "MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "value": "false"},
                 {
                     "name": "MLFLOW_SERVER_ALLOWED_HOSTS",
-                    "value": alb.dns_name.apply(lambda dns: f"{dns},{dns}:*"),
+                    "value": pulumi.Output.from_input(options.domain or alb.dns_name).apply(
+                        lambda host: f"{host},{host}:*"
+                    ),
                 },
             ],
             "secrets": [
@@ -355,6 +367,19 @@ class SelfHostedMlflow(TrackingServerBackend):
             "workloads",
             peer=clients,
         )
+        if listen != 443:  # the workloads' own egress rules open 443 only
+            vpc.SecurityGroupEgressRule(
+                ctx.child_name("workloads-to-lb"),
+                security_group_id=clients,
+                referenced_security_group_id=groups["lb"].id,
+                ip_protocol="tcp",
+                from_port=listen,
+                to_port=listen,
+                description="workloads to the MLflow load balancer (plain HTTP, development)",
+                tags=ctx.tags(),
+                opts=ctx.opts(),
+                region=region,
+            )
         for index, cidr in enumerate(options.allowed_cidrs):
             rule(f"lb-from-cidr-{index}", "in", "lb", listen, "allowed range", cidr=cidr)
         rule(
@@ -507,5 +532,22 @@ class SelfHostedMlflow(TrackingServerBackend):
                 "credentials cross the VPC unencrypted); set options.certificate_arn",
                 ctx.component,
             )
-        url = pulumi.Output.concat("https://" if https else "http://", alb.dns_name)
+        if options.domain and options.hosted_zone_id:
+            route53.Record(
+                ctx.child_name("dns"),
+                zone_id=options.hosted_zone_id,
+                name=options.domain,
+                type="A",
+                aliases=[
+                    route53.RecordAliasArgs(
+                        name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
+                    )
+                ],
+                opts=ctx.opts(),
+            )
+        url = (
+            pulumi.Output.from_input(f"https://{options.domain}")
+            if options.domain
+            else pulumi.Output.concat("http://", alb.dns_name)
+        )
         return alb, listener, targets, url

@@ -46,6 +46,7 @@ __all__ = ["SERVING_EXTRAS", "CloudWorkflowsRehearsal"]
 _OBJECT = "gcp:storage/bucketObject:BucketObject"
 _WORKFLOW = "gcp:workflows/workflow:Workflow"
 _SERVICE = "gcp:cloudrunv2/service:Service"
+_DEPLOYMENT = "pulumi-python:dynamic/mlops:GcpCloudRunDeployment"
 _TRACKING = "MLFLOW_TRACKING_URI"
 _ARTIFACT_ROOT = "MLFLOW_DEFAULT_ARTIFACT_ROOT"
 
@@ -82,7 +83,7 @@ class CloudWorkflowsRehearsal:
                     outputs = run_gate(gate, tracking_url=tracking.url, environment=store_env)
                     ctx.report.gate(gate.name, dict(outputs.get("decision") or {}))
                     served[gate.parent] = outputs
-                for service in deployment.of_type(_SERVICE):
+                for service in deployment.of_type(_DEPLOYMENT):
                     if service.parent in served:
                         self._serve(ctx, gcs, service, served[service.parent], store_env)
 
@@ -162,7 +163,7 @@ class CloudWorkflowsRehearsal:
     ) -> None:
         endpoint = service.name
         step = f"serve {endpoint}"
-        containers = _containers(service)
+        containers = _admin_api_containers(service)
         if len(containers) != 1:
             raise unsupported(step, f"{len(containers)} containers", "the Cloud Run service")
         container = containers[0]
@@ -185,7 +186,7 @@ class CloudWorkflowsRehearsal:
         )
         port = free_port()
         env: dict[str, str] = {}
-        for item in typing.cast(list[dict[str, Any]], container.get("envs") or []):
+        for item in typing.cast(list[dict[str, Any]], container.get("env") or []):
             value = "" if item.get("value") is None else str(item["value"])
             if value.startswith("mlflow-artifacts:/") and GATE_PENDING in value:
                 value = str(source)
@@ -194,10 +195,10 @@ class CloudWorkflowsRehearsal:
         env["PORT"] = str(port)
         env["PATH"] = f"{python.parent}:{ctx.base_environment.get('PATH', '')}"
         argv = [str(a).replace("0.0.0.0", LOOPBACK) for a in  # noqa: S104 - rewritten away
-                [*container.get("commands", []), *container.get("args", [])]]  # fmt: skip
+                [*container.get("command", []), *container.get("args", [])]]  # fmt: skip
         probe = typing.cast(dict[str, Any], container.get("startupProbe") or {})
         ready = str(typing.cast(dict[str, Any], probe.get("httpGet") or {}).get("path", "/"))
-        ports = typing.cast(dict[str, Any], container.get("ports") or {})
+        ports = next(iter(typing.cast(list[dict[str, Any]], container.get("ports") or [])), {})
         contract = ServingContract(
             name="Cloud Run container contract (cloud.google.com/run/docs/container-contract)",
             ready_path=ready,
@@ -214,6 +215,17 @@ class CloudWorkflowsRehearsal:
         )  # fmt: skip
         ctx.report.step(StepTiming(step, time.monotonic() - started, (str(source),)))
         ctx.report.prediction(endpoint, prediction)
+
+
+def _admin_api_containers(deployment: Registration) -> list[dict[str, Any]]:
+    """The containers of the Service body a Cloud Run deployment sends to the Admin API v2.
+
+    https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services
+    (``template.containers[]``: ``command``, ``args``, ``env``, ``ports[]``, ``startupProbe``).
+    """
+    body = typing.cast(dict[str, Any], deployment.plain_inputs().get("template") or {})
+    template = typing.cast(dict[str, Any], body.get("template") or {})
+    return typing.cast(list[dict[str, Any]], template.get("containers") or [])
 
 
 def _containers(service: Registration) -> list[dict[str, Any]]:

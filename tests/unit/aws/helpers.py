@@ -38,7 +38,9 @@ EVERY_FLAVOR: dict[str, Any] = {
     "environment": "prod",
     "network": {"create": True},
     "artifact_store": {"access_logging": True},
-    "tracking": {"flavor": "self-hosted"},
+    "tracking": {"flavor": "self-hosted", "options": {
+        "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+        "domain": "mlflow.internal.example.com"}},
     "clusters": [
         {"name": "gpu", "gpu": "l4", "spot": True},
         {"name": "pool", "flavor": "batch", "gpu": "a10g", "max_nodes": 2},

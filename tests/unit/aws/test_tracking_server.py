@@ -73,7 +73,16 @@ def test_managed_tracking_uri_is_the_arn_and_needs_no_password() -> None:
     assert run.outputs["tracking_url"] == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
 
 
+TLS: dict[str, Any] = {
+    "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+    "domain": "mlflow.internal.example.com",
+}
+"""The self-hosted server's TLS options (required outside development)."""
+
+
 def _self_hosted(environment: str = "prod", **options: Any) -> Any:
+    if environment != "dev" and "certificate_arn" not in options:
+        options = {**TLS, **options}
     return run_aws(
         {
             "environment": environment,
@@ -84,7 +93,7 @@ def _self_hosted(environment: str = "prod", **options: Any) -> Any:
 
 
 def test_self_hosted_children() -> None:
-    run = _self_hosted(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/x")
+    run = _self_hosted()
     kinds = sorted(children(run, TRACKING, "mlops-tracking"))
     assert kinds == sorted(
         [
@@ -134,6 +143,9 @@ def test_self_hosted_children() -> None:
             ("pulumi-python:dynamic/mlops:AwsGeneratedSecret", "mlops-tracking-flask-key"),
         ]
     )
+    # MLOPS-AWS-LOGS-001: the server's logs are encrypted with the stack's key.
+    logs = inputs(one(run, "aws:cloudwatch/logGroup:LogGroup", "mlops-tracking-logs"))
+    assert logs["kmsKeyId"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
 
 
 @pytest.mark.parametrize(("environment", "protected"), [("prod", True), ("dev", False)])
@@ -174,7 +186,9 @@ def test_self_hosted_credentials_are_write_only_and_basic_auth_is_on() -> None:
     assert "default_permission = NO_PERMISSIONS" in LAUNCHER
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
-    assert env["MLFLOW_SERVER_ALLOWED_HOSTS"].startswith("internal-mlops-tracking-alb.")
+    assert env["MLFLOW_SERVER_ALLOWED_HOSTS"] == (
+        "mlflow.internal.example.com,mlflow.internal.example.com:*"
+    )
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert secrets["DB_PASSWORD"].endswith(":password::")
     assert secrets["MLFLOW_AUTH_ADMIN_PASSWORD"].endswith(":admin_password::")
@@ -182,8 +196,8 @@ def test_self_hosted_credentials_are_write_only_and_basic_auth_is_on() -> None:
     assert "password" not in str(container["environment"]).lower().replace("db_", "")
 
 
-def test_self_hosted_load_balancer_is_internal_and_tls_when_given_a_certificate() -> None:
-    run = _self_hosted(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/x")
+def test_self_hosted_load_balancer_is_internal_and_tls_on_the_domain() -> None:
+    run = _self_hosted(hosted_zone_id="Z0123456789ABCDEFGHIJ")
     alb = inputs(one(run, "aws:lb/loadBalancer:LoadBalancer", "mlops-tracking-alb"))
     assert alb["internal"] is True
     assert alb["dropInvalidHeaderFields"] is True
@@ -195,10 +209,18 @@ def test_self_hosted_load_balancer_is_internal_and_tls_when_given_a_certificate(
     assert service["networkConfiguration"]["assignPublicIp"] is False
     assert service["desiredCount"] == 2
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert (
-        run.outputs["tracking_url"]
-        == "https://internal-mlops-tracking-alb.eu-west-1.elb.amazonaws.com"
+    # ACM issues no certificate for an ELB DNS name: the URL is the certificate's domain.
+    assert run.outputs["tracking_url"] == "https://mlflow.internal.example.com"
+    record = inputs(one(run, "aws:route53/record:Record", "mlops-tracking-dns"))
+    assert (record["zoneId"], record["name"], record["type"]) == (
+        "Z0123456789ABCDEFGHIJ",
+        "mlflow.internal.example.com",
+        "A",
     )
+    assert record["aliases"][0]["name"] == "internal-mlops-tracking-alb.eu-west-1.elb.amazonaws.com"
+    # The workloads reach 443 through their own egress rule; nothing else is opened.
+    names = {n for _, n in children(run, TRACKING, "mlops-tracking")}
+    assert "mlops-tracking-workloads-to-lb" not in names
     ingress = inputs(
         one(
             run,
@@ -208,6 +230,55 @@ def test_self_hosted_load_balancer_is_internal_and_tls_when_given_a_certificate(
     )
     assert ingress["referencedSecurityGroupId"] == "mlops-workloads-id"
     assert "cidrIpv4" not in ingress
+
+
+def test_self_hosted_in_development_may_be_plain_http_and_opens_port_80_to_it() -> None:
+    run = _self_hosted("dev")
+    listener = inputs(one(run, "aws:lb/listener:Listener", "mlops-tracking-listener"))
+    assert (listener["protocol"], listener["port"]) == ("HTTP", 80)
+    assert run.outputs["tracking_url"] == (
+        "http://internal-mlops-tracking-alb.eu-west-1.elb.amazonaws.com"
+    )
+    egress = inputs(
+        one(
+            run,
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+            "mlops-tracking-workloads-to-lb",
+        )
+    )
+    assert (egress["securityGroupId"], egress["referencedSecurityGroupId"]) == (
+        "mlops-workloads-id",
+        "mlops-tracking-lb-id",
+    )
+    assert (egress["fromPort"], egress["toPort"]) == (80, 80)
+
+
+@pytest.mark.parametrize("environment", ["staging", "prod"])
+def test_self_hosted_refuses_plain_http_outside_development(environment: str) -> None:
+    with pytest.raises(
+        BackendError,
+        match=(
+            r"mlops-tracking: tracking\.options\.certificate_arn and tracking\.options\.domain "
+            r"are required in the (staging|production) tier .*allowed without them: development"
+        ),
+    ):
+        _self_hosted(environment, certificate_arn=None)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"certificate_arn": TLS["certificate_arn"]}, "certificate_arn and domain go together"),
+        ({"domain": "mlflow.example.com"}, "certificate_arn and domain go together"),
+        ({**TLS, "domain": "internal-x.elb.amazonaws.com."}, "domain"),
+        ({"hosted_zone_id": "Z0123456789"}, "hosted_zone_id 'Z0123456789' needs the domain"),
+    ],
+)
+def test_self_hosted_tls_options_are_checked(options: dict[str, Any], message: str) -> None:
+    from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
+
+    with pytest.raises(ValueError, match=message):
+        SelfHostedTrackingOptions.model_validate(options)
 
 
 def test_self_hosted_needs_a_network() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_infra.backends.aws.iam_actions import UNSCOPABLE_ACTIONS
 from mlops_infra.backends.aws.policies.kms import wildcard_principal
 from mlops_infra.plan.model import PlannedResource
 from mlops_infra.policies._helpers import as_list, as_mapping, as_strings, policy_statements
@@ -34,22 +35,6 @@ _ATTACHMENT_TYPES = (
 )
 _ADMIN_POLICIES = ("arn:aws:iam::aws:policy/AdministratorAccess",)
 _READ_PREFIXES = ("Get", "List", "Describe", "Search", "BatchGet", "Query", "Head", "View")
-#: Actions AWS does not scope to resources: they can only be granted on "*".
-_UNSCOPED_ACTIONS = frozenset(
-    {
-        "ecr:GetAuthorizationToken",
-        "cloudwatch:PutMetricData",
-        "sts:GetCallerIdentity",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "ec2:CreateNetworkInterface",
-        "ec2:CreateNetworkInterfacePermission",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DeleteNetworkInterfacePermission",
-        "sagemaker:Search",
-        "sagemaker:CreateMlflowTrackingServer",
-    }
-)
 
 
 def documents(resource: PlannedResource) -> list[object]:
@@ -93,7 +78,7 @@ def _no_wildcard_actions(resource: PlannedResource, context: PolicyContext) -> O
 
 
 def _writes(action: str) -> bool:
-    if action in _UNSCOPED_ACTIONS:
+    if action in UNSCOPABLE_ACTIONS:
         return False
     verb = action.split(":", 1)[-1]
     return not verb.startswith(_READ_PREFIXES)
