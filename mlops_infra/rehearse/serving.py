@@ -88,7 +88,7 @@ def probe_and_predict(
         ctx.processes.stop(child)
 
 
-_RAISED = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): ")
+_RAISED = re.compile(r"\b[A-Za-z_][\w.]*(?:Error|Exception): ")
 
 
 def _tail(log: Path) -> str:
@@ -98,8 +98,19 @@ def _tail(log: Path) -> str:
     """
     lines = log.read_text("utf-8", "replace").strip().splitlines()
     tail = lines[-12:]
-    raised = [line.strip() for line in lines[:-12] if _RAISED.match(line)]
-    return "\n".join([*raised[-1:], *tail])
+    logged = _last_raised(log, lines[:-12])
+    return "\n".join([*([logged] if logged else []), *tail])
+
+
+def _last_raised(log: Path, lines: Sequence[str] | None = None) -> str | None:
+    """The last exception lines a server logged (``ModuleNotFoundError: …``), if any.
+
+    Up to three distinct ones: a server wraps the cause (``UserScriptException``).
+    """
+    if lines is None:
+        lines = log.read_text("utf-8", "replace").splitlines()
+    raised = list(dict.fromkeys(line.strip() for line in lines if _RAISED.search(line)))
+    return "\n".join(raised[-3:]) if raised else None
 
 
 def _post(step: str, contract: ServingContract, url: str, body: bytes, log: Path) -> Any:
@@ -111,8 +122,11 @@ def _post(step: str, contract: ServingContract, url: str, body: bytes, log: Path
             answer: Any = json.loads(response.read())
     except urllib.error.HTTPError as error:
         detail = error.read().decode(errors="replace")[:800]
+        logged = _last_raised(log)
         raise RehearsalError(
-            step, contract.name, f"POST answered {error.code}: {detail}"
+            step,
+            contract.name,
+            f"POST answered {error.code}: {detail}" + (f"\n{logged}" if logged else ""),
         ) from error
     except (urllib.error.URLError, OSError) as error:
         raise RehearsalError(step, contract.name, f"POST failed: {error}\n{_tail(log)}") from error

@@ -43,6 +43,8 @@ class BuildContext(Generic[ArgsT]):
         target: Cloud, environment and stack-wide settings.
         flavor: The flavor being built.
         options: The flavor's validated options (``None`` when it takes none).
+        prerequisites: Resources every child waits for (the foundation's
+            :attr:`~mlops_infra.resources.FoundationRef.prerequisites`).
     """
 
     component: pulumi.ComponentResource
@@ -51,6 +53,7 @@ class BuildContext(Generic[ArgsT]):
     target: Target
     flavor: Flavor
     options: BaseModel | None
+    prerequisites: tuple[pulumi.Resource, ...] = ()
 
     @property
     def stack_name(self) -> str:
@@ -81,14 +84,15 @@ class BuildContext(Generic[ArgsT]):
         """Options of a child resource, parented to the component.
 
         A stateful child is protected and retained on delete when the target protects
-        stateful resources.
+        stateful resources; every child waits for the context's prerequisites.
         """
         protect = stateful and self.target.protects_stateful
+        waits = [*self.prerequisites, *(depends_on or ())]
         return pulumi.ResourceOptions(
             parent=self.component,
             protect=protect or None,
             retain_on_delete=protect or None,
-            depends_on=list(depends_on) if depends_on else None,
+            depends_on=waits or None,
             replace_on_changes=list(replace_on_changes) if replace_on_changes else None,
             ignore_changes=list(ignore_changes) if ignore_changes else None,
             additional_secret_outputs=(
@@ -168,8 +172,15 @@ def start_build(
     if not isinstance(backend, base):
         msg = f"{flavor.label}: {flavor.implementation} is not a {base.__name__}"
         raise BackendError(msg)
+    foundation = getattr(args, "foundation", None)
     context = BuildContext(
-        component=component, name=name, args=args, target=target, flavor=flavor, options=validated
+        component=component,
+        name=name,
+        args=args,
+        target=target,
+        flavor=flavor,
+        options=validated,
+        prerequisites=tuple(getattr(foundation, "prerequisites", ())),
     )
     return context, backend
 

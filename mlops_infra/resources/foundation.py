@@ -33,6 +33,10 @@ class FoundationRef:
     encryption_key: pulumi.Input[str | None] = None
     """Customer-managed key for secrets and other data the foundation owns."""
 
+    prerequisites: Sequence[pulumi.Resource] = ()
+    """Resources every other component's children wait for (the cloud APIs a fresh GCP
+    project must enable first); ``BuildContext.opts`` adds them to ``depends_on``."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class FoundationArgs:

@@ -1,5 +1,12 @@
-"""GCP foundation: the VPC network (optional), Artifact Registry and the stack's KMS key.
+"""GCP foundation: the project's APIs, a VPC network, Artifact Registry and the stack's key.
 
+* APIs: a fresh project has none of the services the backends call on, and its first
+  resources fail with ``SERVICE_DISABLED``. The foundation enables :data:`REQUIRED_APIS`
+  (``<name>-api-<service>``, never disabled on destroy: other workloads of the project may
+  use them) and every resource of the stack waits for them
+  (:attr:`~mlops_infra.resources.FoundationRef.prerequisites`). Enabling needs the Service
+  Usage API and ``serviceusage.services.enable`` on the project
+  (https://cloud.google.com/service-usage/docs/enable-disable).
 * Network: ``network.create`` builds a VPC with a private subnet, Cloud NAT and
   Private Service Access (Cloud SQL private IP); ``network.existing`` adopts one
   (Private Service Access must already be connected there); neither leaves workloads
@@ -13,6 +20,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 from pulumi_gcp import artifactregistry, kms, projects
 
@@ -25,12 +34,55 @@ from mlops_infra.backends.gcp._platform import (
 )
 from mlops_infra.resources import BuildContext, FoundationArgs, FoundationBackend, FoundationRef
 
-__all__ = ["KEY_ROTATION_S", "GcpFoundation", "create_key", "grant_agent"]
+__all__ = [
+    "KEY_ROTATION_S",
+    "REQUIRED_APIS",
+    "GcpFoundation",
+    "create_key",
+    "enable_apis",
+    "grant_agent",
+]
 
 KEY_ROTATION_S = 90 * 86400
 """Rotation period of the keys the stack creates."""
 
+REQUIRED_APIS = (
+    "aiplatform",  # Vertex AI custom jobs (training, pipeline steps)
+    "artifactregistry",  # the stack's image repository
+    "cloudkms",  # the stack's key
+    "cloudresourcemanager",  # project-level IAM members
+    "cloudscheduler",  # pipeline schedules
+    "compute",  # VPC network, subnets, Cloud NAT
+    "iam",  # service accounts
+    "iamcredentials",  # ID tokens for the tracking server (the gate, the steps)
+    "run",  # Cloud Run tracking server and serving
+    "secretmanager",  # generated passwords
+    "servicenetworking",  # Private Service Access (Cloud SQL private IP)
+    "sqladmin",  # Cloud SQL tracking database
+    "storage",  # the artifact store
+    "workflows",  # pipeline runs
+    "workflowexecutions",  # starting a pipeline run at up
+)
+"""Services (``<name>.googleapis.com``) the GCP backends call on."""
+
 _ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def enable_apis(ctx: AnyContext) -> tuple[projects.Service, ...]:
+    """Enables :data:`REQUIRED_APIS` in the stack's project; never disables them on destroy."""
+    return tuple(
+        projects.Service(
+            ctx.child_name(f"api-{api}"),
+            project=project_id(),
+            service=f"{api}.googleapis.com",
+            disable_on_destroy=False,
+            disable_dependent_services=False,
+            opts=ctx.opts(),
+        )
+        for api in REQUIRED_APIS
+    )
+
+
 _UNTAGGED_GRACE_S = 86400
 
 
@@ -85,6 +137,9 @@ class GcpFoundation(FoundationBackend):
 
     def create(self, ctx: BuildContext[FoundationArgs]) -> FoundationRef:
         """Creates what the stack's settings ask for and returns the references."""
+        apis = enable_apis(ctx)
+        # The foundation's own resources wait for the APIs too.
+        ctx = dataclasses.replace(ctx, prerequisites=(*ctx.prerequisites, *apis))
         target = ctx.target
         region = region_of(ctx)
         network_id: pulumi.Input[str | None] = None
@@ -115,6 +170,7 @@ class GcpFoundation(FoundationBackend):
             private_subnet_ids=subnet_ids,
             registry_url=registry_url,
             encryption_key=encryption_key,
+            prerequisites=apis,
         )
 
     @staticmethod

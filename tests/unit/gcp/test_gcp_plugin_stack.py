@@ -156,3 +156,23 @@ def test_production_protects_every_stateful_resource() -> None:
     for registration in found:
         assert registration.protect, registration.name
         assert registration.retain_on_delete, registration.name
+
+
+def test_a_fresh_project_enables_the_apis_first_and_everything_waits_for_them() -> None:
+    """Issue 14.1: without the APIs a fresh project's first resources fail SERVICE_DISABLED.
+
+    https://cloud.google.com/service-usage/docs/enable-disable
+    """
+    from mlops_infra.backends.gcp.foundation import REQUIRED_APIS
+
+    spec = load_stack_file(STACK_FILE, registry=gcp_registry())
+    run = synth(spec.model_dump(mode="json", exclude_unset=True), stack="gcp-dev")
+    services = run.of_type("gcp:projects/service:Service")
+    assert sorted(s.plain_inputs()["service"] for s in services) == sorted(
+        f"{api}.googleapis.com" for api in REQUIRED_APIS
+    )
+    assert all(s.plain_inputs()["disableOnDestroy"] is False for s in services)
+    apis = {s.urn for s in services}
+    waiting = [r for r in run.registrations if r.custom and r.urn not in apis]
+    assert len(waiting) > 50
+    assert [r.name for r in waiting if not apis <= set(r.depends_on)] == []
