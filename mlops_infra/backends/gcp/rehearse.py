@@ -198,7 +198,8 @@ class CloudWorkflowsRehearsal:
                 [*container.get("command", []), *container.get("args", [])]]  # fmt: skip
         probe = typing.cast(dict[str, Any], container.get("startupProbe") or {})
         ready = str(typing.cast(dict[str, Any], probe.get("httpGet") or {}).get("path", "/"))
-        ports = next(iter(typing.cast(list[dict[str, Any]], container.get("ports") or [])), {})
+        declared = typing.cast(list[dict[str, Any]], container.get("ports") or [])
+        ports: dict[str, Any] = declared[0] if declared else {}
         contract = ServingContract(
             name="Cloud Run container contract (cloud.google.com/run/docs/container-contract)",
             ready_path=ready,
