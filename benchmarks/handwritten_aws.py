@@ -222,10 +222,42 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             "arn:", partition, ":", service, ":", region, ":", account, ":", resource
         )
 
+    # Key policy of both keys: the account through IAM; CloudWatch Logs for its log groups.
+    logs_service = pulumi.Output.concat("logs.", region, ".amazonaws.com")
+    log_groups = arn("logs", "log-group:*")
+    key_policy = pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": pulumi.Output.concat("arn:", partition, ":iam::", account, ":root")
+                    },
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": logs_service},
+                    "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*",
+                               "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}
+                    },
+                },
+            ],
+        }
+    )  # fmt: skip
+
     # Stack-wide key and image registry.
     key = kms.Key(
         "mlops-key",
         description="mlops-infra dev: secrets, images",
+        policy=key_policy,
         enable_key_rotation=True,
         deletion_window_in_days=30,
         tags=_tags("mlops"),
@@ -273,6 +305,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
     store_key = kms.Key(
         "mlops-store-key",
         description="mlops-infra artifact store mlops-store",
+        policy=key_policy,
         enable_key_rotation=True,
         deletion_window_in_days=30,
         tags=_tags("mlops-store"),
