@@ -11,7 +11,9 @@ the registry alias (``mlops_infra.gates.PromotionDecision``, ``ModelAlias``), th
 pipeline's run (``SageMakerPipelineRun``), the serving image's build (``ImageBuild``) and
 the endpoint's deployment (``SageMakerDeployment``: model, endpoint configuration,
 blue/green endpoint and autoscaling, created through the SageMaker API at ``up``). Their
-inputs are spelled out here like every other resource's.
+inputs are spelled out here like every other resource's. The steps' runtime image is
+built from ``mlops_infra.images.runtime_source`` (the Dockerfile, requirement lines and
+package files a hand-written stack would have to ship as well; its tag is their hash).
 
 It registers the same provider resources (types, names, inputs, options, dependencies)
 as the library does for that stack, but each one a child of the stack, not of a
@@ -24,6 +26,7 @@ import hashlib
 import importlib.metadata
 import importlib.resources
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from mlops_infra.backends.aws.endpoint_deployment import SageMakerDeployment
 from mlops_infra.backends.aws.image_build import ImageBuild
 from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
 from mlops_infra.gates import AliasInputs, DecisionInputs, ModelAlias, PromotionDecision
+from mlops_infra.images import read_requirements, runtime_source
 
 # pulumi_aws 7.51 warns at import of ``s3`` about resources we do not use.
 with warnings.catch_warnings():
@@ -150,6 +154,23 @@ phases:
       - docker push "${IMAGE}"
 """
 """What the builder runs: the served model's image with its dependencies, pushed."""
+
+CONTEXT_BUILDSPEC = """\
+version: 0.2
+phases:
+  pre_build:
+    commands:
+      - aws ecr get-login-password | docker login --username AWS --password-stdin "${IMAGE%%/*}"
+      - mkdir context && aws s3 cp "${CONTEXT_URI}" - | tar -xz -C context
+  build:
+    commands:
+      - docker build --tag "${IMAGE}" context
+      - docker push "${IMAGE}"
+"""
+"""What the runtime builder runs: unpack the build context, build, push."""
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+"""The steps' Python: the deployer's."""
 
 
 def _tags(component: str, **extra: str) -> dict[str, str]:
@@ -414,6 +435,54 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         "UseKey", ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [store_key.arn]
     )
 
+    def build_project(
+        component: str, name: str, what: str, reads: str, buildspec: str
+    ) -> codebuild.Project:
+        """A component's image builder: reads ``reads`` in the store, pushes to the registry."""
+        role = _role(
+            f"{component}-builder-role", component, "builder-role", "codebuild.amazonaws.com",
+            account=account, about=f"CodeBuild: {what}",
+        )  # fmt: skip
+        policy = iam.RolePolicy(
+            f"{component}-builder-role-policy",
+            role=role.id,
+            policy=_policy(
+                [
+                    _allow("BuildInputsObjects", ["s3:GetObject", "s3:GetObjectVersion"],
+                           [pulumi.Output.concat(bucket_arn, f"/{reads}*")]),
+                    _allow("BuildInputsList", ["s3:ListBucket"], [bucket_arn],
+                           {"StringLike": {"s3:prefix": [f"{reads}*"]}}),
+                    use_key,
+                    _allow("PushImages",
+                           ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
+                            "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
+                            "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                           [pulumi.Output.concat("arn:", partition, ":ecr:", region, ":",
+                                                 account, ":repository/", pushed)]),
+                    _allow("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+                    *_log_statements(arn("logs", f"log-group:/aws/codebuild/{name}")),
+                ]
+            ),
+        )  # fmt: skip
+        return codebuild.Project(
+            f"{component}-builder",
+            name=name,
+            description=f"{what} (mlops-infra)",
+            service_role=role.arn,
+            source=codebuild.ProjectSourceArgs(type="NO_SOURCE", buildspec=buildspec),
+            artifacts=codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
+            environment=codebuild.ProjectEnvironmentArgs(
+                type="LINUX_CONTAINER",
+                compute_type="BUILD_GENERAL1_MEDIUM",
+                image="aws/codebuild/standard:7.0",
+                privileged_mode=True,
+            ),
+            encryption_key=store_key.arn,
+            build_timeout=60,
+            tags=_tags(component),
+            opts=pulumi.ResourceOptions(depends_on=[policy]),
+        )
+
     # SageMaker MLflow tracking server, its role scoped to mlflow/ in the store.
     tracking_role = _role(
         "mlops-tracking-role", "mlops-tracking", "role", "sagemaker.amazonaws.com",
@@ -515,8 +584,49 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         )
     )
 
+    # The steps' runtime image: its build context uploaded once, built by CodeBuild.
+    pushed = registry.repository_url.apply(lambda u: u.partition("/")[2])
+    runtime = runtime_source(
+        read_requirements(source / "diagnosis" / "requirements.txt"),
+        ["sagemaker-mlflow>=0.5"],
+        base_image=f"public.ecr.aws/docker/library/python:{PYTHON}-slim",
+    )
+    context_key = f"images/{runtime.tag}/context.tar.gz"
+    context = s3.BucketObjectv2(
+        "mlops-pipeline-diagnosis-runtime-context",
+        bucket=bucket.id,
+        key=context_key,
+        source=pulumi.FileAsset(str(runtime.archive(project_dir / ".mlops" / "images"))),
+        content_type="application/gzip",
+        tags=_tags("mlops-pipeline-diagnosis", **{"mlops-image": runtime.tag}),
+        opts=keep,
+    )
+    runtime_builder = build_project(
+        "mlops-pipeline-diagnosis", "dev-mlops-pipeline-diagnosis-images",
+        "the runtime image for mlops-pipeline-diagnosis", "images/", CONTEXT_BUILDSPEC,
+    )  # fmt: skip
+    runtime_build = ImageBuild(
+        "mlops-pipeline-diagnosis-runtime-image",
+        {
+            "project_name": runtime_builder.name,
+            "region": region,
+            "repository": pushed,
+            "repository_url": registry.repository_url,
+            "tag": runtime.tag,
+            "environment": {
+                "CONTEXT_URI": pulumi.Output.concat("s3://", bucket.id, "/", context_key)
+            },
+            "bucket": bucket.id,
+            "timeout_s": 3600,
+        },
+        pulumi.ResourceOptions(
+            depends_on=[context],
+            custom_timeouts=pulumi.CustomTimeouts(create="70m", update="70m"),
+        ),
+    )
+
     # The pipeline's role: its package, its outputs, the image, logs, MLflow, its own jobs.
-    image = pulumi.Output.concat(registry.repository_url, ":mlops-runtime")
+    image = pulumi.Output.concat(registry.repository_url, ":", runtime.tag)
     pipeline_role = _role(
         "mlops-pipeline-diagnosis-role", "mlops-pipeline-diagnosis", "role",
         "sagemaker.amazonaws.com", account=account,
@@ -646,7 +756,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             max_parallel_execution_steps=4
         ),
         tags=package_tags,
-        opts=pulumi.ResourceOptions(depends_on=[pipeline_policy, *objects]),
+        opts=pulumi.ResourceOptions(depends_on=[pipeline_policy, *objects, runtime_build]),
     )
 
     # Weekday schedule (disabled in dev), with a role that may only start this pipeline.
@@ -757,51 +867,10 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
     )
 
     # The served version's image: a CodeBuild project and one build per content hash.
-    pushed = registry.repository_url.apply(lambda u: u.partition("/")[2])
-    builder_role = _role(
-        "mlops-endpoint-diagnosis-builder-role", "mlops-endpoint-diagnosis", "builder-role",
-        "codebuild.amazonaws.com", account=account,
-        about="CodeBuild: serving images of endpoint diagnosis",
+    builder = build_project(
+        "mlops-endpoint-diagnosis", "dev-diagnosis-images",
+        "serving images of endpoint diagnosis", "mlflow/", SERVING_BUILDSPEC,
     )  # fmt: skip
-    builder_policy = iam.RolePolicy(
-        "mlops-endpoint-diagnosis-builder-role-policy",
-        role=builder_role.id,
-        policy=_policy(
-            [
-                _allow("ModelArtifactsObjects", ["s3:GetObject", "s3:GetObjectVersion"],
-                       [pulumi.Output.concat(bucket_arn, "/mlflow/*")]),
-                _allow("ModelArtifactsList", ["s3:ListBucket"], [bucket_arn],
-                       {"StringLike": {"s3:prefix": ["mlflow/*"]}}),
-                use_key,
-                _allow("PushImages",
-                       ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
-                        "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
-                        "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                       [pulumi.Output.concat("arn:", partition, ":ecr:", region, ":", account,
-                                             ":repository/", pushed)]),
-                _allow("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
-                *_log_statements(arn("logs", "log-group:/aws/codebuild/dev-diagnosis-images")),
-            ]
-        ),
-    )  # fmt: skip
-    builder = codebuild.Project(
-        "mlops-endpoint-diagnosis-builder",
-        name="dev-diagnosis-images",
-        description="serving images of endpoint diagnosis (mlops-infra)",
-        service_role=builder_role.arn,
-        source=codebuild.ProjectSourceArgs(type="NO_SOURCE", buildspec=SERVING_BUILDSPEC),
-        artifacts=codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
-        environment=codebuild.ProjectEnvironmentArgs(
-            type="LINUX_CONTAINER",
-            compute_type="BUILD_GENERAL1_MEDIUM",
-            image="aws/codebuild/standard:7.0",
-            privileged_mode=True,
-        ),
-        encryption_key=store_key.arn,
-        build_timeout=60,
-        tags=endpoint_tags,
-        opts=pulumi.ResourceOptions(depends_on=[builder_policy]),
-    )
     mlflow_version = importlib.metadata.version("mlflow")
     build = ImageBuild(
         "mlops-endpoint-diagnosis-image",

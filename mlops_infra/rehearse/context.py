@@ -7,20 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from mlops_infra.images import runtime_requirements
 from mlops_infra.rehearse.capture import Deployment
-from mlops_infra.rehearse.environments import VenvCache, project_requirements
+from mlops_infra.rehearse.environments import VenvCache
 from mlops_infra.rehearse.processes import Processes
 from mlops_infra.rehearse.report import Report
 
-__all__ = ["RUNTIME_IMAGE_EXTRAS", "CloudRehearsal", "Faults", "RehearsalContext"]
-
-RUNTIME_IMAGE_EXTRAS = (
-    "boto3>=1.34",
-    "google-cloud-storage>=2.14",
-    "azure-storage-blob>=12.19",
-)
-"""Object-store clients the runtime image carries for MLflow's artifact code, one per cloud
-(the same image environment then serves every cloud)."""
+__all__ = ["CloudRehearsal", "Faults", "RehearsalContext"]
 
 
 @dataclass(frozen=True)
@@ -68,17 +61,16 @@ class RehearsalContext:
         """The project root (its ``mlops_infra`` is the one images carry)."""
         return self.deployment.project_dir
 
-    def runtime_python(self, component_requirements: Sequence[str]) -> Path:
-        """The interpreter of the runtime image.
+    def runtime_python(
+        self, component_requirements: Sequence[str], cloud_requirements: Sequence[str] = ()
+    ) -> Path:
+        """The interpreter of the runtime image: the requirement lines the image installs.
 
-        Its requirements: mlops-infra's dependencies, the component package's requirement
-        files and the object-store clients.
+        Those are :func:`~mlops_infra.images.runtime_requirements`: mlops-infra's
+        dependencies, the object-store clients, the cloud's extras and the component
+        package's requirement files.
         """
-        requirements = [
-            *project_requirements(self.project_dir),
-            *component_requirements,
-            *RUNTIME_IMAGE_EXTRAS,
-        ]
+        requirements = runtime_requirements(component_requirements, cloud_requirements)
         return self.venvs.python(requirements, image="runtime image")
 
 

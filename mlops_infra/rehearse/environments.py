@@ -16,39 +16,14 @@ import hashlib
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mlops_infra.rehearse.errors import RehearsalError
 
-__all__ = ["VenvCache", "project_requirements", "read_requirements"]
+__all__ = ["VenvCache"]
 
 _READY = ".rehearse-ready"
-
-
-def read_requirements(path: Path) -> list[str]:
-    """The requirement lines of a ``requirements.txt`` (comments and blanks dropped)."""
-    lines: list[str] = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            lines.append(line)
-    return lines
-
-
-def project_requirements(project_dir: Path) -> list[str]:
-    """``mlops-infra``'s own dependencies (``[project].dependencies`` of ``pyproject.toml``).
-
-    Images carry ``mlops-infra``; rehearse puts the project's source on ``PYTHONPATH``
-    and installs these.
-    """
-    path = project_dir / "pyproject.toml"
-    if not path.is_file():
-        return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    project = data.get("project", {})
-    return [str(d) for d in project.get("dependencies", [])]
 
 
 class VenvCache:

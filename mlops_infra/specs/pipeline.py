@@ -104,7 +104,8 @@ class PipelineSpec(FlavoredSpec):
     """Named datasets the pipeline reads; part of the version."""
 
     image: str | None = None
-    """Default container image of the steps."""
+    """Default container image of the steps; default: the runtime image the stack builds
+    (mlops-infra, its dependencies and the components' requirement files)."""
 
     model_name: str | None = None
     """Registered model the pipeline produces; default: the pipeline's name."""

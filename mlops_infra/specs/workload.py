@@ -77,7 +77,9 @@ class WorkloadSpec(Spec):
     """Nodes of the cluster for distributed training (one process per GPU on each)."""
 
     image: str | None = None
-    """Container image; pin it by digest (``@sha256:...``) so the version is reproducible."""
+    """Container image; pin it by digest (``@sha256:...``) so the version is reproducible.
+    Default: the runtime image the stack builds (mlops-infra, its dependencies and the
+    components' requirement files, tagged by their content hash)."""
 
     parameters: dict[str, JsonScalar] = Field(default_factory=dict[str, JsonScalar])
     """Hyperparameters and settings passed to the component."""

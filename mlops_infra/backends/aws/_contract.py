@@ -23,11 +23,15 @@ __all__ = [
     "HYPERPARAMETERS_ENV",
     "PACKAGE_ENV",
     "PASSWORD_SECRET_ENV",
+    "RUNTIME_REQUIREMENTS",
     "data_channel",
     "step_channel",
 ]
 
 ENTRYPOINT = ["python", "-m", "mlops_infra.backends.aws.step_entry"]
+
+RUNTIME_REQUIREMENTS = ("sagemaker-mlflow>=0.5",)
+"""What the runtime image adds on AWS: ARN tracking URIs of SageMaker MLflow (SigV4)."""
 """Container entry point of every training job and pipeline step (the image must have
 ``mlops-infra``, ``mlflow``, ``boto3`` and, for SageMaker MLflow, ``sagemaker-mlflow``)."""
 

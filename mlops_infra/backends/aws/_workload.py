@@ -3,6 +3,7 @@
 * :func:`publish_package`: the version's component files (and local data) uploaded under
   ``<kind>/<name>/<version>/`` in the artifact store, once per version, retained when a
   newer version replaces them (a deployed version is immutable and stays restorable).
+* :func:`workload_images`: the images named, else the runtime image the stack builds.
 * :func:`workload_role`: the execution role SageMaker assumes for the job or the steps,
   scoped to exactly the prefixes, data, images, logs and tracking server it uses.
 * :func:`lineage_hyperparameters` / :func:`tracking_environment`: the step-entry contract.
@@ -31,9 +32,10 @@ from mlops_infra.backends.aws._contract import (
     HP_TAGS,
     HP_VERSION,
     PASSWORD_SECRET_ENV,
+    RUNTIME_REQUIREMENTS,
     data_channel,
 )
-from mlops_infra.backends.aws._foundation import WorkloadNetwork, registry_image
+from mlops_infra.backends.aws._foundation import WorkloadNetwork
 from mlops_infra.backends.aws._iam import (
     ArgsT,
     AwsScope,
@@ -49,11 +51,13 @@ from mlops_infra.backends.aws._iam import (
     service_role,
     statement,
 )
+from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import key_safe
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
+from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
 from mlops_infra.resources import BuildContext, FoundationRef, TrackingRef
 from mlops_infra.specs import DataRef, TrainingJobSpec
 from mlops_infra.specs._base import JsonScalar
@@ -65,23 +69,20 @@ with quiet_sdk_import():
     _ = s3.BucketObjectv2
 
 __all__ = [
-    "DEFAULT_IMAGE_TAG",
     "MLFLOW_ACTIONS",
     "TRAINING_LOG_GROUP",
     "Package",
+    "WorkloadImages",
     "lineage_hyperparameters",
     "network_statements",
     "publish_package",
     "tracking_environment",
-    "workload_image",
+    "workload_images",
     "workload_role",
 ]
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 """Log group SageMaker training jobs write to."""
-
-DEFAULT_IMAGE_TAG = "mlops-runtime"
-"""Tag of the default training image in the stack's ECR repository."""
 
 MLFLOW_ACTIONS = (
     "sagemaker-mlflow:CreateExperiment", "sagemaker-mlflow:GetExperiment",
@@ -223,20 +224,42 @@ def publish_package(
     )
 
 
-def workload_image(
-    ctx: BuildContext[ArgsT], image: str | None, foundation: FoundationRef | None
-) -> pulumi.Input[str]:
-    """The spec's image, else ``<stack registry>:mlops-runtime``."""
-    if image:
-        return image
-    default = registry_image(foundation, DEFAULT_IMAGE_TAG)
-    if default is None:
-        msg = (
-            f"{ctx.name}: no image; set image: (an ECR image with mlops-infra, mlflow, boto3 "
-            "and the component's dependencies) or let the stack create its registry"
-        )
-        raise BackendError(msg)
-    return default
+def workload_images(
+    ctx: BuildContext[ArgsT],
+    scope: AwsScope,
+    store: StoreLocation,
+    manifest: VersionManifest,
+    *,
+    foundation: FoundationRef | None,
+    source_dir: Path,
+    named: Sequence[str | None],
+) -> WorkloadImages:
+    """Builds the runtime image when one of the ``named`` images is missing.
+
+    The runtime (see :func:`~mlops_infra.images.runtime_source`) carries mlops-infra, its
+    dependencies, ``sagemaker-mlflow`` and the requirement files among the version's code;
+    the stack builds it with CodeBuild (``<name>-builder``, ``<name>-runtime-context``,
+    ``<name>-runtime-image``; tag ``runtime-<content hash>``).
+
+    Raises:
+        BackendError: an image is needed and the stack has no registry.
+    """
+    if all(named):
+        return WorkloadImages(runtime=None)
+    source = runtime_source(
+        component_requirements(manifest.code, source_dir),
+        RUNTIME_REQUIREMENTS,
+        base_image=PYTHON_BASE_IMAGE,
+    )
+    runtime = context_image(
+        ctx, scope, store, foundation, source,
+        what="the runtime image",
+        instead=(
+            "set image: (an ECR image with mlops-infra, mlflow, boto3, sagemaker-mlflow and "
+            "the components' dependencies)"
+        ),
+    )  # fmt: skip
+    return WorkloadImages(runtime=runtime)
 
 
 def tracking_environment(

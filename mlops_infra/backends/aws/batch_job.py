@@ -38,7 +38,7 @@ from mlops_infra.backends.aws._workload import (
     job_hyperparameters,
     publish_package,
     tracking_environment,
-    workload_image,
+    workload_images,
 )
 from mlops_infra.backends.aws.batch_cluster import EC2_SHAPES
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
@@ -75,7 +75,17 @@ class BatchTrainingJob(TrainingJobBackend):
         foundation = ctx.args.foundation
         version = manifest.version
         name = job_name(ctx.stack_name, spec.name, version)
-        image = workload_image(ctx, spec.image, foundation)
+        source_dir = ctx.target.project_dir / spec.source_dir
+        images = workload_images(
+            ctx,
+            scope,
+            store,
+            manifest,
+            foundation=foundation,
+            source_dir=source_dir,
+            named=[spec.image],
+        )
+        image = images.of(spec.image)
         package = publish_package(
             ctx,
             scope,
@@ -83,7 +93,7 @@ class BatchTrainingJob(TrainingJobBackend):
             manifest,
             kind="jobs",
             version=version,
-            source_dir=ctx.target.project_dir / spec.source_dir,
+            source_dir=source_dir,
             data=spec.data,
         )
         outputs = pulumi.Output.concat(package.root, "output/")
@@ -148,7 +158,7 @@ class BatchTrainingJob(TrainingJobBackend):
             timeout=batch.JobDefinitionTimeoutArgs(attempt_duration_seconds=spec.timeout_s),
             propagate_tags=True,
             tags=ctx.tags({"mlops-version": version}),
-            opts=ctx.opts(depends_on=[role.policy, *package.objects]),
+            opts=ctx.opts(depends_on=[role.policy, *package.objects, *images.resources]),
             region=scope.region_override,
         )
         return JobResult(job_name=name)

@@ -9,7 +9,8 @@ hold: the same content is never built twice, new content gets a new tag. Create:
 3. else ``StartBuild`` of the stack's CodeBuild project with the tag and the image's
    variables (``idempotencyToken`` from the tag), then the marker is written;
 4. ``BatchGetBuilds`` until the build ends (progress lines, timeout); a failed build
-   stops ``up`` with its phase and log link.
+   stops ``up`` with its phase and log link, unless the tag exists by then (a concurrent
+   build of the same content pushed it first: the tag names the content).
 
 With no tag (nothing to build yet, e.g. no model version has passed the gate) it does
 nothing and ``image`` is ``None``. Delete leaves the image: ECR's lifecycle policy
@@ -109,7 +110,13 @@ def build_image(api: AwsApi, props: Mapping[str, Any]) -> dict[str, Any]:
         return status != "IN_PROGRESS", f"{status} ({latest.get('currentPhase')})"
 
     api.wait(f"image {image}", poll, float(props.get("timeout_s") or 3600))
-    if latest.get("buildStatus") != "SUCCEEDED" or not _exists(ecr, props["repository"], tag):
+    exists = _exists(ecr, props["repository"], tag)
+    if exists and latest.get("buildStatus") != "SUCCEEDED":
+        # The tag is content-addressed: a concurrent build of the same content (another
+        # component, an earlier ``up``) pushed it first, and this push was refused.
+        progress(f"image {image}: pushed by another build ({build_id} {latest.get('buildStatus')})")
+        return {**base, "image": image, "build_id": build_id, "status": "exists"}
+    if not exists:
         logs: Any = latest.get("logs") or {}
         link = str(logs.get("deepLink") or "see the CodeBuild console")
         msg = (

@@ -61,8 +61,8 @@ class SelfHostedTrackingOptions(Spec):
     """Options of MLflow on ECS Fargate behind an internal load balancer, over RDS PostgreSQL."""
 
     image: str | None = Field(default=None, pattern=_IMAGE)
-    """MLflow server image with ``mlflow[auth]``, ``psycopg2`` and ``boto3``; default: the
-    stack's ECR repository, tag ``mlflow-<mlflow_version>``."""
+    """MLflow server image with ``mlflow[auth]``, ``psycopg2`` and ``boto3``; default: built
+    by the stack with CodeBuild into its ECR repository (tag ``mlflow-server-<hash>``)."""
 
     cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 1024
     """Fargate CPU units per task."""
@@ -173,8 +173,9 @@ class SageMakerEndpointOptions(Spec):
     """Options of SageMaker real-time endpoints."""
 
     image: str | None = Field(default=None, pattern=_IMAGE)
-    """MLflow serving image (``mlflow models build-docker`` without ``-m``); default: the
-    stack's ECR repository, tag ``mlflow-serving``."""
+    """Your own serving image, run with SageMaker's ``serve`` contract; default: built by the
+    stack per served version (MLflow's image with the model and its dependencies inside,
+    tag ``serving-<hash>``)."""
 
     network_isolation: bool = True
     """Cut the model container off the network. Turn off only for models that install

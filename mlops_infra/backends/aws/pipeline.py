@@ -36,7 +36,7 @@ from mlops_infra.backends.aws._workload import (
     lineage_hyperparameters,
     publish_package,
     tracking_environment,
-    workload_image,
+    workload_images,
     workload_role,
 )
 from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
@@ -63,6 +63,12 @@ class SageMakerPipeline(PipelineBackend):
         foundation = ctx.args.foundation
         network = network_of(foundation)
         deployed = spec.version or manifest.version
+        source_dir = ctx.target.project_dir / spec.source_dir
+        images = workload_images(
+            ctx, scope, store, manifest,
+            foundation=foundation, source_dir=source_dir,
+            named=[step.image or spec.image for step in spec.steps],
+        )  # fmt: skip
         plans = {
             step.name: StepPlan(
                 compute=sagemaker_compute(
@@ -73,7 +79,7 @@ class SageMakerPipeline(PipelineBackend):
                     timeout_s=step.timeout_s,
                     max_wait_factor=options.max_wait_factor,
                 ),
-                image=workload_image(ctx, step.image or spec.image, foundation),
+                image=images.of(step.image or spec.image),
             )
             for step in spec.steps
         }
@@ -84,7 +90,7 @@ class SageMakerPipeline(PipelineBackend):
             manifest,
             kind="pipelines",
             version=deployed,
-            source_dir=ctx.target.project_dir / spec.source_dir,
+            source_dir=source_dir,
             data=spec.data,
         )
         runs = pulumi.Output.concat(package.root, "runs/")
@@ -144,7 +150,7 @@ class SageMakerPipeline(PipelineBackend):
                 max_parallel_execution_steps=options.max_parallel_steps
             ),
             tags=ctx.tags({"mlops-version": deployed}),
-            opts=ctx.opts(depends_on=[role.policy, *package.objects]),
+            opts=ctx.opts(depends_on=[role.policy, *package.objects, *images.resources]),
             region=scope.region_override,
         )
         if spec.schedule is not None:

@@ -28,15 +28,16 @@ from typing import Any
 
 from pulumi.asset import FileAsset, StringAsset
 
+from mlops_infra.backends.aws._contract import RUNTIME_REQUIREMENTS
 from mlops_infra.backends.aws._rehearse_definition import DefinitionInterpreter, PipelineStep
 from mlops_infra.backends.aws._rehearse_s3 import EmulatedS3
 from mlops_infra.backends.aws._rehearse_training import TrainingJob, validate_request
 from mlops_infra.backends.aws.serving_endpoint import SERVING_IMAGE_TAG, model_data_uri
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
+from mlops_infra.images import read_requirements
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.emulators import s3_emulator, tracking_server
-from mlops_infra.rehearse.environments import read_requirements
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
 from mlops_infra.rehearse.network import LOOPBACK, free_port
@@ -174,7 +175,7 @@ class SageMakerRehearsal:
         job = TrainingJob(step=step.name, name=job_name, request=request,
                           root=ctx.workdir / "jobs" / step.name / "opt" / "ml")  # fmt: skip
         channels = job.stage(s3)
-        python = ctx.runtime_python(self._code_requirements(job, channels))
+        python = ctx.runtime_python(self._code_requirements(job, channels), RUNTIME_REQUIREMENTS)
         env = {**ctx.base_environment, **job.environment(channels)}
         if _TRACKING_VARIABLE in env:
             env[_TRACKING_VARIABLE] = runtime_env[_TRACKING_VARIABLE]

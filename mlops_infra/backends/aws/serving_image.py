@@ -25,19 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_aws import codebuild
 
-from mlops_infra.backends.aws._iam import (
-    AwsScope,
-    kms_use,
-    logs_write,
-    s3_read,
-    service_role,
-    statement,
-)
+from mlops_infra.backends.aws._iam import AwsScope
+from mlops_infra.backends.aws._image_builder import image_build, image_builder
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._store import StoreLocation
-from mlops_infra.backends.aws.image_build import ImageBuild
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.resources import BuildContext, ServingEndpointArgs
 
@@ -59,8 +51,6 @@ phases:
       - docker push "${IMAGE}"
 """
 """What the builder runs: the model's image with its dependencies, pushed under its tag."""
-
-_BUILD_IMAGE = "aws/codebuild/standard:7.0"
 
 
 def serving_tag(source: str | None, mlflow_version: str) -> str | None:
@@ -88,57 +78,16 @@ def serving_image(
 ) -> ServingImage:
     """Declares the builder and the build of the served version's serving image."""
     mlflow_version = importlib.metadata.version("mlflow")
-    name = physical_name(ctx.stack_name, ctx.args.spec.name, "images", max_length=150)
-    repository_url = pulumi.Output.from_input(registry_url)
-    repository = repository_url.apply(lambda u: u.partition("/")[2])
-    role = service_role(
-        ctx, "builder-role", "codebuild.amazonaws.com", scope,
-        [
-            *s3_read(store.bucket_arn, [store.key(MLFLOW_PREFIX)], sid="ModelArtifacts"),
-            *kms_use(store.key_arns),
-            statement(
-                ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
-                 "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
-                 "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                [repository.apply(lambda r: scope.arn("ecr", f"repository/{r}"))],
-                sid="PushImages",
-            ),
-            statement(["ecr:GetAuthorizationToken"], ["*"], sid="RegistryLogin"),
-            *logs_write([scope.arn("logs", f"log-group:/aws/codebuild/{name}")]),
-        ],
-        description=f"CodeBuild: serving images of endpoint {ctx.args.spec.name}",
+    builder = image_builder(
+        ctx, scope, store, registry_url,
+        project_name=physical_name(ctx.stack_name, ctx.args.spec.name, "images", max_length=150),
+        what=f"serving images of endpoint {ctx.args.spec.name}",
+        buildspec=BUILDSPEC, read_prefixes=[MLFLOW_PREFIX],
     )  # fmt: skip
-    project = codebuild.Project(
-        ctx.child_name("builder"),
-        name=name,
-        description=f"serving images of endpoint {ctx.args.spec.name} (mlops-infra)",
-        service_role=role.arn,
-        source=codebuild.ProjectSourceArgs(type="NO_SOURCE", buildspec=BUILDSPEC),
-        artifacts=codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
-        environment=codebuild.ProjectEnvironmentArgs(
-            type="LINUX_CONTAINER",
-            compute_type="BUILD_GENERAL1_MEDIUM",
-            image=_BUILD_IMAGE,
-            privileged_mode=True,
-        ),
-        encryption_key=store.key_arn,
-        build_timeout=60,
-        tags=ctx.tags(),
-        opts=ctx.opts(depends_on=[role.policy]),
-        region=scope.region_override,
-    )
-    build = ImageBuild(
-        ctx.child_name("image"),
-        {
-            "project_name": project.name,
-            "region": scope.region,
-            "repository": repository,
-            "repository_url": repository_url,
-            "tag": model_data.apply(lambda s: serving_tag(s, mlflow_version)),
-            "environment": {"MODEL_URI": model_data, "MLFLOW_VERSION": mlflow_version},
-            "bucket": store.bucket,
-            "timeout_s": 3600,
-        },
-        ctx.opts(custom_timeouts=pulumi.CustomTimeouts(create="70m", update="70m")),
-    )
+    build = image_build(
+        ctx, scope, store, builder,
+        child="image",
+        tag=model_data.apply(lambda s: serving_tag(s, mlflow_version)),
+        environment={"MODEL_URI": model_data, "MLFLOW_VERSION": mlflow_version},
+    )  # fmt: skip
     return ServingImage(image=build.image, resources=[build])

@@ -12,6 +12,9 @@ Children of the ``TrackingServer`` component ``<name>`` (all in the stack's priv
   ``<name>-flask-key``) unless ``admin_password_config_key`` gives the password.
 * ``<name>-cluster``, ``<name>-logs``, ``<name>-task`` (``-execution``/``-task-role``
   roles), ``<name>`` ECS service, ``<name>-alb`` internal ALB, ``-targets``, ``-listener``.
+* Unless ``options.image`` names one, the server's image, built by the stack:
+  ``<name>-builder`` (+ role), ``<name>-mlflow-server-context``, ``<name>-mlflow-server-image``
+  (``mlflow[auth]`` at ``mlflow_version``, psycopg2, boto3; tag ``mlflow-server-<hash>``).
 
 MLflow runs with basic auth on (``default_permission = NO_PERMISSIONS``), artifacts served
 from the store's ``mlflow/`` prefix, job execution off, host-header checks on.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_aws import cloudwatch, ecs, lb, rds, route53
 
-from mlops_infra.backends.aws._foundation import WorkloadNetwork, network_of, registry_image
+from mlops_infra.backends.aws._foundation import WorkloadNetwork, network_of
 from mlops_infra.backends.aws._generated import GeneratedSecret
 from mlops_infra.backends.aws._iam import (
     AwsScope,
@@ -34,6 +37,7 @@ from mlops_infra.backends.aws._iam import (
     service_role,
     statement,
 )
+from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._secrets import write_only_secret
@@ -41,6 +45,7 @@ from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
+from mlops_infra.images import mlflow_server_source
 from mlops_infra.resources import (
     BuildContext,
     FoundationRef,
@@ -118,10 +123,21 @@ class SelfHostedMlflow(TrackingServerBackend):
                 "basic-auth credentials unencrypted); allowed without them: development"
             )
             raise BackendError(msg)
-        image: pulumi.Input[str] = options.image or self._default_image(ctx, foundation, spec)
         scope = AwsScope.current(ctx.target.region, ctx.component)
         region = scope.region_override
         store = StoreLocation.of(ctx.args.store, scope)
+        built = (
+            None
+            if options.image
+            else context_image(
+                ctx, scope, store, foundation,
+                mlflow_server_source(spec.mlflow_version, "boto3>=1.34",
+                                     base_image=PYTHON_BASE_IMAGE),
+                what=f"the MLflow {spec.mlflow_version} server image",
+                instead="set options.image (an image with mlflow[auth], psycopg2 and boto3)",
+            )
+        )  # fmt: skip
+        image: pulumi.Input[str] = options.image or (built.image if built else "")
         key = _require(foundation.encryption_key, "the stack's KMS key")
         high_availability = (
             spec.high_availability
@@ -259,7 +275,9 @@ class SelfHostedMlflow(TrackingServerBackend):
             task_role_arn=task_role.arn,
             container_definitions=pulumi.Output.json_dumps([container]),
             tags=ctx.tags(),
-            opts=ctx.opts(depends_on=[execution.policy, task_role.policy]),
+            opts=ctx.opts(
+                depends_on=[execution.policy, task_role.policy, *(built.resources if built else [])]
+            ),
             region=region,
         )
         ecs.Service(
@@ -293,20 +311,6 @@ class SelfHostedMlflow(TrackingServerBackend):
             username=ADMIN_USER,
             password=pulumi.Output.secret(admin_password),
         )
-
-    @staticmethod
-    def _default_image(
-        ctx: BuildContext[TrackingServerArgs], foundation: FoundationRef, spec: TrackingServerSpec
-    ) -> pulumi.Output[str]:
-        image = registry_image(foundation, f"mlflow-{spec.mlflow_version}")
-        if image is None:
-            msg = (
-                f"{ctx.name}: set options.image (an MLflow {spec.mlflow_version} image with "
-                "mlflow[auth], psycopg2 and boto3), or let the stack create its container "
-                "registry (registry.create: true)"
-            )
-            raise BackendError(msg)
-        return image
 
     @staticmethod
     def _security_groups(

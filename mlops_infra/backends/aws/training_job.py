@@ -31,7 +31,7 @@ from mlops_infra.backends.aws._workload import (
     job_hyperparameters,
     publish_package,
     tracking_environment,
-    workload_image,
+    workload_images,
     workload_role,
 )
 from mlops_infra.backends.aws.options import SageMakerJobOptions
@@ -70,7 +70,17 @@ class SageMakerTrainingJob(TrainingJobBackend):
         network = network_of(foundation)
         version = manifest.version
         name = job_name(ctx.stack_name, spec.name, version)
-        image = workload_image(ctx, spec.image, foundation)
+        source_dir = ctx.target.project_dir / spec.source_dir
+        images = workload_images(
+            ctx,
+            scope,
+            store,
+            manifest,
+            foundation=foundation,
+            source_dir=source_dir,
+            named=[spec.image],
+        )
+        image = images.of(spec.image)
         package = publish_package(
             ctx,
             scope,
@@ -78,7 +88,7 @@ class SageMakerTrainingJob(TrainingJobBackend):
             manifest,
             kind="jobs",
             version=version,
-            source_dir=ctx.target.project_dir / spec.source_dir,
+            source_dir=source_dir,
             data=spec.data,
         )
         outputs = pulumi.Output.concat(package.root, "output/")
@@ -165,7 +175,7 @@ class SageMakerTrainingJob(TrainingJobBackend):
             timeouts=sagemaker.TrainingJobTimeoutsArgs(create=duration(compute.deadline_s)),
             tags=ctx.tags({"mlops-version": version}),
             opts=ctx.opts(
-                depends_on=[role.policy, *package.objects],
+                depends_on=[role.policy, *package.objects, *images.resources],
                 custom_timeouts=pulumi.CustomTimeouts(create=duration(compute.deadline_s)),
                 # Tags are metadata: a changed tag must not replace (re-run) the job.
                 ignore_changes=["tags", "tagsAll"],

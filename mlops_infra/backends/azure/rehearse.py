@@ -35,10 +35,10 @@ from pulumi.asset import FileAsset, StringAsset
 from mlops_infra.backends.azure._rehearse_bindings import bind_command, node_binding
 from mlops_infra.backends.azure._rehearse_blob import EmulatedBlob, split_url
 from mlops_infra.backends.azure._rehearse_score import SCORE_SCRIPT
+from mlops_infra.images import read_requirements
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.emulators import azurite_emulator, tracking_server
-from mlops_infra.rehearse.environments import project_requirements, read_requirements
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
 from mlops_infra.rehearse.network import free_port
@@ -426,11 +426,9 @@ class _PipelineRun:
         for item in typing.cast(list[Any], conda.get("dependencies") or []):
             if isinstance(item, dict) and "pip" in item:
                 pip += [str(line) for line in typing.cast(dict[str, Any], item)["pip"]]
-        # mlops-infra itself is this project's source (on PYTHONPATH): its dependencies.
-        return [
-            *(line for line in pip if not line.startswith("mlops-infra")),
-            *project_requirements(self.ctx.project_dir),
-        ]
+        # mlops-infra itself is this project's source (on PYTHONPATH); runtime_python adds
+        # its dependencies.
+        return [line for line in pip if not line.startswith("mlops-infra")]
 
 
 def _duration_s(value: str) -> float:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_infra.backends.gcp._rehearse_gcs import EmulatedGcs, FuseMount
+from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.report import StepTiming
@@ -128,7 +129,7 @@ class VertexFake:
         env.update(self._vertex_variables(spec, job_id))
         env.update(self.runtime_env)
         env["PYTHONPATH"] = str(self.ctx.project_dir)
-        python = self.ctx.runtime_python(self.requirements)
+        python = self.ctx.runtime_python(self.requirements, RUNTIME_REQUIREMENTS)
         argv = [str(a) for a in typing.cast(list[Any], container["command"])]
         if argv[0] in {"python", "python3"}:
             argv[0] = str(python)

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 from pulumi_gcp import serviceaccount
 
-from mlops_infra import __version__
 from mlops_infra.backends.gcp._cloudrun import grant_invoker
 from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import AnyContext, fmt
 from mlops_infra.backends.gcp._project import project_number
 from mlops_infra.backends.gcp._secrets import StoredSecret, store_secret
-from mlops_infra.errors import BackendError
+from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
+from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
 from mlops_infra.resources import FoundationRef, StoreRef, TrackingRef
 from mlops_infra.versioning import VersionManifest
 
 __all__ = [
-    "RUNTIME_IMAGE",
     "Workload",
     "lineage_tags",
-    "runtime_image",
     "vertex_network",
     "workload_identity",
+    "workload_images",
 ]
-
-RUNTIME_IMAGE = "mlops-runtime"
-"""Repository of the default workload image in the stack registry (tagged with our version)."""
 
 
 @dataclass(frozen=True)
@@ -87,24 +86,37 @@ def workload_identity(
     return Workload(account=account, env=env, password=password, depends_on=grants)
 
 
-def runtime_image(
-    ctx: AnyContext, image: str | None, foundation: FoundationRef | None
-) -> pulumi.Input[str]:
-    """Returns ``image``, else ``<stack registry>/mlops-runtime:<mlops-infra version>``.
+def workload_images(
+    ctx: AnyContext,
+    manifest: VersionManifest,
+    *,
+    foundation: FoundationRef | None,
+    store_uri: pulumi.Input[str],
+    source_dir: Path,
+    named: Sequence[str | None],
+) -> WorkloadImages:
+    """Builds the runtime image when one of the ``named`` images is missing.
+
+    The runtime (see :func:`~mlops_infra.images.runtime_source`) carries mlops-infra, its
+    dependencies, Google's auth libraries and the requirement files among the version's
+    code; Cloud Build builds it (``<name>-runtime-context``, ``<name>-builder-sa``,
+    ``<name>-runtime-image``; ``<registry>/runtime:runtime-<content hash>``).
 
     Raises:
-        BackendError: no image is given and the stack has no registry.
+        BackendError: an image is needed and the stack has no registry.
     """
-    if image:
-        return image
-    registry = foundation.registry_url if foundation else None
-    if registry is None:
-        msg = (
-            f"{ctx.name}: no workload image; set image on the job or step, options.default_image "
-            "on the flavor, or let the stack create its container registry"
-        )
-        raise BackendError(msg)
-    return fmt("{}/{}:{}", registry, RUNTIME_IMAGE, __version__)
+    if all(named):
+        return WorkloadImages(runtime=None)
+    source = runtime_source(component_requirements(manifest.code, source_dir), RUNTIME_REQUIREMENTS)
+    runtime = context_image(
+        ctx, foundation, store_uri, source,
+        what="the runtime image",
+        instead=(
+            "set image on the job or step, or options.default_image on the flavor (an image "
+            "with mlops-infra, mlflow, google-auth and the components' dependencies)"
+        ),
+    )  # fmt: skip
+    return WorkloadImages(runtime=runtime)
 
 
 def lineage_tags(ctx: AnyContext, manifest: VersionManifest) -> dict[str, str]:

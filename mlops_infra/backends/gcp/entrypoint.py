@@ -33,7 +33,10 @@ from typing import Any, cast
 
 from mlops_infra.runtime.context import StepContext
 
-__all__ = ["EXECUTION_TAG", "main", "step_context"]
+__all__ = ["EXECUTION_TAG", "RUNTIME_REQUIREMENTS", "main", "step_context"]
+
+RUNTIME_REQUIREMENTS = ("google-auth>=2.30,<3", "requests>=2.32")
+"""What the runtime image adds on GCP: Secret Manager calls and Cloud Run ID tokens."""
 
 EXECUTION_TAG = "mlops.workflow_execution"
 """Run and model version tag: the Workflows execution that produced them."""

@@ -49,6 +49,7 @@ KEY_ROTATION_S = 90 * 86400
 REQUIRED_APIS = (
     "aiplatform",  # Vertex AI custom jobs (training, pipeline steps)
     "artifactregistry",  # the stack's image repository
+    "cloudbuild",  # images the stack builds (runtime, MLflow server)
     "cloudkms",  # the stack's key
     "cloudresourcemanager",  # project-level IAM members
     "cloudscheduler",  # pipeline schedules

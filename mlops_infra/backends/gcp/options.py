@@ -48,7 +48,8 @@ class CloudRunTrackingOptions(Spec):
 
     image: str | None = None
     """MLflow server image (``mlflow[auth]``, ``psycopg2``, ``google-cloud-storage``);
-    default: ``<stack registry>/mlflow-server:<mlflow_version>``."""
+    default: built by the stack with Cloud Build
+    (``<registry>/mlflow-server:mlflow-server-<hash>``)."""
 
     database_version: Literal["POSTGRES_15", "POSTGRES_16", "POSTGRES_17"] = "POSTGRES_16"
     """Cloud SQL PostgreSQL major version."""
@@ -102,7 +103,8 @@ class VertexJobOptions(Spec):
     """Options of the ``vertex`` training job (one Vertex AI CustomJob per version)."""
 
     default_image: str | None = None
-    """Image when the job names none; default: ``<stack registry>/mlops-runtime:<version>``."""
+    """Image when the job names none; default: the runtime image the stack builds (Cloud
+    Build)."""
 
     tracking_invoker: bool = True
     """Grant the workload ``roles/run.invoker`` on the tracking server's Cloud Run service
@@ -115,7 +117,8 @@ class CloudRunJobOptions(Spec):
     """Options of the ``cloud-run`` training job (a Cloud Run job run once per version)."""
 
     default_image: str | None = None
-    """Image when the job names none; default: ``<stack registry>/mlops-runtime:<version>``."""
+    """Image when the job names none; default: the runtime image the stack builds (Cloud
+    Build)."""
 
     cpu: str = Field(default="4", pattern=_CPU_RE)
     """vCPUs of the task (at least 4 with a GPU)."""
@@ -134,7 +137,8 @@ class WorkflowsPipelineOptions(Spec):
     """Options of the ``workflows`` pipeline (Cloud Workflows running Vertex AI CustomJobs)."""
 
     default_image: str | None = None
-    """Image of the steps that name none; default: ``<stack registry>/mlops-runtime:<version>``."""
+    """Image of the steps that name none; default: the runtime image the stack builds (Cloud
+    Build)."""
 
     poll_interval_s: int = Field(default=30, ge=5, le=600)
     """Seconds between two status checks of a running step."""

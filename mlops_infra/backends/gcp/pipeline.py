@@ -36,11 +36,12 @@ from mlops_infra.backends.gcp._workflow import (
 from mlops_infra.backends.gcp._workload import (
     Workload,
     lineage_tags,
-    runtime_image,
     vertex_network,
     workload_identity,
+    workload_images,
 )
 from mlops_infra.backends.gcp.options import WorkflowsPipelineOptions
+from mlops_infra.images import WorkloadImages
 from mlops_infra.resources import (
     BuildContext,
     PipelineArgs,
@@ -106,6 +107,11 @@ class WorkflowsPipeline(PipelineBackend):
             foundation=args.foundation,
             tracking_invoker=options.tracking_invoker,
         )
+        images = workload_images(
+            ctx, manifest, foundation=args.foundation, store_uri=args.store.uri,
+            source_dir=ctx.target.project_dir / spec.source_dir,
+            named=[step.image or spec.image or options.default_image for step in spec.steps],
+        )  # fmt: skip
         steps = self._steps(
             ctx,
             spec,
@@ -114,6 +120,7 @@ class WorkflowsPipeline(PipelineBackend):
             package=package,
             runner=runner,
             options=options,
+            images=images,
         )
         orchestrator = service_account(ctx, "workflow", f"runs pipeline {spec.name}")
         grants = self._orchestrator_grants(ctx, orchestrator, runner.account)
@@ -133,7 +140,9 @@ class WorkflowsPipeline(PipelineBackend):
             # Stateless: the provider's own flag (on by default) would make destroy fail.
             deletion_protection=False,
             labels=labels,
-            opts=ctx.opts(depends_on=[*grants, *runner.depends_on, *package.objects]),
+            opts=ctx.opts(
+                depends_on=[*grants, *runner.depends_on, *package.objects, *images.resources]
+            ),
         )
         model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and current:
@@ -171,6 +180,7 @@ class WorkflowsPipeline(PipelineBackend):
         package: Package,
         runner: Workload,
         options: WorkflowsPipelineOptions,
+        images: WorkloadImages,
     ) -> list[CompiledStep]:
         ordered = spec.ordered_steps()
         network = vertex_network(ctx.args.foundation)
@@ -208,9 +218,7 @@ class WorkflowsPipeline(PipelineBackend):
             body = custom_job_body(
                 display_name=f"{spec.name}-{step.name}-{deployed}",
                 machine=machine,
-                image=runtime_image(
-                    ctx, step.image or spec.image or options.default_image, ctx.args.foundation
-                ),
+                image=images.of(step.image or spec.image or options.default_image),
                 env=env,
                 service_account=runner.account.email,
                 timeout_s=step.timeout_s,

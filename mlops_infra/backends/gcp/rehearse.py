@@ -30,11 +30,12 @@ from pulumi.asset import FileAsset, StringAsset
 from mlops_infra.backends.gcp._rehearse_gcs import EmulatedGcs
 from mlops_infra.backends.gcp._rehearse_vertex import VertexFake
 from mlops_infra.backends.gcp._rehearse_workflow import WorkflowInterpreter, WorkflowRaised
+from mlops_infra.backends.gcp.serving_image import MODEL_DIR
+from mlops_infra.images import read_requirements
 from mlops_infra.offline import Registration
 from mlops_infra.plan.mocks import GATE_PENDING
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.emulators import gcs_emulator, tracking_server
-from mlops_infra.rehearse.environments import read_requirements
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
 from mlops_infra.rehearse.network import LOOPBACK, free_port
@@ -174,11 +175,17 @@ class CloudWorkflowsRehearsal:
             raise RehearsalError(step, "promotion gate", msg)
         bucket, _, prefix = str(source).removeprefix("gs://").partition("/")
         model_files = ctx.workdir / "serve" / endpoint
+        folder = f"{prefix.rstrip('/')}/"
+        keys = gcs.keys(bucket, folder)
         for name in ("requirements.txt", "serving_input_example.json"):
-            key = f"{prefix.rstrip('/')}/{name}"
-            if key not in gcs.keys(bucket, key):
-                raise RehearsalError(step, "MLflow model", f"gs://{bucket}/{key} is missing")
-            gcs.download(bucket, key, model_files / name)
+            if f"{folder}{name}" not in keys:
+                raise RehearsalError(
+                    step, "MLflow model", f"gs://{bucket}/{folder}{name} is missing"
+                )
+        # The stack-built image carries the model at MODEL_DIR (generate-dockerfile copies it
+        # there from the source): the same files, copied here.
+        for key in keys:
+            gcs.download(bucket, key, model_files / key.removeprefix(folder))
         python = serving_python(
             ctx,
             [*read_requirements(model_files / "requirements.txt"), *SERVING_EXTRAS],
@@ -190,6 +197,8 @@ class CloudWorkflowsRehearsal:
             value = "" if item.get("value") is None else str(item["value"])
             if value.startswith("mlflow-artifacts:/") and GATE_PENDING in value:
                 value = str(source)
+            if value == MODEL_DIR:
+                value = str(model_files)
             env[str(item["name"])] = value.replace(GATE_PENDING, version)
         env.update(store_env)
         env["PORT"] = str(port)

@@ -10,6 +10,9 @@
   its first ``up``. Its ``deployed_version`` is what Cloud Run confirms serving.
 * Ingress internal only unless ``public``; never an ``allUsers`` invoker: callers need
   ``roles/run.invoker`` on this service, also when it is public.
+* The image: unless ``options.image`` names one, built by the stack per served version
+  (:mod:`~mlops_infra.backends.gcp.serving_image`: the model and its dependencies inside,
+  nothing downloaded when an instance starts).
 * Its own service account reads objects of the artifact bucket and nothing else.
 * Scaling from ``min_replicas`` (0 allowed: scale to zero) to ``max_replicas``,
   ``target_concurrency`` requests per instance; one NVIDIA L4 per instance when the
@@ -26,13 +29,13 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra import __version__
 from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME
 from mlops_infra.backends.gcp._deployment import CloudRunDeployment
 from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, service_account
-from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, region_of
+from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, region_of
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
+from mlops_infra.backends.gcp.serving_image import MODEL_DIR, serving_image
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
     BuildContext,
@@ -44,17 +47,15 @@ from mlops_infra.resources import (
 from mlops_infra.resources.training_cluster import node_shape
 from mlops_infra.specs import ServingEndpointSpec
 
-__all__ = ["SERVE_SCRIPT", "SERVING_IMAGE", "CloudRunServingEndpoint"]
-
-SERVING_IMAGE = "mlflow-serving"
-"""Repository of the default model server image in the stack registry."""
+__all__ = ["SERVE_SCRIPT", "CloudRunServingEndpoint"]
 
 _PORT = 8080
 SERVE_SCRIPT = (
     'exec mlflow models serve -m "$MLFLOW_MODEL_URI" --env-manager local '
     '--host 0.0.0.0 --port "$PORT"\n'
 )
-"""Container command: serve the gated model with the image's own environment."""
+"""Container command: serve the gated model (baked into the stack-built image at
+``/opt/ml/model``, or read from the store by your own image) with the image's environment."""
 
 
 class CloudRunServingEndpoint(ServingEndpointBackend):
@@ -74,13 +75,20 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         account = service_account(ctx, "server", f"serves model {spec.model}")
         reader = bucket_member(ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER)
         service = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
+        built = (
+            None
+            if options.image
+            else serving_image(ctx, ctx.args.foundation, ctx.args.store.uri, served.source)
+        )
         body = self._service_body(
             ctx,
             spec,
             options,
             account=account.email,
             version=served.version,
-            source=served.source,
+            # A stack-built image carries the model; your own image reads it from the store.
+            image=built.image if built else options.image,
+            model_uri=MODEL_DIR if built else served.source,
         )
         deployment = CloudRunDeployment(
             ctx.child_name(),
@@ -90,7 +98,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             template=body,
             version=served.version,
             canary_percent=spec.canary_percent,
-            opts=ctx.opts(depends_on=[reader]),
+            opts=ctx.opts(depends_on=[reader, *(built.resources if built else [])]),
         )
         url = pulumi.Output.all(deployment.uri, deployment.deployed_version).apply(
             lambda values: f"{values[0]}/invocations" if values[0] and values[1] else None
@@ -107,7 +115,8 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         *,
         account: pulumi.Input[str],
         version: pulumi.Input[str | None],
-        source: pulumi.Input[str | None],
+        image: pulumi.Input[str | None],
+        model_uri: pulumi.Input[str | None],
     ) -> pulumi.Output[Mapping[str, Any]]:
         """The Cloud Run v2 ``Service`` body, without revision name and traffic.
 
@@ -131,11 +140,11 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             "scaling": {"minInstanceCount": min_replicas, "maxInstanceCount": spec.max_replicas},
             "containers": [
                 {
-                    "image": self._image(ctx, options),
+                    "image": image,
                     "command": ["/bin/sh", "-c", SERVE_SCRIPT],
                     "ports": [{"name": "http1", "containerPort": _PORT}],
                     "env": [
-                        {"name": "MLFLOW_MODEL_URI", "value": source},
+                        {"name": "MLFLOW_MODEL_URI", "value": model_uri},
                         {"name": "MLOPS_MODEL", "value": spec.model},
                         {"name": "MLOPS_MODEL_VERSION", "value": version},
                     ],
@@ -165,18 +174,3 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             "template": template,
         }
         return pulumi.Output.from_input(body)  # pyright: ignore[reportReturnType] - nested outputs resolve
-
-    @staticmethod
-    def _image(
-        ctx: BuildContext[ServingEndpointArgs], options: CloudRunServingOptions
-    ) -> pulumi.Input[str]:
-        if options.image:
-            return options.image
-        registry = ctx.args.foundation.registry_url if ctx.args.foundation else None
-        if registry is None:
-            msg = (
-                f"{ctx.name}: no model server image; set options.image on the endpoint or let "
-                "the stack create its container registry (registry.create: true)"
-            )
-            raise BackendError(msg)
-        return fmt("{}/{}:{}", registry, SERVING_IMAGE, __version__)

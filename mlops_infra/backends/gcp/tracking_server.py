@@ -29,6 +29,7 @@ from pulumi_gcp import cloudrunv2, organizations, serviceaccount, sql
 
 from mlops_infra.backends.gcp._cloudrun import INVOKER, MAX_SERVICE_NAME, service_url
 from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import (
     fmt,
     gcp_labels,
@@ -41,6 +42,7 @@ from mlops_infra.backends.gcp._project import project_number
 from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
 from mlops_infra.backends.gcp.options import CloudRunTrackingOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.images import mlflow_server_source
 from mlops_infra.resources import (
     BuildContext,
     TrackingRef,
@@ -143,7 +145,20 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 "stack spec"
             )
             raise BackendError(msg)
-        image = self._image(ctx, spec, options)
+        built = (
+            None
+            if options.image
+            else context_image(
+                ctx, foundation, ctx.args.store.uri,
+                mlflow_server_source(spec.mlflow_version, "google-cloud-storage>=2.14"),
+                what=f"the MLflow {spec.mlflow_version} server image",
+                instead=(
+                    "set options.image (an image with mlflow[auth], psycopg2 and "
+                    "google-cloud-storage)"
+                ),
+            )
+        )  # fmt: skip
+        image: pulumi.Input[str] = options.image or (built.image if built else "")
         region = region_of(ctx)
         profile = ctx.target.profile
         auth = spec.auth if spec.auth is not None else profile.tracking_auth
@@ -203,7 +218,14 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 volumes=self._volumes(secrets),
                 labels=labels,
             ),
-            opts=ctx.opts(depends_on=[bucket_grant, user, *secrets.resources]),
+            opts=ctx.opts(
+                depends_on=[
+                    bucket_grant,
+                    user,
+                    *secrets.resources,
+                    *(built.resources if built else []),
+                ]
+            ),
         )
         # From the service's outputs: grants on it wait until it exists (issue 14 item 2).
         url = service_url(service.name, region, project_number())
@@ -456,20 +478,3 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 ),
             )
         ]
-
-    @staticmethod
-    def _image(
-        ctx: BuildContext[TrackingServerArgs],
-        spec: TrackingServerSpec,
-        options: CloudRunTrackingOptions,
-    ) -> pulumi.Input[str]:
-        if options.image:
-            return options.image
-        registry = ctx.args.foundation.registry_url if ctx.args.foundation else None
-        if registry is None:
-            msg = (
-                f"{ctx.name}: no MLflow server image; set options.image on the tracking server "
-                "or let the stack create its container registry (registry.create: true)"
-            )
-            raise BackendError(msg)
-        return fmt("{}/mlflow-server:{}", registry, spec.mlflow_version)

@@ -32,9 +32,9 @@ from mlops_infra.backends.gcp._vertex import ENTRYPOINT, Machine, VertexCustomJo
 from mlops_infra.backends.gcp._workload import (
     Workload,
     lineage_tags,
-    runtime_image,
     vertex_network,
     workload_identity,
+    workload_images,
 )
 from mlops_infra.backends.gcp.options import CloudRunJobOptions, VertexJobOptions
 from mlops_infra.errors import BackendError
@@ -130,10 +130,15 @@ class VertexTrainingJob(TrainingJobBackend):
             ),
             "MLOPS_EXECUTION_ID": manifest.version,
         }
+        image = spec.image or options.default_image
+        images = workload_images(
+            ctx, manifest, foundation=ctx.args.foundation, store_uri=ctx.args.store.uri,
+            source_dir=ctx.target.project_dir / spec.source_dir, named=[image],
+        )  # fmt: skip
         body = custom_job_body(
             display_name=display_name,
             machine=machine,
-            image=runtime_image(ctx, spec.image or options.default_image, ctx.args.foundation),
+            image=images.of(image),
             env=env,
             service_account=workload.account.email,
             timeout_s=spec.timeout_s,
@@ -146,7 +151,7 @@ class VertexTrainingJob(TrainingJobBackend):
             project=current_project_id(),
             region=region,
             job=body,
-            opts=ctx.opts(depends_on=[*workload.depends_on, *package.objects]),
+            opts=ctx.opts(depends_on=[*workload.depends_on, *package.objects, *images.resources]),
         )
         return JobResult(job_name=display_name)
 
@@ -204,6 +209,11 @@ class CloudRunTrainingJob(TrainingJobBackend):
         if gpu:
             limits["nvidia.com/gpu"] = "1"
         foundation = ctx.args.foundation
+        images = workload_images(
+            ctx, manifest, foundation=foundation, store_uri=ctx.args.store.uri,
+            source_dir=ctx.target.project_dir / spec.source_dir,
+            named=[spec.image or options.default_image],
+        )  # fmt: skip
         vpc = (
             cloudrunv2.JobTemplateTemplateVpcAccessArgs(
                 # All traffic through the VPC: an internal-only tracking server accepts it.
@@ -250,9 +260,7 @@ class CloudRunTrainingJob(TrainingJobBackend):
                     ],
                     containers=[
                         cloudrunv2.JobTemplateTemplateContainerArgs(
-                            image=runtime_image(
-                                ctx, spec.image or options.default_image, foundation
-                            ),
+                            image=images.of(spec.image or options.default_image),
                             commands=ENTRYPOINT,
                             envs=envs,
                             resources=cloudrunv2.JobTemplateTemplateContainerResourcesArgs(
@@ -268,7 +276,7 @@ class CloudRunTrainingJob(TrainingJobBackend):
                 ),
             ),
             opts=ctx.opts(
-                depends_on=[*workload.depends_on, *package.objects],
+                depends_on=[*workload.depends_on, *package.objects, *images.resources],
                 custom_timeouts=pulumi.CustomTimeouts(
                     create=f"{spec.timeout_s + 900}s", update=f"{spec.timeout_s + 900}s"
                 ),

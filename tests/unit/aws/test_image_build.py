@@ -109,3 +109,32 @@ def test_failed_build_stops_up(api: AwsApi) -> None:
     _runs(api, outcome="FAILED")
     with pytest.raises(RuntimeError, match=r"build dev-mlops-images:.* FAILED in phase"):
         build_image(api, _props())
+
+
+def test_a_build_refused_because_another_pushed_the_same_tag_is_not_a_failure(
+    api: AwsApi,
+) -> None:
+    """Two components with the same runtime content start two builds; the second push is
+    refused (immutable tags) but the tag names the same content, so both succeed."""
+    tag = "runtime-0123456789abcdef"
+
+    def concurrent_push(_s: float) -> None:
+        import json
+
+        api.client("ecr").put_image(
+            repositoryName=REPOSITORY,
+            imageManifest=json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "layers": [],
+                }
+            ),
+            imageTag=tag,
+        )
+
+    racing = AwsApi(region=REGION, poll_s=0, sleep=concurrent_push)
+    fake = _runs(racing, outcome="FAILED")
+    outs = build_image(racing, _props(tag))
+    assert (outs["status"], outs["image"]) == ("exists", f"{_props()['repository_url']}:{tag}")
+    assert len(fake.started) == 1

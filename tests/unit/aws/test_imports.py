@@ -56,7 +56,8 @@ def test_plugin_imports_no_sdk() -> None:
         (
             {"clusters": [{"name": "gpu", "gpu": "l4"}],
              "jobs": [{"name": "fit", "component": "diagnosis.featurize", "cluster": "gpu"}]},
-            {"iam", "kms", "s3", "sagemaker", "ecr"},
+            # codebuild: the job's runtime image is built by the stack.
+            {"iam", "kms", "s3", "sagemaker", "ecr", "codebuild"},
         ),
         ({"network": {"create": True}}, {"iam", "kms", "s3", "sagemaker", "ecr", "ec2", "vpc"}),
     ],

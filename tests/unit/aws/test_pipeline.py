@@ -18,6 +18,7 @@ from .helpers import PIPELINE, REPO, children, inputs, one, run_aws
 COMPONENT = "mlops:index:Pipeline"
 RUN = "pulumi-python:dynamic/mlops:SageMakerPipelineRun"
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
+IMAGE = "pulumi-python:dynamic/mlops:ImageBuild"
 
 
 def _spec(**pipeline: Any) -> dict[str, Any]:
@@ -42,9 +43,15 @@ def test_children() -> None:
         ("aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy"),
         ("aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule"),
         (RUN, "mlops-pipeline-diagnosis-run"),
+        # The runtime image of the steps, built by the stack.
+        ("aws:iam/role:Role", "mlops-pipeline-diagnosis-builder-role"),
+        ("aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-builder-role-policy"),
+        ("aws:codebuild/project:Project", "mlops-pipeline-diagnosis-builder"),
+        (IMAGE, "mlops-pipeline-diagnosis-runtime-image"),
     }
     objects = {n for t, n in kinds if t.startswith("aws:s3/bucketObjectv2")}
     assert {
+        "mlops-pipeline-diagnosis-runtime-context",
         "mlops-pipeline-diagnosis-manifest",
         "mlops-pipeline-diagnosis-code-diagnosis-train.py",
     } <= objects
@@ -106,7 +113,10 @@ def test_new_version_updates_the_definition_in_place() -> None:
 def test_pinned_version_uploads_nothing_and_points_at_its_package() -> None:
     pinned = "0123456789abcdef"
     run = run_aws(_spec(version=pinned))
-    assert not [r for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
+    uploads = [
+        r.name for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"
+    ]
+    assert uploads == ["mlops-pipeline-diagnosis-runtime-context"]  # no package file
     definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
         "pipelineDefinition"
     ]

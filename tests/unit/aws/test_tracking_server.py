@@ -98,6 +98,12 @@ def test_self_hosted_children() -> None:
     assert kinds == sorted(
         [
             ("aws:cloudwatch/logGroup:LogGroup", "mlops-tracking-logs"),
+            # The server's image, built by the stack.
+            ("aws:codebuild/project:Project", "mlops-tracking-builder"),
+            ("aws:iam/role:Role", "mlops-tracking-builder-role"),
+            ("aws:iam/rolePolicy:RolePolicy", "mlops-tracking-builder-role-policy"),
+            ("aws:s3/bucketObjectv2:BucketObjectv2", "mlops-tracking-mlflow-server-context"),
+            ("pulumi-python:dynamic/mlops:ImageBuild", "mlops-tracking-mlflow-server-image"),
             ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-db"),
             ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-lb"),
             ("aws:ec2/securityGroup:SecurityGroup", "mlops-tracking-service"),
@@ -297,3 +303,19 @@ def test_given_admin_password_is_used_instead_of_a_generated_one() -> None:
     names = {n for _, n in children(run, TRACKING, "mlops-tracking")}
     assert "mlops-tracking-admin-password" not in names
     assert "mlops-tracking-flask-key" in names
+
+
+def test_self_hosted_server_runs_the_mlflow_image_the_stack_builds() -> None:
+    run = _self_hosted()
+    build = one(run, "pulumi-python:dynamic/mlops:ImageBuild", "mlops-tracking-mlflow-server-image")
+    tag = inputs(build)["tag"]
+    assert tag.startswith("mlflow-server-")
+    task = one(run, "aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task")
+    (container,) = inputs(task)["containerDefinitions"]
+    assert container["image"].endswith(f"/prod-mlops:{tag}")
+    assert build.urn in task.depends_on
+
+
+def test_self_hosted_server_with_its_own_image_builds_nothing() -> None:
+    run = _self_hosted(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:mlflow")
+    assert not [r for r in run.registrations if r.type == "pulumi-python:dynamic/mlops:ImageBuild"]

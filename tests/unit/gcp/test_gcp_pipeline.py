@@ -220,7 +220,8 @@ def test_a_pinned_version_is_neither_uploaded_nor_rerun() -> None:
     spec = base_spec("dev", clusters=[{"name": "gpu", "gpu": "l4"}], pipelines=[pinned])
     run = synth(spec)
     assert names(run, EXECUTION) == []
-    assert [o for o in run.of_type(OBJECT) if o.name.startswith("mlops-pipeline-")] == []
+    uploads = [o.name for o in run.of_type(OBJECT) if o.name.startswith("mlops-pipeline-")]
+    assert uploads == ["mlops-pipeline-diagnosis-runtime-context"]  # no package file
     assert names(run, SCHEDULER) == []
     bodies = _bodies(run)
     assert bodies["train"]["displayName"] == "diagnosis-train-00112233445566aa"

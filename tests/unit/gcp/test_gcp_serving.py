@@ -6,6 +6,7 @@ The deployment itself (Cloud Run Admin API calls) is tested against a contract f
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from gcp_mocks import (
     synth,
 )
 
+from mlops_infra.backends.gcp.serving_image import serving_tag
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import ProgramRun, unwrap_secrets
 
@@ -84,7 +86,12 @@ def test_gate_decides_with_the_tracking_server_and_the_pipeline_candidate(run: P
 
 def test_service_serves_the_version_the_gate_allows(run: ProgramRun) -> None:
     env = _env(run)
-    assert env["MLFLOW_MODEL_URI"] == SERVED_SOURCE
+    # The stack-built image carries the served version's model (built from its source).
+    assert env["MLFLOW_MODEL_URI"] == "/opt/ml/model"
+    build = inputs(run, DYNAMIC + "CloudBuildImage", "mlops-endpoint-diagnosis-image")
+    assert build["tag"] == serving_tag(SERVED_SOURCE, importlib.metadata.version("mlflow"))
+    assert SERVED_SOURCE in build["steps"][0]["args"][1]
+    assert _service(run)["template"]["containers"][0]["image"].endswith(f"/serving:{build['tag']}")
     assert env["MLOPS_MODEL_VERSION"] == "3"
     outputs = unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]
     assert outputs["model_version"] == "3"

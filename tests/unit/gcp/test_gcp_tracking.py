@@ -26,6 +26,7 @@ from gcp_mocks import (
 )
 
 from mlops_infra.errors import BackendError
+from mlops_infra.images import mlflow_server_source
 from mlops_infra.offline import ProgramRun
 
 SERVER_SA = "mlops-tracking-server-sa"
@@ -214,7 +215,13 @@ def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: Pr
         assert "value" not in env[variable]
     repository = inputs(prod, "gcp:artifactregistry/repository:Repository", "mlops-registry")
     registry = f"{REGION}-docker.pkg.dev/{PROJECT}/{repository['repositoryId']}"
-    assert container["image"] == f"{registry}/mlflow-server:3.11"
+    # Built by the stack (Cloud Build): the release's server image, tagged by its content.
+    tag = mlflow_server_source("3.11", "google-cloud-storage>=2.14").tag
+    assert container["image"] == f"{registry}/mlflow-server:{tag}"
+    build = inputs(
+        prod, "pulumi-python:dynamic/mlops:CloudBuildImage", "mlops-tracking-mlflow-server-image"
+    )
+    assert (build["image_name"], build["tag"]) == ("mlflow-server", tag)
 
 
 def test_auth_config_is_mounted_from_secret_manager(prod: ProgramRun) -> None:
@@ -260,7 +267,8 @@ def test_server_identity_gets_object_access_on_the_bucket_only(prod: ProgramRun)
         "role": "roles/storage.objectUser",
         "member": f"serviceAccount:{_server_email(prod)}",
     }
-    assert names(prod, "gcp:projects/iAMMember:IAMMember") == []
+    # Project-wide: only the image builder's log writing (Cloud Logging has no finer scope).
+    assert names(prod, "gcp:projects/iAMMember:IAMMember") == ["mlops-tracking-builder-logs"]
 
 
 def test_tracking_reference_is_the_deterministic_url_with_admin_credentials(

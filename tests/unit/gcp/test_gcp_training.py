@@ -12,6 +12,7 @@ from gcp_mocks import (
     OBJECT,
     PROJECT,
     REGION,
+    REPO,
     SECRET_IAM,
     SERVICE_IAM,
     base_spec,
@@ -21,8 +22,12 @@ from gcp_mocks import (
     synth,
 )
 
+from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
 from mlops_infra.errors import BackendError
+from mlops_infra.images import component_requirements, runtime_source
 from mlops_infra.offline import ProgramRun
+from mlops_infra.specs import TrainingJobSpec
+from mlops_infra.versioning import job_manifest
 
 VERTEX_JOB = DYNAMIC + "GcpVertexCustomJob"
 CLOUD_RUN_JOB = "gcp:cloudrunv2/job:Job"
@@ -158,7 +163,10 @@ def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRu
 
 def test_job_code_is_uploaded_once_per_version_and_kept(run: ProgramRun) -> None:
     version = _job(run)["displayName"].removeprefix("tune-")
-    objects = [o for o in run.of_type(OBJECT) if o.name.startswith("mlops-job-tune-")]
+    objects = [
+        o for o in run.of_type(OBJECT)
+        if o.name.startswith("mlops-job-tune-") and o.plain_inputs()["name"].startswith("jobs/")
+    ]  # fmt: skip
     assert {o.plain_inputs()["name"] for o in objects} >= {
         f"jobs/tune/{version}/code/diagnosis/train.py",
         f"jobs/tune/{version}/manifest.json",
@@ -183,9 +191,10 @@ def test_job_identity_is_scoped_to_its_bucket_secret_and_tracking_service(run: P
         "role": "roles/run.invoker",
         "member": member,
     }
-    assert [
+    # Project-wide: only the image builders' log writing (Cloud Logging has no finer scope).
+    assert sorted(
         r.name for r in run.of_type("gcp:projects/iAMMember:IAMMember") if "job" in r.name
-    ] == []
+    ) == ["mlops-job-quick-builder-logs", "mlops-job-tune-builder-logs"]
 
 
 def test_cloud_run_job_runs_once_per_version_with_an_l4(run: ProgramRun) -> None:
@@ -252,3 +261,31 @@ def test_tracking_invoker_can_be_turned_off_for_servers_elsewhere() -> None:
     spec["jobs"][0]["options"] = {}
     with pytest.raises(BackendError, match="tracking_invoker: false"):
         synth(spec)
+
+
+def test_jobs_run_on_the_runtime_image_the_stack_builds(run: ProgramRun) -> None:
+    manifest = job_manifest(TrainingJobSpec.model_validate(JOBS[0]), REPO)
+    tag = runtime_source(
+        component_requirements(manifest.code, REPO / "components"), RUNTIME_REQUIREMENTS
+    ).tag
+    repository = inputs(run, "gcp:artifactregistry/repository:Repository", "mlops-registry")
+    image = f"{REGION}-docker.pkg.dev/{PROJECT}/{repository['repositoryId']}/runtime:{tag}"
+    pools = _job(run)["jobSpec"]["workerPoolSpecs"]
+    assert {pool["containerSpec"]["imageUri"] for pool in pools} == {image}
+    build = one(run, DYNAMIC + "CloudBuildImage", "mlops-job-tune-runtime-image")
+    assert build.urn in one(run, VERTEX_JOB, "mlops-job-tune").depends_on
+    props = build.plain_inputs()
+    assert (props["image_name"], props["tag"]) == ("runtime", tag)
+    assert props["context_object"] == f"images/{tag}/context.tar.gz"
+    builder = inputs(run, ACCOUNT, "mlops-job-tune-builder-sa")["accountId"]
+    push = inputs(
+        run,
+        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+        "mlops-job-tune-builder-push",
+    )
+    assert push == {
+        "location": REGION,
+        "repository": repository["repositoryId"],
+        "role": "roles/artifactregistry.writer",
+        "member": f"serviceAccount:{builder}@{PROJECT}.iam.gserviceaccount.com",
+    }
