@@ -105,7 +105,11 @@ class ImageSource:
                 info.size, info.mode, info.mtime = len(content), 0o644, 0
                 tar.addfile(info, io.BytesIO(content))
         partial = folder / f".{self.tag}.{os.getpid()}.partial"
-        with partial.open("wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+        # No file name in the gzip header (it would carry the partial file's pid).
+        with (
+            partial.open("wb") as out,
+            gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0) as gz,
+        ):
             gz.write(raw.getvalue())
         partial.replace(path)
         return path
