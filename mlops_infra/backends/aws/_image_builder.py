@@ -33,7 +33,7 @@ from mlops_infra.backends.aws._iam import (
 )
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
-from mlops_infra.backends.aws._store import StoreLocation
+from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.image_build import ImageBuild
 from mlops_infra.errors import BackendError
 from mlops_infra.images import BuiltImage, ImageSource
@@ -219,7 +219,7 @@ def context_image(
         key=store.key(key),
         source=pulumi.FileAsset(str(archive)),
         content_type="application/gzip",
-        tags=ctx.tags({"mlops-image": source.tag}),
+        tags=object_tags(ctx, {"mlops-image": source.tag}),
         # Content-addressed: another component may build from the same object.
         opts=pulumi.ResourceOptions.merge(
             ctx.opts(), pulumi.ResourceOptions(retain_on_delete=True)

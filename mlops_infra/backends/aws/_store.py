@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from mlops_infra.backends.aws._iam import AwsScope
-from mlops_infra.resources import StoreRef
+from mlops_infra.resources import BuildContext, StoreRef
 
-__all__ = ["StoreLocation", "split_s3_uri"]
+__all__ = ["OBJECT_TAG_LIMIT", "StoreLocation", "object_tags", "split_s3_uri"]
+
+OBJECT_TAG_LIMIT = 10
+"""Tags S3 allows on one object
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html)."""
+
+_OWN_TAGS = ("mlops-stack", "mlops-component", "managed-by", "mlops-environment")
+_warned: set[str] = set()
+
+
+def object_tags(ctx: BuildContext[Any], extra: Mapping[str, str]) -> dict[str, str]:
+    """``ctx.tags(extra)`` within S3's per-object limit.
+
+    Our tags and ``extra`` always stay; the stack's own tags fill the remaining places in
+    name order, and those left off are named once per component in a warning (the bucket
+    and every other resource still carry them). Passing them all would fail the upload.
+    """
+    tags = ctx.tags(extra)
+    if len(tags) <= OBJECT_TAG_LIMIT:
+        return tags
+    kept = {k for k in tags if k in extra or k in _OWN_TAGS}
+    others = sorted(k for k in tags if k not in kept)
+    room = max(OBJECT_TAG_LIMIT - len(kept), 0)
+    kept.update(others[:room])
+    dropped = others[room:]
+    if ctx.name not in _warned:
+        _warned.add(ctx.name)
+        pulumi.log.warn(
+            f"{ctx.name}: S3 objects carry at most {OBJECT_TAG_LIMIT} tags; the stack tags "
+            f"{', '.join(dropped)} are left off its objects"
+        )
+    return {k: v for k, v in tags.items() if k in kept}
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -54,7 +54,7 @@ from mlops_infra.backends.aws._iam import (
 from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import key_safe
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
-from mlops_infra.backends.aws._store import StoreLocation
+from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
@@ -177,7 +177,7 @@ def publish_package(
                 source=source,
                 content=content,
                 content_type=content_type,
-                tags=ctx.tags({"mlops-version": version}),
+                tags=object_tags(ctx, {"mlops-version": version}),
                 opts=keep,
                 region=scope.region_override,
             )

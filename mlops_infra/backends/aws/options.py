@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from mlops_infra.specs import Spec
 
 __all__ = [
+    "FARGATE_MEMORY_MIB",
     "BatchClusterOptions",
     "S3StoreOptions",
     "SageMakerEndpointOptions",
@@ -55,6 +56,26 @@ class SageMakerTrackingOptions(Spec):
 
     automatic_model_registration: bool = False
     """Also register MLflow models in the SageMaker Model Registry."""
+
+
+FARGATE_MEMORY_MIB: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+"""Fargate task sizes: CPU units → the memory values (MiB) allowed with them
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size)."""
+
+
+def _mib_list(values: tuple[int, ...]) -> str:
+    if len(values) <= 3:
+        return ", ".join(str(v) for v in values)
+    step = values[1] - values[0]
+    return f"{values[0]} to {values[-1]} in steps of {step}"
 
 
 class SelfHostedTrackingOptions(Spec):
@@ -103,6 +124,17 @@ class SelfHostedTrackingOptions(Spec):
 
     log_retention_days: int = Field(default=90, ge=1, le=3653)
     """Days the server's logs are kept."""
+
+    @model_validator(mode="after")
+    def _fargate_task_size(self) -> SelfHostedTrackingOptions:
+        allowed = FARGATE_MEMORY_MIB[self.cpu]
+        if self.memory_mib not in allowed:
+            msg = (
+                f"memory_mib {self.memory_mib} is not a Fargate task size with cpu {self.cpu}; "
+                f"allowed with cpu {self.cpu}: {_mib_list(allowed)}"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _tls_names_a_domain(self) -> SelfHostedTrackingOptions:

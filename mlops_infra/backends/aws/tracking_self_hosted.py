@@ -60,7 +60,7 @@ with quiet_sdk_import():
 
     _ = ec2.SecurityGroup, vpc.SecurityGroupIngressRule
 
-__all__ = ["ADMIN_USER", "LAUNCHER", "SelfHostedMlflow"]
+__all__ = ["ADMIN_USER", "LAUNCHER", "RDS_MIN_STORAGE_GIB", "SelfHostedMlflow"]
 
 ADMIN_USER = "admin"
 """MLflow's admin user (basic auth)."""
@@ -99,6 +99,11 @@ def _require(value: pulumi.Input[str | None] | None, what: str) -> pulumi.Output
     return pulumi.Output.from_input(value).apply(check)
 
 
+RDS_MIN_STORAGE_GIB = 20
+"""Smallest gp3 volume of RDS for PostgreSQL
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html#gp3-storage)."""
+
+
 class SelfHostedMlflow(TrackingServerBackend):
     """MLflow with basic auth on ECS Fargate, RDS PostgreSQL and an internal ALB."""
 
@@ -113,6 +118,12 @@ class SelfHostedMlflow(TrackingServerBackend):
             msg = (
                 f"{ctx.name}: the self-hosted tracking server runs in the stack's private "
                 "network; set network.create: true or network.existing in the stack spec"
+            )
+            raise BackendError(msg)
+        if spec.database_storage_gib < RDS_MIN_STORAGE_GIB:
+            msg = (
+                f"{ctx.name}: database_storage_gib {spec.database_storage_gib} is below what "
+                f"RDS gp3 storage allows; allowed: {RDS_MIN_STORAGE_GIB} to 16384"
             )
             raise BackendError(msg)
         tier = ctx.target.profile.tier

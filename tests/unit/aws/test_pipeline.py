@@ -245,3 +245,26 @@ def test_a_file_data_reference_names_the_file_in_its_channel() -> None:
     assert featurize["Arguments"]["HyperParameters"]["mlops_data"] == (
         '{"breast_cancer": "channel:data-breast_cancer/breast_cancer.csv"}'
     )
+
+
+@pytest.mark.parametrize("count", [0, 5, 8])
+def test_package_objects_stay_within_s3s_ten_tags(count: int) -> None:
+    stack_tags = {f"team-{i}": str(i) for i in range(count)}
+    run = run_aws({**_spec(), "tags": stack_tags})
+    objects = [r for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
+    assert objects
+    for registration in objects:
+        tags = inputs(registration)["tags"]
+        assert len(tags) <= 10
+        assert {"mlops-stack", "mlops-component", "managed-by", "mlops-environment"} <= set(tags)
+        assert "mlops-version" in tags or "mlops-image" in tags
+        # The stack's tags fill the remaining places, in name order.
+        kept = sorted(k for k in tags if k.startswith("team-"))
+        assert kept == sorted(stack_tags)[: len(kept)]
+        assert len(kept) == min(count, 5)
+    bucket = (
+        inputs(one(run, "aws:s3/bucketV2:BucketV2", "mlops-store"))
+        if [r for r in run.registrations if r.type == "aws:s3/bucketV2:BucketV2"]
+        else inputs(one(run, "aws:s3/bucket:Bucket", "mlops-store"))
+    )
+    assert set(stack_tags) <= set(bucket["tags"])  # everything else keeps them all

@@ -319,3 +319,66 @@ def test_self_hosted_server_runs_the_mlflow_image_the_stack_builds() -> None:
 def test_self_hosted_server_with_its_own_image_builds_nothing() -> None:
     run = _self_hosted(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:mlflow")
     assert not [r for r in run.registrations if r.type == "pulumi-python:dynamic/mlops:ImageBuild"]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_mib", "allowed"),
+    [
+        (256, 512, True),
+        (256, 2048, True),
+        (256, 3072, False),
+        (512, 512, False),
+        (1024, 2048, True),
+        (1024, 2560, False),  # not a multiple of 1024
+        (4096, 30720, True),
+        (4096, 31744, False),
+        (8192, 20480, True),
+        (8192, 18432, False),  # 4096-MiB steps from 16384
+        (16384, 122880, True),
+        (16384, 36864, False),  # 8192-MiB steps from 32768
+    ],
+)
+def test_only_fargate_task_sizes_are_accepted(cpu: int, memory_mib: int, allowed: bool) -> None:
+    from pydantic import ValidationError
+
+    from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
+
+    if allowed:
+        SelfHostedTrackingOptions.model_validate({"cpu": cpu, "memory_mib": memory_mib})
+        return
+    with pytest.raises(
+        ValidationError,
+        match=rf"memory_mib {memory_mib} is not a Fargate task size with cpu {cpu}; allowed with cpu {cpu}: ",
+    ):
+        SelfHostedTrackingOptions.model_validate({"cpu": cpu, "memory_mib": memory_mib})
+
+
+def test_the_fargate_error_names_the_allowed_sizes() -> None:
+    from pydantic import ValidationError
+
+    from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
+
+    with pytest.raises(ValidationError, match=r"allowed with cpu 256: 512, 1024, 2048"):
+        SelfHostedTrackingOptions.model_validate({"cpu": 256, "memory_mib": 4096})
+    with pytest.raises(
+        ValidationError, match=r"allowed with cpu 512: 1024 to 4096 in steps of 1024"
+    ):
+        SelfHostedTrackingOptions.model_validate({"cpu": 512, "memory_mib": 8192})
+
+
+@pytest.mark.parametrize(("storage", "ok"), [(10, False), (19, False), (20, True)])
+def test_rds_storage_is_at_least_what_gp3_allows(storage: int, ok: bool) -> None:
+    spec = {
+        "network": NETWORK,
+        "tracking": {"flavor": "self-hosted", "database_storage_gib": storage},
+    }
+    if ok:
+        run = run_aws(spec)
+        db = inputs(one(run, "aws:rds/instance:Instance", "mlops-tracking-db"))
+        assert db["allocatedStorage"] == storage
+        return
+    with pytest.raises(
+        BackendError,
+        match=rf"database_storage_gib {storage} is below what RDS gp3 storage allows; allowed: 20 to 16384",
+    ):
+        run_aws(spec)
