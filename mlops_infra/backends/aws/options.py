@@ -89,7 +89,8 @@ class SelfHostedTrackingOptions(Spec):
     """Fargate CPU units per task."""
 
     memory_mib: int = Field(default=2048, ge=512, le=122880)
-    """Memory per task."""
+    """Memory per task: one of the sizes Fargate allows with ``cpu`` (see
+    :data:`FARGATE_MEMORY_MIB`; e.g. 2048 to 8192 in steps of 1024 with cpu 1024)."""
 
     replicas: int | None = Field(default=None, ge=1, le=10)
     """Server tasks; default: 2 with high availability, else 1."""
