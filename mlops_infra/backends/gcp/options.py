@@ -157,8 +157,9 @@ class CloudRunServingOptions(Spec):
     """Options of the ``cloud-run`` serving endpoint (MLflow model server on Cloud Run)."""
 
     image: str | None = None
-    """Model server image (``mlflow`` with the model's dependencies); default:
-    ``<stack registry>/mlflow-serving:<mlops-infra version>``."""
+    """Your own model server image (``mlflow`` with the model's dependencies; it reads the
+    model from the store); default: built by the stack per served version with Cloud Build
+    (the model and its dependencies inside, ``<registry>/serving:serving-<hash>``)."""
 
     cpu: str | None = Field(default=None, pattern=_CPU_RE)
     """vCPUs per instance; default: 4 with a GPU, else 1."""
