@@ -36,10 +36,14 @@ from types import MappingProxyType
 
 import pulumi
 
+from mlops_infra.errors import BackendError
+from mlops_infra.resources import FoundationRef
+
 __all__ = [
     "STORE_CLIENTS",
     "BuiltImage",
     "ImageSource",
+    "ServingImage",
     "WorkloadImages",
     "component_requirements",
     "library_requirements",
@@ -47,6 +51,7 @@ __all__ = [
     "read_requirements",
     "runtime_requirements",
     "runtime_source",
+    "stack_registry",
 ]
 
 STORE_CLIENTS = (
@@ -151,6 +156,32 @@ class WorkloadImages:
     def resources(self) -> list[pulumi.Resource]:
         """What the job or pipeline waits for (the runtime image's build)."""
         return list(self.runtime.resources) if self.runtime else []
+
+
+@dataclass(frozen=True)
+class ServingImage:
+    """A served version's image (``None`` while nothing is served) and its build."""
+
+    image: pulumi.Output[str | None]
+    resources: Sequence[pulumi.Resource]
+
+
+def stack_registry(
+    component: str, foundation: FoundationRef | None, what: str, instead: str
+) -> pulumi.Output[str]:
+    """The URL of the stack's registry, which the stack builds ``what`` into.
+
+    Raises:
+        BackendError: the stack has no registry (``instead`` says what to set instead).
+    """
+    registry_url = foundation.registry_url if foundation else None
+    if registry_url is None:
+        msg = (
+            f"{component}: no registry to build {what} in; {instead}, or let the stack create "
+            "its container registry (registry.create: true)"
+        )
+        raise BackendError(msg)
+    return pulumi.Output.from_input(registry_url).apply(lambda u: str(u or ""))
 
 
 def read_requirements(path: Path) -> list[str]:

@@ -35,8 +35,7 @@ from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.image_build import ImageBuild
-from mlops_infra.errors import BackendError
-from mlops_infra.images import BuiltImage, ImageSource
+from mlops_infra.images import BuiltImage, ImageSource, stack_registry
 from mlops_infra.resources import BuildContext, FoundationRef
 
 with quiet_sdk_import():
@@ -204,13 +203,7 @@ def context_image(
     Raises:
         BackendError: the stack has no registry to push to (``instead`` says what to set).
     """
-    registry_url = foundation.registry_url if foundation else None
-    if registry_url is None:
-        msg = (
-            f"{ctx.name}: no registry to build {what} in; {instead}, or let the stack create "
-            "its container registry (registry.create: true)"
-        )
-        raise BackendError(msg)
+    registry_url = stack_registry(ctx.name, foundation, what, instead)
     key = f"{IMAGES_PREFIX}{source.tag}/context.tar.gz"
     archive = source.archive(ctx.target.project_dir / ".mlops" / "images")
     upload = s3.BucketObjectv2(

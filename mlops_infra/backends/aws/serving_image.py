@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pulumi
 
@@ -31,9 +29,10 @@ from mlops_infra.backends.aws._image_builder import image_build, image_builder
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
+from mlops_infra.images import ServingImage
 from mlops_infra.resources import BuildContext, ServingEndpointArgs
 
-__all__ = ["BUILDSPEC", "ServingImage", "serving_image", "serving_tag"]
+__all__ = ["BUILDSPEC", "serving_image", "serving_tag"]
 
 BUILDSPEC = """\
 version: 0.2
@@ -59,14 +58,6 @@ def serving_tag(source: str | None, mlflow_version: str) -> str | None:
         return None
     digest = hashlib.sha256(f"{source}|{mlflow_version}|{BUILDSPEC}".encode()).hexdigest()
     return f"serving-{digest[:16]}"
-
-
-@dataclass(frozen=True)
-class ServingImage:
-    """The built image (``None`` while nothing is served) and what must exist first."""
-
-    image: pulumi.Output[str | None]
-    resources: Sequence[pulumi.Resource]
 
 
 def serving_image(

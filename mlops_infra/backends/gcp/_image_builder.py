@@ -26,13 +26,12 @@ from mlops_infra.backends.gcp._platform import AnyContext, fmt, region_of
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.image_build import CloudBuildImage
-from mlops_infra.errors import BackendError
-from mlops_infra.images import BuiltImage, ImageSource
+from mlops_infra.images import BuiltImage, ImageSource, stack_registry
 from mlops_infra.resources import FoundationRef
 
 load_quietly(artifactregistry, projects, storage)
 
-__all__ = ["DOCKER", "IMAGES_PREFIX", "builder_identity", "context_image", "stack_registry"]
+__all__ = ["DOCKER", "IMAGES_PREFIX", "builder_identity", "context_image"]
 
 DOCKER = "gcr.io/cloud-builders/docker"
 """Cloud Build's Docker builder image."""
@@ -81,24 +80,6 @@ def builder_identity(
     return account, grants
 
 
-def stack_registry(
-    ctx: AnyContext, foundation: FoundationRef | None, what: str, instead: str
-) -> pulumi.Output[str]:
-    """The stack's registry URL.
-
-    Raises:
-        BackendError: the stack has no registry to push to (``instead`` says what to set).
-    """
-    registry_url = foundation.registry_url if foundation else None
-    if registry_url is None:
-        msg = (
-            f"{ctx.name}: no registry to build {what} in; {instead}, or let the stack create "
-            "its container registry (registry.create: true)"
-        )
-        raise BackendError(msg)
-    return pulumi.Output.from_input(registry_url).apply(lambda u: str(u or ""))
-
-
 def context_image(
     ctx: AnyContext,
     foundation: FoundationRef | None,
@@ -113,7 +94,7 @@ def context_image(
     Raises:
         BackendError: the stack has no registry to push to (``instead`` says what to set).
     """
-    registry = stack_registry(ctx, foundation, what, instead)
+    registry = stack_registry(ctx.name, foundation, what, instead)
     bucket = bucket_name(store_uri)
     context_object = f"{IMAGES_PREFIX}{source.tag}/context.tar.gz"
     upload = storage.BucketObject(

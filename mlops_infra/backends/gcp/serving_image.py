@@ -19,19 +19,18 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
-from mlops_infra.backends.gcp._image_builder import DOCKER, builder_identity, stack_registry
+from mlops_infra.backends.gcp._image_builder import DOCKER, builder_identity
 from mlops_infra.backends.gcp._platform import AnyContext, region_of
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp.image_build import CloudBuildImage
+from mlops_infra.images import ServingImage, stack_registry
 from mlops_infra.resources import FoundationRef
 
-__all__ = ["MODEL_DIR", "ServingImage", "serving_image", "serving_steps", "serving_tag"]
+__all__ = ["MODEL_DIR", "serving_image", "serving_steps", "serving_tag"]
 
 MODEL_DIR = "/opt/ml/model"
 """Where ``generate-dockerfile`` puts the model in the image."""
@@ -63,14 +62,6 @@ def serving_tag(source: str | None, mlflow_version: str) -> str | None:
     return f"serving-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
 
 
-@dataclass(frozen=True)
-class ServingImage:
-    """The image (``None`` while nothing is served) and the build it waits for."""
-
-    image: pulumi.Output[str | None]
-    resources: Sequence[pulumi.Resource]
-
-
 def serving_image(
     ctx: AnyContext,
     foundation: FoundationRef | None,
@@ -84,7 +75,7 @@ def serving_image(
     """
     mlflow_version = importlib.metadata.version("mlflow")
     registry = stack_registry(
-        ctx, foundation, "serving images",
+        ctx.name, foundation, "serving images",
         "set options.image (an image serving MLflow models with their dependencies)",
     )  # fmt: skip
     account, grants = builder_identity(ctx, store_uri, registry, what="serving images")
