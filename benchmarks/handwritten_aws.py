@@ -126,13 +126,10 @@ STEPS: dict[str, dict[str, Any]] = {
 MLFLOW_ACTIONS = sorted(
     f"sagemaker-mlflow:{action}"
     for action in (
-        "CreateExperiment", "GetExperiment", "GetExperimentByName", "SearchExperiments",
-        "CreateRun", "GetRun", "UpdateRun", "SearchRuns", "LogMetric", "LogParam", "LogBatch",
-        "LogInputs", "LogOutputs", "LogModel", "SetTag", "GetMetricHistory",
-        "CreateLoggedModel", "FinalizeLoggedModel", "GetLoggedModel", "SetLoggedModelTags",
-        "LogLoggedModelParams", "CreateRegisteredModel", "GetRegisteredModel",
-        "CreateModelVersion", "GetModelVersion", "SearchModelVersions", "SetModelVersionTag",
-        "GetDownloadURIForModelVersionArtifacts", "ListArtifacts",
+        "CreateExperiment", "GetExperimentByName", "SearchRuns", "CreateRun", "GetRun",
+        "UpdateRun", "LogBatch", "LogOutputs", "GetMetricHistory", "CreateLoggedModel",
+        "FinalizeLoggedModel", "GetLoggedModel", "SearchLoggedModels", "SetLoggedModelTags",
+        "CreateRegisteredModel", "GetRegisteredModel", "CreateModelVersion", "SetModelVersionTag",
     )
 )  # fmt: skip
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}

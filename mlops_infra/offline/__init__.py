@@ -1,6 +1,7 @@
 """Running Pulumi programs offline (under mocks) and recording what they register."""
 
 from mlops_infra.offline.runner import (
+    MOCK_ARN_PREFIX,
     EchoMocks,
     ProgramRun,
     RecordingMonitor,
@@ -11,6 +12,7 @@ from mlops_infra.offline.runner import (
 )
 
 __all__ = [
+    "MOCK_ARN_PREFIX",
     "EchoMocks",
     "ProgramRun",
     "RecordingMonitor",

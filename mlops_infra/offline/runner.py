@@ -22,6 +22,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 __all__ = [
+    "MOCK_ARN_PREFIX",
     "EchoMocks",
     "ProgramRun",
     "RecordingMonitor",
@@ -30,6 +31,9 @@ __all__ = [
     "run_offline",
     "unwrap_secrets",
 ]
+
+MOCK_ARN_PREFIX = "arn:mock:"
+"""How :class:`EchoMocks`' placeholder ARNs start (``arn:mock:<package>::<name>``)."""
 
 SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a password
 
@@ -119,9 +123,19 @@ class EchoMocks(pulumi.runtime.Mocks):
         inputs = typing.cast(dict[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType]
         state: dict[str, Any] = dict(inputs)
         state.update(self._outputs.get(args.typ, {}))
-        resource_id = args.resource_id or f"{args.name}-id"
-        state.setdefault("arn", f"arn:mock:{args.typ.split(':')[0]}::{args.name}")
+        resource_id = args.resource_id or self.resource_id(args.name)
+        state.setdefault("arn", self.arn(args.typ, args.name))
         return resource_id, state
+
+    @staticmethod
+    def resource_id(name: str) -> str:
+        """The id these mocks give a resource named ``name`` (unless the program sets one)."""
+        return f"{name}-id"
+
+    @staticmethod
+    def arn(type_token: str, name: str) -> str:
+        """The placeholder ARN these mocks give a resource whose outputs set none."""
+        return f"{MOCK_ARN_PREFIX}{type_token.split(':', maxsplit=1)[0]}::{name}"
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """Returns the configured result for the invoke token, or ``{}``."""

@@ -18,7 +18,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from mlops_infra.errors import RegistryError
-from mlops_infra.offline import EchoMocks
+from mlops_infra.offline import MOCK_ARN_PREFIX, EchoMocks
 from mlops_infra.registry import FlavorRegistry, default_registry
 
 __all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes", "cloud_outputs"]
@@ -134,7 +134,7 @@ class PlanMocks(EchoMocks):
         inputs = typing.cast(Mapping[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType]
         for outputs in self._computed:
             computed = outputs(args.typ, args.name, inputs, self._region) or {}
-            state.update({k: v for k, v in computed.items() if state.get(k) is None})
+            state.update({k: v for k, v in computed.items() if _unset(state.get(k))})
         if args.typ == _GATE:
             state.update(_GATE_OUTPUTS)
         elif args.typ == _STACK_REFERENCE:
@@ -144,3 +144,8 @@ class PlanMocks(EchoMocks):
         if args.typ.startswith(_DYNAMIC) and state.get("uri") is None and isinstance(path, str):
             state["uri"] = Path(path).as_uri()
         return resource_id, state
+
+
+def _unset(value: Any) -> bool:
+    # EchoMocks' placeholder ARN (`arn:mock:...`) stands for "not computed" too.
+    return value is None or (isinstance(value, str) and value.startswith(MOCK_ARN_PREFIX))

@@ -27,11 +27,14 @@ class Faults:
             where another requirement pulls it in).
         rename_variable: ``(old, new)``: a contract variable the container is given under
             a wrong name.
+        revoke_action: An action taken out of every role the stack generates (where the
+            cloud's rehearsal checks grants: AWS IAM).
     """
 
     drop_input: tuple[str, str] | None = None
     serving_drop_requirement: str | None = None
     rename_variable: tuple[str, str] | None = None
+    revoke_action: str | None = None
 
 
 @dataclass

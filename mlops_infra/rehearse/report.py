@@ -36,6 +36,8 @@ class Report:
         gates: Endpoint → the gate's decision output.
         predictions: Endpoint → the prediction its serving container answered.
         pipelines: Pipeline → wall seconds of its run (every step, staging included).
+        mlflow_calls: Caller (a step, ``gate <endpoint>``) → the MLflow calls it made, by
+            RPC name, where the cloud's rehearsal records them.
         out: Where lines are printed.
     """
 
@@ -45,6 +47,7 @@ class Report:
     gates: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     predictions: dict[str, Any] = field(default_factory=dict[str, Any])
     pipelines: dict[str, float] = field(default_factory=dict[str, float])
+    mlflow_calls: dict[str, frozenset[str]] = field(default_factory=dict[str, frozenset[str]])
     out: TextIO = sys.stdout
 
     def line(self, text: str) -> None:
@@ -57,6 +60,11 @@ class Report:
         self.line(f"step {timing.name}: ok in {timing.seconds:.1f}s")
         for artifact in timing.artifacts:
             self.line(f"  artifact -> {artifact}")
+
+    def calls(self, caller: str, calls: frozenset[str]) -> None:
+        """Records the MLflow calls one caller made."""
+        self.mlflow_calls[caller] = calls
+        self.line(f"{caller}: MLflow calls {', '.join(sorted(calls)) or 'none'}")
 
     def pipeline(self, name: str, seconds: float) -> None:
         """Records a pipeline run's wall time."""

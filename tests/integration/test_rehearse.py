@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from mlops_infra.mlflow_rest import ARTIFACT_CALLS, GATE_CALLS, WORKLOAD_CALLS
+
 REPO = Path(__file__).resolve().parents[2]
 STACKS = ["dev", "gcp-dev", "azure-dev"]
 """The cloud stacks rehearsed (one per cloud)."""
@@ -80,6 +82,23 @@ def test_rehearse_prints_a_prediction_and_leaves_nothing_running(
     assert any("gate " in line and ": promoted:" in line for line in lines)
     assert any(": prediction [" in line for line in lines)
     assert _leftovers(tmp_path) == []
+    if stack == "dev":
+        _assert_recorded_calls_are_the_documented_ones(lines)
+
+
+def _assert_recorded_calls_are_the_documented_ones(lines: list[str]) -> None:
+    """The MLflow calls rehearse recorded are exactly the sets the roles are derived from
+    (mlflow_rest): a new call fails here (and, ungranted, in rehearse), an unused one too."""
+    recorded: dict[str, set[str]] = {}
+    for line in lines:
+        caller, marker, calls = line.partition(": MLflow calls ")
+        if marker:
+            name = caller.split("] ", 1)[1]
+            recorded[name] = {c for c in calls.split(", ") if c != "none"} - ARTIFACT_CALLS
+    steps = set[str]().union(*(v for k, v in recorded.items() if not k.startswith("gate ")))
+    gates = set[str]().union(*(v for k, v in recorded.items() if k.startswith("gate ")))
+    assert sorted(steps) == sorted(WORKLOAD_CALLS)
+    assert sorted(gates) == sorted(GATE_CALLS)
 
 
 # A contract name each cloud's step reads: the step hyperparameter (SageMaker), the step
@@ -104,6 +123,10 @@ _FAULTS = [
         ({"serving_drop_requirement": "scikit-learn"}, "serve mlops-endpoint-diagnosis",
          "No module named 'sklearn'"),
     ]
+] + [
+    # AWS checks each step's recorded MLflow calls against its generated IAM role.
+    ("dev", {"revoke_action": "sagemaker-mlflow:CreateExperiment"}, "featurize",
+     "CreateExperiment needs sagemaker-mlflow:CreateExperiment"),
 ]  # fmt: skip
 
 

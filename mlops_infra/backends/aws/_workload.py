@@ -55,6 +55,7 @@ from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_i
 from mlops_infra.backends.aws._naming import key_safe
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
+from mlops_infra.backends.aws.mlflow_auth import workload_actions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
@@ -69,11 +70,11 @@ with quiet_sdk_import():
     _ = s3.BucketObjectv2
 
 __all__ = [
-    "MLFLOW_ACTIONS",
     "TRAINING_LOG_GROUP",
     "Package",
     "WorkloadImages",
     "lineage_hyperparameters",
+    "mlflow_statement",
     "network_statements",
     "publish_package",
     "tracking_environment",
@@ -84,24 +85,21 @@ __all__ = [
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 """Log group SageMaker training jobs write to."""
 
-MLFLOW_ACTIONS = (
-    "sagemaker-mlflow:CreateExperiment", "sagemaker-mlflow:GetExperiment",
-    "sagemaker-mlflow:GetExperimentByName", "sagemaker-mlflow:SearchExperiments",
-    "sagemaker-mlflow:CreateRun", "sagemaker-mlflow:GetRun", "sagemaker-mlflow:UpdateRun",
-    "sagemaker-mlflow:SearchRuns", "sagemaker-mlflow:LogMetric", "sagemaker-mlflow:LogParam",
-    "sagemaker-mlflow:LogBatch", "sagemaker-mlflow:LogInputs", "sagemaker-mlflow:LogOutputs",
-    "sagemaker-mlflow:LogModel", "sagemaker-mlflow:SetTag", "sagemaker-mlflow:GetMetricHistory",
-    "sagemaker-mlflow:CreateLoggedModel", "sagemaker-mlflow:FinalizeLoggedModel",
-    "sagemaker-mlflow:GetLoggedModel", "sagemaker-mlflow:SetLoggedModelTags",
-    "sagemaker-mlflow:LogLoggedModelParams", "sagemaker-mlflow:CreateRegisteredModel",
-    "sagemaker-mlflow:GetRegisteredModel", "sagemaker-mlflow:CreateModelVersion",
-    "sagemaker-mlflow:GetModelVersion", "sagemaker-mlflow:SearchModelVersions",
-    "sagemaker-mlflow:SetModelVersionTag",
-    "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts",
-    "sagemaker-mlflow:ListArtifacts",
-)  # fmt: skip
-"""What a training run needs on a SageMaker MLflow server: log runs and register models
-(not delete them, not move aliases: the promotion gate does that)."""
+
+def mlflow_statement(tracking: TrackingRef) -> Statement:
+    """What a workload may call on its tracking server: log runs and register models.
+
+    The recorded :data:`~mlops_infra.mlflow_rest.WORKLOAD_CALLS` (not delete, not move
+    aliases: the promotion gate does that); nothing for a self-hosted server (basic auth).
+    """
+    url = pulumi.Output.from_input(tracking.url)
+    # The key order of `statement()`, so documents serialize the same way.
+    return {
+        "Effect": "Allow",
+        "Action": url.apply(lambda u: list(workload_actions(u))),
+        "Sid": "TrackingServer",
+        "Resource": url.apply(lambda u: [u] if u.startswith("arn:") else []),
+    }
 
 
 @dataclass(frozen=True)
@@ -406,12 +404,7 @@ def workload_role(
     ]
     for index, (bucket, prefix) in enumerate(package.external):
         statements += s3_read(scope.global_arn("s3", bucket), [prefix], sid=f"Data{index}")
-    mlflow = statement(list(MLFLOW_ACTIONS), [], sid="TrackingServer")
-    # SageMaker MLflow is addressed by its ARN; a self-hosted server by URL (basic auth).
-    mlflow["Resource"] = pulumi.Output.from_input(tracking.url).apply(
-        lambda url: [url] if url.startswith("arn:") else []
-    )
-    statements.append(mlflow)
+    statements.append(mlflow_statement(tracking))
     if network is not None:
         statements += network_statements(network, scope)
     statements += extra

@@ -29,13 +29,12 @@ from mlops_infra.backends.aws._iam import (
     s3_read,
     s3_write,
     service_role,
-    statement,
 )
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import (
-    MLFLOW_ACTIONS,
     job_hyperparameters,
+    mlflow_statement,
     publish_package,
     tracking_environment,
     workload_images,
@@ -100,10 +99,7 @@ class BatchTrainingJob(TrainingJobBackend):
         password_secret, password_access = tracking_credentials(
             ctx, scope, ctx.args.tracking, foundation.encryption_key if foundation else None
         )
-        mlflow = statement(list(MLFLOW_ACTIONS), [], sid="TrackingServer")
-        mlflow["Resource"] = pulumi.Output.from_input(ctx.args.tracking.url).apply(
-            lambda url: [url] if url.startswith("arn:") else []
-        )
+        mlflow = mlflow_statement(ctx.args.tracking)
         role = service_role(
             ctx,
             "role",

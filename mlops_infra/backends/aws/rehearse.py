@@ -9,7 +9,9 @@ From what the program registers (nothing from the spec):
 3. each ``sagemaker.Pipeline``'s definition is interpreted
    (:mod:`~mlops_infra.backends.aws._rehearse_definition`), each step checked against
    botocore's CreateTrainingJob shapes and run as a training job with SageMaker's
-   container contract (:mod:`~mlops_infra.backends.aws._rehearse_training`);
+   container contract (:mod:`~mlops_infra.backends.aws._rehearse_training`), its MLflow
+   calls recorded and checked against the role the stack gives it
+   (:mod:`~mlops_infra.backends.aws._rehearse_grants`);
 4. each promotion gate runs with the code ``pulumi up`` runs;
 5. each ``sagemaker.Model`` is served with SageMaker's hosting contract
    (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html:
@@ -30,17 +32,20 @@ from pulumi.asset import FileAsset, StringAsset
 
 from mlops_infra.backends.aws._contract import RUNTIME_REQUIREMENTS
 from mlops_infra.backends.aws._rehearse_definition import DefinitionInterpreter, PipelineStep
+from mlops_infra.backends.aws._rehearse_grants import check_mlflow_grants
 from mlops_infra.backends.aws._rehearse_s3 import EmulatedS3
 from mlops_infra.backends.aws._rehearse_training import TrainingJob, validate_request
 from mlops_infra.backends.aws.serving_endpoint import SERVING_IMAGE_TAG, model_data_uri
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.images import read_requirements
+from mlops_infra.mlflow_rest import DEPLOYER_CALLS, unexpected_calls
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.emulators import s3_emulator, tracking_server
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
 from mlops_infra.rehearse.network import LOOPBACK, free_port
+from mlops_infra.rehearse.recorder import CallRecorder, recording_proxy
 from mlops_infra.rehearse.report import StepTiming
 from mlops_infra.rehearse.serving import (
     MODEL_PATH_VARIABLE,
@@ -77,21 +82,35 @@ class SageMakerRehearsal:
             self._put_objects(ctx, s3)
             artifact_root = self._artifact_root(ctx)
             store_env = emulator.environment()
-            with tracking_server(
-                ctx.processes,
-                workdir=ctx.workdir / "tracking",
-                artifact_root=artifact_root,
-                environment={**ctx.base_environment, **store_env},
-            ) as tracking:
+            with (
+                tracking_server(
+                    ctx.processes,
+                    workdir=ctx.workdir / "tracking",
+                    artifact_root=artifact_root,
+                    environment={**ctx.base_environment, **store_env},
+                ) as tracking,
+                recording_proxy(tracking.url) as recorder,
+            ):
                 ctx.report.line(f"S3 emulator (moto) at {emulator.endpoint}")
                 ctx.report.line(f"MLflow at {tracking.url}, artifacts in {artifact_root}")
-                runtime_env = {**store_env, _TRACKING_VARIABLE: tracking.url}
                 for pipeline in deployment.of_type(_PIPELINE):
-                    self._pipeline(ctx, s3, pipeline, runtime_env)
+                    self._pipeline(ctx, s3, pipeline, store_env, recorder)
                 served: dict[str | None, dict[str, Any]] = {}
                 for gate in deployment.of_type(GATE_TYPE):
-                    outputs = run_gate(gate, tracking_url=tracking.url, environment=store_env)
+                    caller = f"gate {gate.name}"
+                    outputs = run_gate(
+                        gate, tracking_url=recorder.url(caller), environment=store_env
+                    )
                     ctx.report.gate(gate.name, dict(outputs.get("decision") or {}))
+                    calls = recorder.calls(caller)
+                    ctx.report.calls(caller, calls)
+                    beyond = unexpected_calls(calls, DEPLOYER_CALLS)
+                    if beyond:
+                        msg = (
+                            f"calls {beyond}, which the deployer's documented MLflow "
+                            "permissions (mlflow_rest.DEPLOYER_CALLS) do not cover"
+                        )
+                        raise RehearsalError(caller, "deployer permissions", msg)
                     served[gate.parent] = outputs
                 for model in deployment.of_type(_DEPLOYMENT):
                     self._serve(ctx, s3, model, served.get(model.parent), artifact_root)
@@ -126,7 +145,8 @@ class SageMakerRehearsal:
         ctx: RehearsalContext,
         s3: EmulatedS3,
         registration: Registration,
-        runtime_env: dict[str, str],
+        store_env: dict[str, str],
+        recorder: CallRecorder,
     ) -> None:
         inputs = registration.plain_inputs()
         definition: dict[str, Any] = json.loads(str(inputs["pipelineDefinition"]))
@@ -138,7 +158,7 @@ class SageMakerRehearsal:
         ctx.report.line(f"pipeline {name}: execution {execution}, steps {[s.name for s in steps]}")
         started = time.monotonic()
         for step in steps:
-            self._step(ctx, s3, interpreter, step, runtime_env)
+            self._step(ctx, s3, interpreter, step, store_env, recorder=recorder)
         ctx.report.pipeline(name, time.monotonic() - started)
 
     @staticmethod
@@ -165,7 +185,9 @@ class SageMakerRehearsal:
         s3: EmulatedS3,
         interpreter: DefinitionInterpreter,
         step: PipelineStep,
-        runtime_env: dict[str, str],
+        store_env: dict[str, str],
+        *,
+        recorder: CallRecorder,
     ) -> None:
         job_name = f"pipelines-{interpreter.execution_id}-{step.name}"[:63]
         request: dict[str, Any] = interpreter.resolve(step.arguments, step=step.name)
@@ -176,10 +198,12 @@ class SageMakerRehearsal:
                           root=ctx.workdir / "jobs" / step.name / "opt" / "ml")  # fmt: skip
         channels = job.stage(s3)
         python = ctx.runtime_python(self._code_requirements(job, channels), RUNTIME_REQUIREMENTS)
-        env = {**ctx.base_environment, **job.environment(channels)}
-        if _TRACKING_VARIABLE in env:
-            env[_TRACKING_VARIABLE] = runtime_env[_TRACKING_VARIABLE]
-        env.update({k: v for k, v in runtime_env.items() if k != _TRACKING_VARIABLE})
+        env = {**ctx.base_environment, **job.environment(channels), **store_env}
+        # The planned server (an ARN) decides the step's IAM actions; the step itself talks
+        # to the local server through the recorder, under its own name.
+        planned_tracking = env.get(_TRACKING_VARIABLE)
+        if planned_tracking is not None:
+            env[_TRACKING_VARIABLE] = recorder.url(step.name)
         env["PYTHONPATH"] = str(ctx.project_dir)
         stopping = typing.cast(dict[str, Any], request.get("StoppingCondition") or {})
         result = ctx.processes.run(
@@ -196,6 +220,13 @@ class SageMakerRehearsal:
             )
             detail = f"training job {job_name} failed ({what})" + (f": {reason}" if reason else "")
             raise RehearsalError(step.name, "SageMaker training job", f"{detail}\n{result.tail()}")
+        calls = recorder.calls(step.name)
+        ctx.report.calls(step.name, calls)
+        if planned_tracking is not None:
+            check_mlflow_grants(
+                ctx.deployment, step=step.name, role_arn=str(request["RoleArn"]),
+                tracking_url=planned_tracking, calls=calls, revoked=ctx.faults.revoke_action,
+            )  # fmt: skip
         artifacts = job.upload_model(s3)
         interpreter.record(
             step.name, {"ModelArtifacts.S3ModelArtifacts": artifacts, "TrainingJobName": job_name}

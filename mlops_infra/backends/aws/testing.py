@@ -137,7 +137,12 @@ class AwsMocks(EchoMocks):
             computed.update(
                 keyId=f"{name}-key-id", arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}"
             )
-        elif typ in ("aws:rds/instance:Instance", "aws:lb/loadBalancer:LoadBalancer"):
+        elif typ in (
+            "aws:rds/instance:Instance",
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+            "aws:sagemaker/mlflowApp:MlflowApp",
+        ):
             computed.update(plan_outputs(typ, name, inputs, REGION) or {})
         elif typ in (
             "aws:sagemaker/model:Model",

@@ -181,14 +181,16 @@ def test_cron_eventbridge_cannot_express(cron: str, message: str) -> None:
 )
 def test_each_version_runs_on_deploy(environment: str, wait: bool) -> None:
     spec = {**_spec(), "environment": environment}
-    run = inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))
+    program = run_aws(spec)
+    run = inputs(one(program, RUN, "mlops-pipeline-diagnosis-run"))
     assert run["pipeline_name"] == f"{environment}-diagnosis"
     assert run["version"] == _version()
     assert (run["wait"], run["timeout_s"], run["model_name"]) == (wait, 7200, "diagnosis")
     assert run["client_auth"] == CLIENT_AUTH
-    assert (
-        run["tracking_url"] == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
-    )  # mocked
+    # The tracking server's (dev, staging) or MLflow App's (prod) ARN.
+    assert run["tracking_url"] == program.outputs["tracking_url"]
+    kind = "mlflow-app/app-" if environment == "prod" else f"mlflow-tracking-server/{environment}-"
+    assert kind in run["tracking_url"]
 
 
 def test_spec_wait_for_run_wins_over_the_tier() -> None:

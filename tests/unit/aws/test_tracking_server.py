@@ -70,7 +70,9 @@ def test_managed_role_is_scoped_to_the_mlflow_prefix() -> None:
 
 def test_managed_tracking_uri_is_the_arn_and_needs_no_password() -> None:
     run = run_aws({})
-    assert run.outputs["tracking_url"] == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
+    assert run.outputs["tracking_url"] == (
+        "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/dev-mlops-tracking"
+    )
 
 
 TLS: dict[str, Any] = {

@@ -102,7 +102,9 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
         "diagnosis.featurize", version, "fit-model"
     )  # fmt: skip
     assert values["environment"] == {
-        "MLFLOW_TRACKING_URI": "arn:aws:sagemaker:eu-west-1:123456789012:mlops-tracking"
+        "MLFLOW_TRACKING_URI": (
+            "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/dev-mlops-tracking"
+        )
     }
 
 
