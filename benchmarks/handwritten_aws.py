@@ -647,9 +647,19 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 _allow("TrainingMetrics", ["cloudwatch:PutMetricData"], ["*"],
                        {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
                 _allow("TrackingServer", MLFLOW_ACTIONS, [tracking.arn]),
-                _allow("RunStepJobs",
-                       ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
-                        "sagemaker:StopTrainingJob", "sagemaker:AddTags"],
+                # Only the jobs the definition requests (the g6 type takes no volume key).
+                _allow("RunStepJobs", ["sagemaker:CreateTrainingJob"],
+                       [arn("sagemaker", "training-job/pipelines-*")], {
+                           "ForAllValues:StringEquals": {
+                               "sagemaker:InstanceTypes": ["ml.g6.xlarge", "ml.m5.xlarge"]},
+                           "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": 3600},
+                           "Null": {"sagemaker:InstanceTypes": "false"},
+                           "ArnEquals": {"sagemaker:OutputKmsKey": store_key.arn},
+                           "ArnEqualsIfExists": {"sagemaker:VolumeKmsKey": store_key.arn},
+                       }),
+                _allow("TrackStepJobs",
+                       ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                        "sagemaker:AddTags"],
                        [arn("sagemaker", "training-job/pipelines-*")]),
                 _allow("PassOwnRole", ["iam:PassRole"], [pipeline_role.arn],
                        {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),

@@ -41,7 +41,11 @@ from mlops_infra.backends.aws._workload import (
 )
 from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.options import SageMakerPipelineOptions
-from mlops_infra.backends.aws.pipeline_definition import StepPlan, compile_definition
+from mlops_infra.backends.aws.pipeline_definition import (
+    StepPlan,
+    compile_definition,
+    step_job_conditions,
+)
 from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
 from mlops_infra.specs import PipelineSpec, ScheduleSpec
@@ -97,6 +101,14 @@ class SageMakerPipeline(PipelineBackend):
         password_secret, password_access = tracking_credentials(
             ctx, scope, ctx.args.tracking, foundation.encryption_key if foundation else None
         )
+        run_step_jobs = statement(
+            ["sagemaker:CreateTrainingJob"],
+            [scope.arn("sagemaker", "training-job/pipelines-*")],
+            sid="RunStepJobs",
+        )
+        run_step_jobs["Condition"] = step_job_conditions(
+            list(plans.values()), kms_key=store.key_arn, network=network
+        )
         role = workload_role(
             ctx,
             scope,
@@ -106,11 +118,12 @@ class SageMakerPipeline(PipelineBackend):
             images=[plan.image for plan in plans.values()],
             tracking=ctx.args.tracking,
             extra=[
+                run_step_jobs,
                 statement(
-                    ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
-                     "sagemaker:StopTrainingJob", "sagemaker:AddTags"],
+                    ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                     "sagemaker:AddTags"],
                     [scope.arn("sagemaker", "training-job/pipelines-*")],
-                    sid="RunStepJobs",
+                    sid="TrackStepJobs",
                 ),
                 *password_access,
             ],

@@ -14,7 +14,7 @@ The definition holds Pulumi Outputs (role, image, URIs); serialize it with
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from mlops_infra.backends.aws._contract import (
 from mlops_infra.backends.aws._foundation import WorkloadNetwork
 from mlops_infra.specs import PipelineSpec
 
-__all__ = ["DEFINITION_VERSION", "Json", "StepPlan", "compile_definition"]
+__all__ = ["DEFINITION_VERSION", "Json", "StepPlan", "compile_definition", "step_job_conditions"]
 
 # Any: the definition is JSON whose values mix plain data, Pulumi Outputs and SageMaker's
 # own property references ({"Get": ...}).
@@ -80,6 +80,63 @@ def _channel(name: str, uri: object) -> Json:
         },
         "InputMode": "File",
     }
+
+
+def step_job_conditions(
+    plans: Sequence[StepPlan],
+    *,
+    kms_key: pulumi.Input[str | None],
+    network: WorkloadNetwork | None,
+) -> pulumi.Output[dict[str, dict[str, Any]]]:
+    """IAM conditions that hold the pipeline role to the training jobs its steps request.
+
+    The role is every step's and may pass itself, so without conditions it could start any
+    training job named ``pipelines-*``. These pin what :func:`compile_definition` puts in
+    each step's request: instance types, the longest run, the output key and the volume
+    key (where the instance type takes one), and the VPC (subnets and security groups, and
+    that there is one). Condition keys of ``CreateTrainingJob``: Service Authorization
+    Reference, list_amazonsagemaker.html; multi-valued keys take ``ForAllValues`` and a
+    ``Null`` check, since ``ForAllValues`` alone also matches a request without the key
+    (IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys).
+    """
+    computes = [plan.compute for plan in plans]
+    subnets = network.subnet_ids if network is not None else None
+    groups = network.security_group_ids if network is not None else None
+
+    def build(values: list[Any]) -> dict[str, dict[str, Any]]:
+        key, subnet_ids, group_ids = values
+        conditions: dict[str, dict[str, Any]] = {
+            "ForAllValues:StringEquals": {
+                "sagemaker:InstanceTypes": sorted({c.instance_type for c in computes}),
+            },
+            "NumericLessThanEquals": {
+                "sagemaker:MaxRuntimeInSeconds": max(c.max_runtime_s for c in computes),
+            },
+            "Null": {"sagemaker:InstanceTypes": "false"},
+        }
+        if key:
+            conditions["ArnEquals"] = {"sagemaker:OutputKmsKey": key}
+            # Local-NVMe instance types take no volume key: there it may only be absent.
+            if all(c.volume_kms for c in computes):
+                conditions["ArnEquals"]["sagemaker:VolumeKmsKey"] = key
+            elif any(c.volume_kms for c in computes):
+                conditions["ArnEqualsIfExists"] = {"sagemaker:VolumeKmsKey": key}
+        if subnet_ids is not None:
+            conditions["ForAllValues:StringEquals"].update(
+                {
+                    "sagemaker:VpcSubnets": list(subnet_ids),
+                    "sagemaker:VpcSecurityGroupIds": list(group_ids),
+                }
+            )
+            conditions["Null"].update(
+                {
+                    "sagemaker:VpcSubnets": "false",
+                    "sagemaker:VpcSecurityGroupIds": "false",
+                }
+            )
+        return conditions
+
+    return pulumi.Output.all(kms_key, subnets, groups).apply(build)
 
 
 def compile_definition(
