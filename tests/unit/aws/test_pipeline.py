@@ -270,3 +270,18 @@ def test_package_objects_stay_within_s3s_ten_tags(count: int) -> None:
         else inputs(one(run, "aws:s3/bucket:Bucket", "mlops-store"))
     )
     assert set(stack_tags) <= set(bucket["tags"])  # everything else keeps them all
+
+
+def test_sagemaker_experiments_are_off_so_the_role_needs_none_of_their_actions() -> None:
+    """13.11: a `PipelineExperimentConfig` makes SageMaker create an experiment and a trial
+    per execution with the pipeline role; null (the SDK's `pipeline_experiment_config=None`)
+    turns that off, and MLflow tracks the runs."""
+    run = run_aws(_spec())
+    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))
+    assert definition["pipelineDefinition"]["PipelineExperimentConfig"] is None
+    policy = inputs(
+        one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-role-policy")
+    )
+    actions = {a for s in policy["policy"]["Statement"] for a in s["Action"]}
+    sagemaker = {a for a in actions if a.startswith("sagemaker:")}
+    assert not {a for a in sagemaker if "Experiment" in a or "Trial" in a}

@@ -218,3 +218,14 @@ def test_gate_and_alias_sign_with_the_aws_hook() -> None:
         one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
     )
     assert gate["client_auth"] == alias["client_auth"] == CLIENT_AUTH
+
+
+def test_the_scaling_metric_is_one_application_auto_scaling_knows() -> None:
+    """13.11: the high-resolution concurrency metric is a predefined metric type of
+    Application Auto Scaling (botocore's service model, `MetricType`)."""
+    import botocore.session
+
+    from mlops_infra.backends.aws.serving_endpoint import SCALING_METRIC
+
+    model = botocore.session.get_session().get_service_model("application-autoscaling")
+    assert SCALING_METRIC in model.shape_for("MetricType").enum

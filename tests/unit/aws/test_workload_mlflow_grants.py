@@ -1,7 +1,7 @@
 """Every workload role grants exactly the MLflow actions of the runtime's recorded calls.
 
 The calls are recorded by rehearse (``mlops_infra.mlflow_rest.WORKLOAD_CALLS``); a tracking
-server authorizes each by its ``sagemaker-mlflow`` action, an MLflow App all of them by
+server authorizes each by its ``sagemaker-mlflow`` action; an MLflow App also needs
 ``sagemaker:CallMlflowAppApi`` (Service Authorization Reference, see ``mlflow_auth``).
 """
 
@@ -45,7 +45,8 @@ def _tracking_statement(run: Any, policy: str) -> dict[str, Any]:
     [
         ("tracking-server", ":mlflow-tracking-server/dev-mlops-tracking",
          sorted(iam_action(call) for call in WORKLOAD_CALLS)),
-        ("app", ":mlflow-app/app-", ["sagemaker:CallMlflowAppApi"]),
+        ("app", ":mlflow-app/app-",
+         ["sagemaker:CallMlflowAppApi", *sorted(iam_action(call) for call in WORKLOAD_CALLS)]),
     ],
 )  # fmt: skip
 def test_each_workload_role_grants_the_recorded_calls(
