@@ -8,10 +8,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from mlops_infra.errors import BackendError
 from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
 from mlops_infra.resources.target import Target
 
-__all__ = ["Foundation", "FoundationArgs", "FoundationBackend", "FoundationRef"]
+__all__ = [
+    "Foundation",
+    "FoundationArgs",
+    "FoundationBackend",
+    "FoundationRef",
+    "refuse_endpoint_list",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +52,12 @@ class FoundationArgs:
     target: Target = field(default_factory=Target)
     """Cloud, environment, and the network/registry/secrets/identity settings."""
 
+    uses: frozenset[str] = frozenset()
+    """``<kind>/<flavor>`` of every component built on this foundation (e.g.
+    ``training_cluster/batch``), so that a created network reaches what they use (on AWS:
+    the interface endpoints; a Batch pool's ECS agent needs its own). :class:`MlopsStack`
+    fills it from the spec; a stack composed by hand declares it."""
+
 
 class FoundationBackend(Backend, ABC):
     """Implements :class:`Foundation` on one cloud."""
@@ -76,3 +89,21 @@ class Foundation(pulumi.ComponentResource):
         self.registry_url = pulumi.Output.from_input(self.ref.registry_url)
         self.network_id = pulumi.Output.from_input(self.ref.network_id)
         self.register_outputs({"registry_url": self.registry_url, "network_id": self.network_id})
+
+
+def refuse_endpoint_list(target: Target, how: str) -> None:
+    """For clouds without per-service endpoints: refuses ``network.endpoints``.
+
+    Args:
+        target: The stack's target.
+        how: How this cloud's network reaches the cloud's APIs instead.
+
+    Raises:
+        BackendError: ``network.endpoints`` is set.
+    """
+    if target.network.endpoints is not None:
+        msg = (
+            f"network.endpoints {list(target.network.endpoints)}: {target.cloud} creates "
+            f"no per-service endpoints ({how}); remove it"
+        )
+        raise BackendError(msg)

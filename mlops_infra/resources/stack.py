@@ -99,7 +99,9 @@ class MlopsStack(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
 
-        self.foundation = Foundation(name, FoundationArgs(target=target), child)
+        self.foundation = Foundation(
+            name, FoundationArgs(target=target, uses=_flavors_used(spec, target)), child
+        )
         base = self.foundation.ref
         self.artifact_store = ArtifactStore(
             component_name(name, "store"),
@@ -249,3 +251,19 @@ def _secret(secrets: Mapping[str, pulumi.Input[str]], key: str | None) -> pulumi
     if key is None:
         return None
     return secrets.get(key)
+
+
+def _flavors_used(spec: StackSpec, target: Target) -> frozenset[str]:
+    """``<kind>/<flavor>`` of every component ``spec`` builds (defaults resolved)."""
+    items: list[tuple[str, str | None]] = [
+        ("artifact_store", spec.artifact_store.flavor),
+        ("tracking_server", spec.tracking.flavor),
+        *(("training_cluster", c.flavor) for c in spec.clusters),
+        *(("training_job", j.flavor) for j in spec.jobs),
+        *(("pipeline", p.flavor) for p in spec.pipelines),
+        *(("serving_endpoint", e.flavor) for e in spec.endpoints),
+    ]
+    backends = target.backends
+    return frozenset(
+        f"{kind}/{backends.flavor(target.cloud, kind, flavor).name}" for kind, flavor in items
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -44,6 +44,13 @@ class NetworkSpec(Spec):
     zones: int = Field(default=2, ge=1, le=6)
     """Availability zones a created network spans."""
 
+    endpoints: tuple[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")], ...] | None = None
+    """Private endpoints of cloud services a created network gets, by the cloud's names
+    (AWS: its interface endpoints, see ``backends/aws/README.md``); default: the cloud's
+    standard set plus what the stack's components need. Each interface endpoint is billed
+    per zone and hour: list fewer to pay less (the backend refuses a list that lacks what a
+    component needs). Only AWS uses it."""
+
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
@@ -57,11 +64,25 @@ class NetworkSpec(Spec):
             raise ValueError(msg)
         return value
 
+    @field_validator("endpoints")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            repeated = sorted({name for name in value if value.count(name) > 1})
+            msg = f"{repeated} listed more than once; allowed: each endpoint once"
+            raise ValueError(msg)
+        return value
+
     @model_validator(mode="after")
     def _exclusive(self) -> Self:
         if self.create and self.existing is not None:
             raise_issues(
                 [(("existing",), "set either create: true or existing, not both")],
+                title="NetworkSpec",
+            )
+        if self.endpoints is not None and not self.create:
+            raise_issues(
+                [(("endpoints",), "applies to a created network; set create: true or remove it")],
                 title="NetworkSpec",
             )
         return self

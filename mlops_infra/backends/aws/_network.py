@@ -9,12 +9,13 @@ network has a public IP or a route to the internet.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_aws import get_availability_zones_output
 
+from mlops_infra.backends.aws._endpoints import CATALOG, endpoint_roles
 from mlops_infra.backends.aws._iam import ArgsT, AwsScope
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.resources import BuildContext
@@ -25,21 +26,7 @@ with quiet_sdk_import():
 
     _ = ec2.Vpc, vpc.SecurityGroupIngressRule
 
-__all__ = ["INTERFACE_ENDPOINTS", "Network", "create_network", "workload_group"]
-
-INTERFACE_ENDPOINTS: tuple[tuple[str, str], ...] = (
-    ("sagemaker-api", "com.amazonaws.{region}.sagemaker.api"),
-    ("sagemaker-runtime", "com.amazonaws.{region}.sagemaker.runtime"),
-    # SageMaker managed MLflow over PrivateLink (training containers log through it).
-    ("mlflow", "aws.sagemaker.{region}.experiments"),
-    ("ecr-api", "com.amazonaws.{region}.ecr.api"),
-    ("ecr-dkr", "com.amazonaws.{region}.ecr.dkr"),
-    ("logs", "com.amazonaws.{region}.logs"),
-    ("sts", "com.amazonaws.{region}.sts"),
-    ("secretsmanager", "com.amazonaws.{region}.secretsmanager"),
-    ("monitoring", "com.amazonaws.{region}.monitoring"),
-)
-"""``(role, service name)`` of the interface endpoints a created network gets."""
+__all__ = ["Network", "create_network", "workload_group"]
 
 
 @dataclass(frozen=True)
@@ -115,8 +102,18 @@ def workload_group(
     return group
 
 
-def create_network(ctx: BuildContext[ArgsT], scope: AwsScope, spec: NetworkSpec) -> Network:
-    """Creates the VPC, its private subnets and route table, endpoints and security groups."""
+def create_network(
+    ctx: BuildContext[ArgsT], scope: AwsScope, spec: NetworkSpec, uses: Iterable[str]
+) -> Network:
+    """Creates the VPC, its private subnets and route table, endpoints and security groups.
+
+    ``uses``: ``<kind>/<flavor>`` of the stack's components, whose needed interface
+    endpoints are created (:func:`~mlops_infra.backends.aws._endpoints.endpoint_roles`).
+
+    Raises:
+        BackendError: ``network.endpoints`` names an unknown endpoint or lacks a needed one.
+    """
+    roles = endpoint_roles(spec.endpoints, uses)
     network = ec2.Vpc(
         ctx.child_name("vpc"),
         cidr_block=spec.cidr,
@@ -204,8 +201,8 @@ def create_network(ctx: BuildContext[ArgsT], scope: AwsScope, spec: NetworkSpec)
         opts=ctx.opts(),
         region=scope.region_override,
     )
-    for role, service in INTERFACE_ENDPOINTS:
-        head, _, tail = service.partition("{region}")
+    for role in roles:
+        head, _, tail = CATALOG[role].partition("{region}")
         ec2.VpcEndpoint(
             ctx.child_name(role),
             vpc_id=network.id,

@@ -192,7 +192,7 @@ class AwsFoundation(FoundationBackend):
         )
 
         if spec.create:
-            return create_network(ctx, scope, spec)
+            return create_network(ctx, scope, spec, ctx.args.uses)
         if existing is None:
             return None
         group = workload_group(ctx, scope, existing.id, None)

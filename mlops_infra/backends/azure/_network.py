@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import network
 
 from mlops_infra.backends.azure._scope import AnyContext
+from mlops_infra.resources.foundation import refuse_endpoint_list
 from mlops_infra.specs import NetworkSpec
 
 __all__ = ["CreatedNetwork", "create_network", "subnet_ranges"]
@@ -58,7 +59,11 @@ def create_network(
     The NSG keeps Azure's default rules (inbound only from the virtual network and the
     load balancer); workload subnets have no default outbound access, so nodes get no
     implicit public IP.
+
+    Raises:
+        BackendError: ``network.endpoints`` is set (private endpoints are per resource).
     """
+    refuse_endpoint_list(ctx.target, "private endpoints are created per resource")
     workloads, endpoints = subnet_ranges(spec.cidr)
     vnet = network.VirtualNetwork(
         ctx.child_name("vnet"),

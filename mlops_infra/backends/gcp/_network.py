@@ -14,6 +14,7 @@ from pulumi_gcp import compute, servicenetworking
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.resources import BuildContext, FoundationArgs
+from mlops_infra.resources.foundation import refuse_endpoint_list
 
 load_quietly(compute)
 
@@ -48,7 +49,12 @@ class CreatedNetwork:
 
 
 def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNetwork:
-    """Creates the network ``<name>-network`` and what makes it private and usable."""
+    """Creates the network ``<name>-network`` and what makes it private and usable.
+
+    Raises:
+        BackendError: ``network.endpoints`` is set (no per-service endpoints on GCP).
+    """
+    refuse_endpoint_list(ctx.target, "Google APIs are reached by Private Google Access")
     spec = ctx.target.network
     network = compute.Network(
         ctx.child_name("network"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mlops_infra.backends.aws._network import INTERFACE_ENDPOINTS
+from mlops_infra.backends.aws._endpoints import STANDARD
 
 from .helpers import children, custom, inputs, one, run_aws
 
@@ -113,7 +113,7 @@ def test_created_network_is_private_with_endpoints() -> None:
     assert "routes" not in inputs(one(run, "aws:ec2/routeTable:RouteTable", "mlops-private"))
     endpoints = {
         name: inputs(one(run, "aws:ec2/vpcEndpoint:VpcEndpoint", f"mlops-{name}"))
-        for name, _ in INTERFACE_ENDPOINTS
+        for name in STANDARD
     }
     assert endpoints["sagemaker-api"]["serviceName"] == "com.amazonaws.eu-west-1.sagemaker.api"
     assert all(

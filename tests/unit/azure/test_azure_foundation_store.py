@@ -254,3 +254,12 @@ def test_components_need_the_azure_foundation() -> None:
 
     with pytest.raises(BackendError, match="need the reference of an Azure Foundation"):
         run_offline(program)
+
+
+def test_an_endpoint_list_is_refused_on_azure() -> None:
+    """`network.endpoints` chooses AWS interface endpoints; Azure has per-resource ones."""
+    spec = {"environment": "prod", "network": {"create": True, "endpoints": ["logs"]}}
+    with pytest.raises(
+        Exception, match=r"network.endpoints \['logs'\]: azure creates no per-service"
+    ):
+        azure_run(spec)

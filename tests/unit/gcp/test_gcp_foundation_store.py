@@ -250,3 +250,12 @@ def test_a_region_is_required() -> None:
     del spec["region"]
     with pytest.raises(BackendError, match="gcp:region"):
         synth(spec)
+
+
+def test_an_endpoint_list_is_refused_on_gcp() -> None:
+    """`network.endpoints` chooses AWS interface endpoints; GCP uses Private Google Access."""
+    spec = base_spec("prod", network={"create": True, "endpoints": ["logs"]})
+    with pytest.raises(
+        Exception, match=r"network.endpoints \['logs'\]: gcp creates no per-service"
+    ):
+        synth(spec, stack="prod")

@@ -409,6 +409,18 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "mlops:stack.network.existing",
         "not both",
     ),
+    (
+        "endpoints without a created network",
+        _with(network={"endpoints": ["logs"]}),
+        "mlops:stack.network.endpoints",
+        "applies to a created network; set create: true or remove it",
+    ),
+    (
+        "an endpoint listed twice",
+        _with(network={"create": True, "endpoints": ["logs", "logs"]}),
+        "mlops:stack.network.endpoints",
+        "['logs'] listed more than once",
+    ),
 ]
 
 
