@@ -80,18 +80,20 @@ class BuildContext(Generic[ArgsT]):
         additional_secret_outputs: Sequence[str] | None = None,
         delete_before_replace: bool | None = None,
         custom_timeouts: pulumi.CustomTimeouts | None = None,
+        retain_on_delete: bool = False,
     ) -> pulumi.ResourceOptions:
         """Options of a child resource, parented to the component.
 
         A stateful child is protected and retained on delete when the target protects
-        stateful resources; every child waits for the context's prerequisites.
+        stateful resources (``retain_on_delete`` retains it always); every child waits for
+        the context's prerequisites.
         """
         protect = stateful and self.target.protects_stateful
         waits = [*self.prerequisites, *(depends_on or ())]
         return pulumi.ResourceOptions(
             parent=self.component,
             protect=protect or None,
-            retain_on_delete=protect or None,
+            retain_on_delete=protect or retain_on_delete or None,
             depends_on=waits or None,
             replace_on_changes=list(replace_on_changes) if replace_on_changes else None,
             ignore_changes=list(ignore_changes) if ignore_changes else None,

@@ -179,6 +179,13 @@ class SageMakerTrainingJob(TrainingJobBackend):
                 custom_timeouts=pulumi.CustomTimeouts(create=duration(compute.deadline_s)),
                 # Tags are metadata: a changed tag must not replace (re-run) the job.
                 ignore_changes=["tags", "tagsAll"],
+                # The provider's delete (terraform-provider-aws, sagemaker/training_job.go:
+                # deleteTrainingJobVPCENIs) detaches and deletes every network interface in
+                # the job's security groups and subnets — the shared workloads group, so
+                # other jobs', endpoints' and the tracking server's too. A replaced or
+                # destroyed job is left as a record instead (SageMaker keeps finished jobs;
+                # their interfaces are released when they end).
+                retain_on_delete=True,
             ),
             region=scope.region_override,
         )

@@ -89,6 +89,8 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
     # g5 has local NVMe storage (hardware-encrypted): SageMaker rejects a volume key there.
     assert "volumeKmsKeyId" not in values["resourceConfig"]
     assert set(job.ignore_changes) == {"tags", "tagsAll"}
+    # 13.7: never the provider's delete, which sweeps the shared group's interfaces.
+    assert job.retain_on_delete is True
     channels = {
         c["channelName"]: c["dataSource"]["s3DataSource"]["s3Uri"]
         for c in values["inputDataConfigs"]
