@@ -103,12 +103,24 @@ integration: venv tools $(AZURITE)  ## integration tests on the real Pulumi engi
 	@echo "==> integration tests (real Pulumi engine)"
 	@MLOPS_REQUIRE_ENGINE=1 $(PY) -m pytest tests/integration -q
 
+# The oldest pulumi-aws pyproject.toml admits: the AWS tests run against it too, so the floor
+# is a release with everything the backend uses (sagemaker.MlflowApp arrived in 7.22,
+# sagemaker.TrainingJob in 7.25).
+AWS_FLOOR = $(shell sed -n 's/.*"pulumi-aws>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+
+.PHONY: floor
+floor: venv  ## the AWS unit tests against the oldest pulumi-aws pyproject.toml admits
+	@echo "==> AWS tests at the provider floor (pulumi-aws==$(AWS_FLOOR), .venv-floor)"
+	@test -x .venv-floor/bin/python || $(VENV)/bin/uv venv -q .venv-floor --python $(PY)
+	@$(VENV)/bin/uv pip install -q --python .venv-floor/bin/python -e '.[dev]' 'pulumi-aws==$(AWS_FLOOR)'
+	@.venv-floor/bin/python -m pytest tests/unit/aws tests/unit/test_every_flavor.py -q -p no:cacheprovider
+
 .PHONY: check
 check: venv  ## every policy rule on every stack (offline; exits non-zero on a violation)
 	@$(PY) -m mlops_infra.cli check
 
 .PHONY: test
-test: lint typecheck unit check integration  ## everything CI runs
+test: lint typecheck unit floor check integration  ## everything CI runs
 
 .PHONY: clean
 clean:  ## remove local stacks' processes, state and data, and the environment

@@ -67,3 +67,21 @@ def test_only_the_submodules_a_stack_uses_are_imported(
 ) -> None:
     loaded = _loaded_submodules(spec)
     assert loaded == expected
+
+
+def test_the_provider_floor_has_every_resource_the_backend_uses() -> None:
+    """13.1: `pulumi-aws>=7.0` admitted releases without sagemaker.MlflowApp (7.22) and
+    sagemaker.TrainingJob (7.25), found by listing those wheels; `make floor` runs the AWS
+    tests against the floor itself."""
+    import re
+    import tomllib
+
+    from .helpers import REPO
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["aws"]
+    (requirement,) = [r for r in extras if r.startswith("pulumi-aws")]
+    found = re.search(r">=(\d+)\.(\d+)", requirement)
+    assert found is not None
+    assert (int(found[1]), int(found[2])) >= (7, 25)
