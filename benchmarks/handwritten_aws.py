@@ -773,7 +773,11 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         "mlops-pipeline-diagnosis-scheduler-policy",
         role=invoker.id,
         policy=_policy(
-            [_allow("StartPipeline", ["sagemaker:StartPipelineExecution"], [pipeline.arn])]
+            [
+                _allow("StartPipeline", ["sagemaker:StartPipelineExecution"], [pipeline.arn]),
+                # The schedule is encrypted with the stack's key.
+                _allow("DecryptSchedule", ["kms:Decrypt"], [key.arn]),
+            ]
         ),
     )
     scheduler.Schedule(
@@ -783,6 +787,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
         schedule_expression_timezone="Europe/Paris",
         state="DISABLED",
         flexible_time_window=scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+        kms_key_arn=key.arn,
         target=scheduler.ScheduleTargetArgs(
             arn=pipeline.arn,
             role_arn=invoker.arn,

@@ -16,7 +16,7 @@ import pulumi
 from pulumi_aws import get_availability_zones_output
 
 from mlops_infra.backends.aws._endpoints import CATALOG, endpoint_roles
-from mlops_infra.backends.aws._iam import ArgsT, AwsScope
+from mlops_infra.backends.aws._iam import ArgsT, AwsScope, logs_write, service_role
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.resources import BuildContext
 from mlops_infra.specs import NetworkSpec
@@ -103,12 +103,19 @@ def workload_group(
 
 
 def create_network(
-    ctx: BuildContext[ArgsT], scope: AwsScope, spec: NetworkSpec, uses: Iterable[str]
+    ctx: BuildContext[ArgsT],
+    scope: AwsScope,
+    spec: NetworkSpec,
+    uses: Iterable[str],
+    key_arn: pulumi.Input[str],
 ) -> Network:
     """Creates the VPC, its private subnets and route table, endpoints and security groups.
 
     ``uses``: ``<kind>/<flavor>`` of the stack's components, whose needed interface
     endpoints are created (:func:`~mlops_infra.backends.aws._endpoints.endpoint_roles`).
+    The VPC's default security group is emptied (nothing uses it, so nothing may pass
+    through it); in production the VPC's flow logs go to a log group encrypted with
+    ``key_arn``.
 
     Raises:
         BackendError: ``network.endpoints`` names an unknown endpoint or lacks a needed one.
@@ -215,8 +222,66 @@ def create_network(
             opts=ctx.opts(),
             region=scope.region_override,
         )
+    # Terraform's aws_default_security_group adopts the VPC's default group and removes
+    # every rule it does not declare: no rules at all here (CIS AWS 5.4).
+    ec2.DefaultSecurityGroup(
+        ctx.child_name("default-sg"),
+        vpc_id=network.id,
+        tags=ctx.tags({"Name": f"{ctx.stack_name}-default-unused"}),
+        opts=ctx.opts(),
+        region=scope.region_override,
+    )
+    if ctx.target.profile.tier == "production":
+        _flow_logs(ctx, scope, network.id, key_arn)
     return Network(
         vpc_id=network.id,
         subnet_ids=pulumi.Output.all(*subnets),
         security_group_id=workloads.id,
+    )
+
+
+FLOW_LOG_RETENTION_DAYS = 365
+"""Days a production VPC's flow logs are kept."""
+
+
+def _flow_logs(
+    ctx: BuildContext[ArgsT], scope: AwsScope, vpc_id: pulumi.Input[str], key_arn: pulumi.Input[str]
+) -> None:
+    """Every flow of the VPC, accepted and rejected, into an encrypted, retained log group.
+
+    https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html: the delivery role
+    is assumed by ``vpc-flow-logs.amazonaws.com`` and writes the group's streams.
+    """
+    # Loaded only where flow logs are on (production): pulumi_aws submodules are slow to import.
+    from pulumi_aws import cloudwatch  # noqa: PLC0415
+
+    group = cloudwatch.LogGroup(
+        ctx.child_name("flow-logs"),
+        name=f"/mlops/{ctx.stack_name}/vpc-flow-logs",
+        retention_in_days=FLOW_LOG_RETENTION_DAYS,
+        # The stack key's policy lets CloudWatch Logs use it (foundation.key_policy).
+        kms_key_id=key_arn,
+        tags=ctx.tags(),
+        opts=ctx.opts(stateful=True),
+        region=scope.region_override,
+    )
+    delivery = service_role(
+        ctx,
+        "flow-logs-role",
+        "vpc-flow-logs.amazonaws.com",
+        scope,
+        logs_write([group.arn]),
+        description=f"{ctx.stack_name}: deliver the VPC's flow logs",
+    )
+    ec2.FlowLog(
+        ctx.child_name("flow-log"),
+        vpc_id=vpc_id,
+        traffic_type="ALL",
+        log_destination_type="cloud-watch-logs",
+        log_destination=group.arn,
+        iam_role_arn=delivery.arn,
+        max_aggregation_interval=600,
+        tags=ctx.tags(),
+        opts=ctx.opts(depends_on=[delivery.policy]),
+        region=scope.region_override,
     )

@@ -169,7 +169,7 @@ class AwsFoundation(FoundationBackend):
                 region=scope.region_override,
             )
             registry_url = repository.repository_url
-        network = self._network(ctx, scope)
+        network = self._network(ctx, scope, key_arn)
         return FoundationRef(
             network_id=network.vpc_id if network else None,
             private_subnet_ids=network.subnet_ids if network else None,
@@ -179,7 +179,9 @@ class AwsFoundation(FoundationBackend):
         )
 
     @staticmethod
-    def _network(ctx: BuildContext[FoundationArgs], scope: AwsScope) -> Network | None:
+    def _network(
+        ctx: BuildContext[FoundationArgs], scope: AwsScope, key_arn: pulumi.Input[str]
+    ) -> Network | None:
         spec = ctx.target.network
         existing = spec.existing
         if not spec.create and existing is None:
@@ -192,7 +194,7 @@ class AwsFoundation(FoundationBackend):
         )
 
         if spec.create:
-            return create_network(ctx, scope, spec, ctx.args.uses)
+            return create_network(ctx, scope, spec, ctx.args.uses, key_arn)
         if existing is None:
             return None
         group = workload_group(ctx, scope, existing.id, None)

@@ -167,7 +167,8 @@ class SageMakerPipeline(PipelineBackend):
             region=scope.region_override,
         )
         if spec.schedule is not None:
-            self._schedule(ctx, scope, spec.name, spec.schedule, pipeline)
+            key = foundation.encryption_key if foundation else store.key_arn
+            self._schedule(ctx, scope, spec.name, spec.schedule, pipeline, key=key)
         run = (
             self._run(ctx, scope, spec, version=deployed, pipeline=pipeline)
             if spec.run_on_change
@@ -223,17 +224,27 @@ class SageMakerPipeline(PipelineBackend):
         pipeline_name: str,
         schedule: ScheduleSpec,
         pipeline: sagemaker.Pipeline,
+        *,
+        key: pulumi.Input[str | None],
     ) -> None:
         from pulumi_aws import scheduler  # noqa: PLC0415 - only stacks with a schedule load it
 
+        # The schedule is encrypted with the stack's key; its execution role decrypts it
+        # when it invokes the target (scheduler/latest/UserGuide/encryption-rest.html).
+        decrypt = statement(["kms:Decrypt"], [], sid="DecryptSchedule")
+        decrypt["Resource"] = pulumi.Output.from_input(key).apply(lambda k: [k] if k else [])
         invoker = service_role(
             ctx,
             "scheduler",
             "scheduler.amazonaws.com",
             scope,
-            [statement(["sagemaker:StartPipelineExecution"], [pipeline.arn], sid="StartPipeline")],
+            [
+                statement(["sagemaker:StartPipelineExecution"], [pipeline.arn],
+                          sid="StartPipeline"),
+                decrypt,
+            ],
             description=f"EventBridge Scheduler: start pipeline {pipeline_name}",
-        )
+        )  # fmt: skip
         scheduler.Schedule(
             ctx.child_name("schedule"),
             description=f"run pipeline {pipeline_name} ({schedule.cron} {schedule.timezone})",
@@ -241,6 +252,7 @@ class SageMakerPipeline(PipelineBackend):
             schedule_expression_timezone=schedule.timezone,
             state="ENABLED" if schedule.enabled else "DISABLED",
             flexible_time_window=scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            kms_key_arn=key,
             target=scheduler.ScheduleTargetArgs(
                 arn=pipeline.arn,
                 role_arn=invoker.arn,

@@ -99,6 +99,8 @@ def test_prod_stateful_resources_are_protected_and_retained(runs: dict[str, Prog
     stateful = STATEFUL | {
         ("aws:s3/bucket:Bucket", "mlops-store-logs"),
         ("aws:sagemaker/mlflowApp:MlflowApp", "mlops-tracking"),
+        # The VPC's flow logs (13.8): data, kept with the stack's other records.
+        ("aws:cloudwatch/logGroup:LogGroup", "mlops-flow-logs"),
     }
     for type_token, name in stateful:
         registration = one(run, type_token, name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mlops_infra.backends.aws._endpoints import STANDARD
 
 from .helpers import children, custom, inputs, one, run_aws
@@ -162,3 +164,31 @@ def test_adopted_network_gets_only_a_workloads_group() -> None:
         inputs(one(run, "aws:ec2/securityGroup:SecurityGroup", "mlops-workloads"))["vpcId"]
         == "vpc-123"
     )
+
+
+@pytest.mark.parametrize(("environment", "flow_logs"), [("dev", False), ("prod", True)])
+def test_created_vpc_closes_its_default_group_and_logs_flows_in_production(
+    environment: str, flow_logs: bool
+) -> None:
+    """13.8: the default security group loses every rule; production records every flow."""
+    run = run_aws({"environment": environment, "network": {"create": True}})
+    default = inputs(
+        one(run, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "mlops-default-sg")
+    )
+    assert default["vpcId"] == "mlops-vpc-id"
+    assert "ingress" not in default
+    assert "egress" not in default
+    logs = [r for r in run.registrations if r.type == "aws:ec2/flowLog:FlowLog"]
+    assert bool(logs) is flow_logs
+    if not flow_logs:
+        return
+    (flow,) = [inputs(r) for r in logs]
+    assert (flow["vpcId"], flow["trafficType"], flow["logDestinationType"]) == (
+        "mlops-vpc-id", "ALL", "cloud-watch-logs",
+    )  # fmt: skip
+    group = inputs(one(run, "aws:cloudwatch/logGroup:LogGroup", "mlops-flow-logs"))
+    assert group["name"] == "/mlops/prod/vpc-flow-logs"
+    assert group["retentionInDays"] == 365
+    assert group["kmsKeyId"].endswith(":key/mlops-key")
+    trust = inputs(one(run, "aws:iam/role:Role", "mlops-flow-logs-role"))["assumeRolePolicy"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}

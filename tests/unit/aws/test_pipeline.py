@@ -146,9 +146,12 @@ def test_schedule_starts_only_this_pipeline() -> None:
     policy = inputs(
         one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy")
     )
-    (statement,) = policy["policy"]["Statement"]
-    assert statement["Action"] == ["sagemaker:StartPipelineExecution"]
-    assert statement["Resource"] == [schedule["target"]["arn"]]
+    start, decrypt = policy["policy"]["Statement"]
+    assert start["Action"] == ["sagemaker:StartPipelineExecution"]
+    assert start["Resource"] == [schedule["target"]["arn"]]
+    # 13.8: the schedule is encrypted with the stack's key, which its role may decrypt.
+    assert schedule["kmsKeyArn"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
+    assert (decrypt["Action"], decrypt["Resource"]) == (["kms:Decrypt"], [schedule["kmsKeyArn"]])
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,11 @@ _STACK = res("mlops:index:MlopsStack", name="mlops")
 _ENDPOINT = res("mlops:index:ServingEndpoint", name="mlops-endpoint-churn")
 
 
+_VPC_RES = res("aws:ec2/vpc:Vpc", {"cidrBlock": "10.40.0.0/16"}, name="vpc")
+_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+_DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+
+
 def _with(base: Any, **changes: Any) -> Any:
     return replace(base, **changes)
 
@@ -642,6 +647,31 @@ CASES: tuple[Case, ...] = (
         {"retentionInDays": 365},
         {"retentionInDays": 0},
         "kept forever",
+    ),
+    Case(
+        "MLOPS-AWS-VPC-001",
+        _s(_VPC_RES, PROD, res(_FLOW_LOG, {"vpcId": "vpc-id"}, name="flow-log")),
+        _s(_VPC_RES, PROD),
+        "no flow log",
+    ),
+    Case(
+        "MLOPS-AWS-VPC-002",
+        _s(_VPC_RES, DEV, res(_DEFAULT_SG, {"vpcId": "vpc-id"}, name="default-sg")),
+        _s(
+            _VPC_RES,
+            DEV,
+            res(
+                _DEFAULT_SG, {"vpcId": "vpc-id", "egress": [{"protocol": "-1"}]}, name="default-sg"
+            ),
+        ),
+        "default security group has rules",
+    ),
+    _one(
+        "MLOPS-AWS-SCHED-001",
+        "aws:scheduler/schedule:Schedule",
+        {"kmsKeyArn": KEY_ARN},
+        {},
+        "AWS-owned key",
     ),
     # --- gcp
     _one(

@@ -1,4 +1,8 @@
-"""Network and logs: no ingress from the internet, HTTPS listeners, encrypted retained logs."""
+"""Network and logs: closed ingress, HTTPS, encrypted retained logs, VPC hygiene, schedules.
+
+No ingress from the internet, HTTPS listeners, encrypted log groups with retention, flow
+logs and an empty default security group on created VPCs, encrypted schedules.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,10 @@ _INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 _LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 _LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
 _TLS12_POLICIES = ("TLS13", "TLS-1-2", "FS-1-2")
+_VPC = "aws:ec2/vpc:Vpc"
+_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+_DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+_SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 
 def _open_ingress(resource: PlannedResource, context: PolicyContext) -> Outcome:
@@ -74,6 +82,31 @@ def _log_retention(resource: PlannedResource, context: PolicyContext) -> Outcome
     return compliant()
 
 
+def _flow_logs(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    if not context.facts.is_production:
+        return not_applicable(f"tier {context.facts.tier} is not production")
+    if not context.related(resource, (_FLOW_LOG,), via="vpcId"):
+        return violation("the VPC has no flow log")
+    return compliant()
+
+
+def _default_group_closed(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    groups = context.related(resource, (_DEFAULT_SG,), via="vpcId")
+    if not groups:
+        return violation("the VPC's default security group keeps its default rules")
+    for group in groups:
+        if as_list(group.inputs.get("ingress")) or as_list(group.inputs.get("egress")):
+            return violation("the VPC's default security group has rules")
+    return compliant()
+
+
+def _schedule_key(resource: PlannedResource, context: PolicyContext) -> Outcome:
+    del context
+    if not resource.inputs.get("kmsKeyArn"):
+        return violation("schedule is encrypted with an AWS-owned key, not the stack's")
+    return compliant()
+
+
 RULES = (
     Rule(
         id="MLOPS-AWS-EC2-001",
@@ -113,5 +146,37 @@ RULES = (
         scanners=("CKV_AWS_66",),
         severity="low",
         remediation="set retention_in_days",
+    ),
+    Rule(
+        id="MLOPS-AWS-VPC-001",
+        title="Production VPCs record flow logs",
+        pack="aws",
+        types=(_VPC,),
+        check=_flow_logs,
+        scanners=("CKV2_AWS_11",),
+        severity="medium",
+        remediation="an ec2.FlowLog on the VPC (the AWS foundation creates one in production)",
+        uses_stack=True,
+    ),
+    Rule(
+        id="MLOPS-AWS-VPC-002",
+        title="A created VPC's default security group has no rules",
+        pack="aws",
+        types=(_VPC,),
+        check=_default_group_closed,
+        scanners=("CKV2_AWS_12",),
+        severity="medium",
+        remediation="declare ec2.DefaultSecurityGroup for the VPC with no ingress or egress",
+        uses_stack=True,
+    ),
+    Rule(
+        id="MLOPS-AWS-SCHED-001",
+        title="EventBridge Scheduler schedules use a customer-managed key",
+        pack="aws",
+        types=(_SCHEDULE,),
+        check=_schedule_key,
+        scanners=("CKV_AWS_297",),
+        severity="low",
+        remediation="set kms_key_arn (the stack's key)",
     ),
 )
