@@ -315,8 +315,12 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 ),
                 # Deleting the instance keeps its backups unless the data is to be purged.
                 retain_backups_on_delete=not spec.purge_on_delete,
+                # Cloud SQL refuses a retention with the final backup off (400 "Final backup
+                # retention days cannot be set when final backup is disabled"; reported on
+                # the Terraform Google provider's tracker): retention only when it is on.
                 final_backup_config=sql.DatabaseInstanceSettingsFinalBackupConfigArgs(
-                    enabled=not spec.purge_on_delete, retention_days=spec.backup_retention_days
+                    enabled=not spec.purge_on_delete,
+                    retention_days=None if spec.purge_on_delete else spec.backup_retention_days,
                 ),
                 maintenance_window=sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
                     day=7, hour=3, update_track="stable"

@@ -309,3 +309,12 @@ def test_an_image_is_required_without_a_registry() -> None:
         )
     )
     assert _container(run)["image"] == "europe-docker.pkg.dev/acme/tools/mlflow:3.11"
+
+
+def test_a_purged_database_sends_no_final_backup_retention() -> None:
+    """14.3: Cloud SQL answers a retention with the final backup off with 400 ("Final backup
+    retention days cannot be set when final backup is disabled")."""
+    run = synth(base_spec("dev", tracking={"purge_on_delete": True}))
+    db = one(run, SQL, "mlops-tracking-db").plain_inputs()
+    assert db["settings"]["finalBackupConfig"] == {"enabled": False}
+    assert db["settings"]["retainBackupsOnDelete"] is False
