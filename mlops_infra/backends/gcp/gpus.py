@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlops_infra.catalog.gpus import GpuOffers, offers_from_table
 
-__all__ = ["GCP_GPUS"]
+__all__ = ["GCP_GPUS", "NO_VPC_PEERING"]
 
 GCP_GPUS = GpuOffers(
     cloud="gcp",
@@ -48,3 +48,8 @@ GCP_GPUS = GpuOffers(
     serving=offers_from_table({"l4": [(1, "cloud-run", "nvidia-l4")]}),
 )
 """Portable GPU shapes → Vertex AI machine and accelerator types, and Cloud Run GPUs."""
+
+NO_VPC_PEERING = frozenset({"a3-ultragpu-8g", "a3-megagpu-8g"})
+"""Vertex AI machine types that cannot join a network by VPC peering (A3 Ultra and Mega:
+their custom jobs reach a VPC only through a Private Service Connect interface, which this
+backend does not create). A stack with a network refuses them on the ``vertex`` flavor."""

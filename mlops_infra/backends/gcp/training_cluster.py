@@ -18,6 +18,7 @@ import pulumi
 from mlops_infra.backends.gcp._iam import service_account
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id, region_of
 from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp.gpus import NO_VPC_PEERING
 from mlops_infra.backends.gcp.options import GkeClusterOptions, VertexClusterOptions
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import (
@@ -62,6 +63,15 @@ class VertexTrainingCluster(TrainingClusterBackend):
             raise BackendError(msg)
         options = ctx.options_as(VertexClusterOptions)
         machine_type, accelerator, count = vertex_shape(ctx, spec, options.cpu_machine_type)
+        network = ctx.target.network
+        if machine_type in NO_VPC_PEERING and (network.create or network.existing is not None):
+            msg = (
+                f"{ctx.name}: gpu {spec.gpu} runs on {machine_type}, which Vertex AI cannot "
+                "peer into the stack's network (A3 Ultra/Mega custom jobs need a Private "
+                "Service Connect interface); use gpu: h100 (a3-highgpu-8g), or flavor: gke "
+                "for this cluster"
+            )
+            raise BackendError(msg)
         return ComputeRef(
             name=spec.name,
             id=f"vertex/{region_of(ctx)}/{spec.name}",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from azure_mocks import azure_run
 
 from mlops_infra.backends.azure._naming import (
     compact,
@@ -271,3 +274,24 @@ def test_step_command_wires_inputs_data_and_output() -> None:
         "--input featurize=${{inputs.featurize}} --data bc=${{inputs.data_bc}} "
         "--output ${{outputs.output}}"
     )
+
+
+@pytest.mark.parametrize(
+    ("stack", "says"),
+    [
+        ({"clusters": [{"name": "gpu", "gpu": "v100"}]},
+         "'v100' is not offered on azure for training; offered: a100-40gb (8), a100-80gb "
+         "(1, 2, 4, 8), h100 (8), h200 (8), t4 (1, 4)"),
+        ({"endpoints": [{"name": "e", "model": "m", "gpu": "h200", "gpu_count": 8}]},
+         "'h200' is not offered on azure for serving; offered: a100-40gb (8), a100-80gb "
+         "(1, 2, 4, 8), h100 (8), t4 (1, 4)"),
+    ],
+    ids=["v100-retired", "h200-not-a-serving-sku"],
+)  # fmt: skip
+def test_retired_and_unlisted_gpus_are_refused_with_what_is_offered(
+    stack: dict[str, object], says: str
+) -> None:
+    """15.7: NCv3 (V100) sizes were retired on 30 September 2025; managed online endpoints
+    list no H200 size (see backends/azure/gpus.py for the pages)."""
+    with pytest.raises(Exception, match=re.escape(says)):
+        azure_run(stack)

@@ -87,6 +87,23 @@ def test_vertex_cluster_keeps_no_warm_nodes() -> None:
         synth(spec)
 
 
+def test_h200_on_vertex_with_a_network_is_refused_with_what_works() -> None:
+    """14.7: A3 Ultra (H200) custom jobs cannot join a network by VPC peering."""
+    spec = base_spec("dev", clusters=[{"name": "big", "gpu": "h200", "gpu_count": 8}])
+    with pytest.raises(BackendError) as error:
+        synth(spec)
+    assert str(error.value) == (
+        "mlops-cluster-big: gpu h200 runs on a3-ultragpu-8g, which Vertex AI cannot peer into "
+        "the stack's network (A3 Ultra/Mega custom jobs need a Private Service Connect "
+        "interface); use gpu: h100 (a3-highgpu-8g), or flavor: gke for this cluster"
+    )
+
+
+def test_h100_on_vertex_with_a_network_is_fine() -> None:
+    spec = base_spec("dev", clusters=[{"name": "big", "gpu": "h100", "gpu_count": 8}])
+    synth(spec)
+
+
 def test_gke_pool_scales_to_zero_on_spot_gpus(run: ProgramRun) -> None:
     cluster = inputs(run, "gcp:container/cluster:Cluster", "mlops-cluster-gke")
     assert cluster["removeDefaultNodePool"] is True
