@@ -19,6 +19,7 @@ from typing import Any
 from mlops_infra.backends.aws.mlflow_auth import mlflow_actions
 from mlops_infra.mlflow_rest import ARTIFACT_CALLS
 from mlops_infra.offline import EchoMocks
+from mlops_infra.policies._helpers import as_strings
 from mlops_infra.rehearse.capture import Deployment
 from mlops_infra.rehearse.errors import RehearsalError
 
@@ -45,8 +46,8 @@ def granted_actions(deployment: Deployment, role_arn: str, resource: str) -> tup
                 continue
             document: dict[str, Any] = json.loads(str(inputs["policy"]))
             for raw in typing.cast(list[dict[str, Any]], document.get("Statement") or []):
-                if raw.get("Effect") == "Allow" and resource in _strings(raw.get("Resource")):
-                    allowed.update(_strings(raw.get("Action")))
+                if raw.get("Effect") == "Allow" and resource in as_strings(raw.get("Resource")):
+                    allowed.update(as_strings(raw.get("Action")))
         return role.name, allowed
     raise RehearsalError("rehearse", "IAM", f"no role of the stack has the ARN {role_arn!r}")
 
@@ -83,11 +84,3 @@ def check_mlflow_grants(
             f"{tracking_url}: " + "; ".join(missing)
         )
         raise RehearsalError(step, "IAM (SageMaker MLflow)", msg)
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [str(item) for item in typing.cast(list[Any], value)]
-    return []
