@@ -192,8 +192,48 @@ class OperationSummary:
         return tuple(step for step in self.steps if step.op not in NO_CHANGE_OPS)
 
     def ops(self) -> dict[str, str]:
-        """Map each resource's logical name to its operation (the last one seen wins)."""
-        return {step.name: step.op for step in self.steps}
+        """Map each resource's logical name to its operation.
+
+        A resource reported twice keeps its last operation. Two resources sharing a
+        logical name (a component and the custom resource it wraps, say) make the map
+        ambiguous, and which one won would depend on the order the engine reported them
+        in, so that is refused: ask `op` with a URN suffix instead.
+
+        Raises:
+            ValueError: When two resources share a logical name.
+        """
+        ops: dict[str, str] = {}
+        urns: dict[str, str] = {}
+        for step in self.steps:
+            seen = urns.setdefault(step.name, step.urn)
+            if seen != step.urn:
+                raise ValueError(
+                    f"{self.operation}: two resources are named {step.name!r} ({seen} and "
+                    f"{step.urn}); ask op('<Type>::{step.name}') for one of them"
+                )
+            ops[step.name] = step.op
+        return ops
+
+    def op(self, key: str) -> str:
+        """Return the operation of the one resource `key` selects (see `Step.matches`).
+
+        Args:
+            key: A logical name or URN suffix (`LocalMlflowServer::mlops-tracking`).
+
+        Returns:
+            Its last reported operation.
+
+        Raises:
+            KeyError: When `key` selects no resource, or more than one.
+        """
+        urns = {step.urn for step in self.find(key)}
+        if len(urns) != 1:
+            raise KeyError(
+                f"{self.operation}: {key!r} selects {len(urns)} resources"
+                + (f" ({', '.join(sorted(urns))})" if urns else "")
+                + "; use a longer URN suffix"
+            )
+        return self.find(key)[-1].op
 
     def find(self, key: str) -> list[Step]:
         """Return the steps whose resource matches `key` (see `Step.matches`).

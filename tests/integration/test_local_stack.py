@@ -117,8 +117,8 @@ def test_refresh_sees_a_dead_tracking_server_and_up_restores_it(scenario: Scenar
     pid_file = state_dir(scenario.harness) / "tracking" / "mlops-tracking" / "server.pid"
     kill_service(pid_file)
     refresh = scenario.harness.refresh()
-    assert refresh.ops()["mlops-tracking"] == "update", refresh.describe()
-    assert scenario.harness.preview().ops()["mlops-tracking"] == "update"
+    assert refresh.op("LocalMlflowServer::mlops-tracking") == "update", refresh.describe()
+    assert scenario.harness.preview().op("LocalMlflowServer::mlops-tracking") == "update"
     scenario.harness.up()
     after = runs_of(scenario.client)
     assert [r.info.run_id for r in after] == [r.info.run_id for r in before]

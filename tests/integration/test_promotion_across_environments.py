@@ -129,7 +129,7 @@ def test_changing_the_admin_password_rotates_it_on_the_running_server(
     prod.set_config("mlops:trackingPassword", "rotated-Secret-123", secret=True)
     before = prod.stack_resources()
     summary = prod.up()
-    assert summary.ops().get("mlops-tracking") == "update"
+    assert summary.op("LocalMlflowServer::mlops-tracking") == "update"
     assert "starting mlflow server" not in "".join(
         str(d) for d in summary.diagnostics
     )  # no restart

@@ -132,3 +132,34 @@ def test_step_matching() -> None:
     assert step.matches("name")
     assert step.matches("d:e:F::name")
     assert not step.matches("other")
+
+
+def test_a_name_two_resources_share_is_refused_by_ops_and_told_apart_by_op() -> None:
+    stack = "urn:pulumi:s::p::mlops:index:MlopsStack$"
+    component = Step("same", f"{stack}mlops:index:TrackingServer::mlops-tracking", "t")
+    server = Step(
+        "update",
+        f"{stack}mlops:index:TrackingServer$pulumi-python:dynamic/mlops:LocalMlflowServer"
+        "::mlops-tracking",
+        "pulumi-python:dynamic/mlops:LocalMlflowServer",
+    )
+    # Either order: which resource "won" used to depend on the engine's event order.
+    for steps in ((component, server), (server, component)):
+        summary = OperationSummary("refresh", steps, {"same": 1, "update": 1})
+        with pytest.raises(ValueError, match="two resources are named 'mlops-tracking'"):
+            summary.ops()
+        assert summary.op("LocalMlflowServer::mlops-tracking") == "update"
+        assert summary.op("index:TrackingServer::mlops-tracking") == "same"
+        with pytest.raises(KeyError, match="'mlops-tracking' selects 2 resources"):
+            summary.op("mlops-tracking")
+        with pytest.raises(KeyError, match="'gone' selects 0 resources"):
+            summary.op("gone")
+
+
+def test_a_resource_reported_twice_keeps_its_last_operation() -> None:
+    urn = "urn:pulumi:s::p::a:b:C::data"
+    summary = OperationSummary(
+        "up", (Step("create-replacement", urn, "a:b:C"), Step("replace", urn, "a:b:C")), {}
+    )
+    assert summary.ops() == {"data": "replace"}
+    assert summary.op("data") == "replace"
