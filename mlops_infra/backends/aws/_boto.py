@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AwsApi", "error_code", "progress"]
+__all__ = ["AwsApi", "conform", "error_code", "progress"]
+
+_INTEGERS = frozenset({"integer", "long"})
 
 
 def progress(message: str) -> None:
@@ -29,6 +32,39 @@ def error_code(error: Exception) -> str:
         return str(response["Error"]["Code"])
     except (TypeError, KeyError):
         return ""
+
+
+def conform(service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with whole floats made integers where botocore's model wants an integer.
+
+    A dynamic provider receives its inputs through protobuf's ``Struct``, in which every
+    number is a double: ``InstanceCount: 1`` arrives as ``1.0``, which botocore refuses for
+    an integer parameter before sending anything.
+    """
+    import botocore.session  # pyright: ignore[reportMissingTypeStubs]  # noqa: PLC0415 - provider side only
+
+    model: Any = botocore.session.get_session().get_service_model(service)  # pyright: ignore[reportUnknownMemberType]
+    return dict(_conformed(params, model.operation_model(operation).input_shape))
+
+
+def _conformed(value: Any, shape: Any) -> Any:
+    kind = shape.type_name
+    if kind in _INTEGERS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "structure" and isinstance(value, Mapping):
+        members = shape.members
+        return {
+            key: _conformed(item, members[key]) if key in members else item
+            for key, item in typing.cast(Mapping[str, Any], value).items()
+        }
+    if kind == "list" and isinstance(value, list):
+        return [_conformed(item, shape.member) for item in typing.cast(list[Any], value)]
+    if kind == "map" and isinstance(value, Mapping):
+        return {
+            key: _conformed(item, shape.value)
+            for key, item in typing.cast(Mapping[str, Any], value).items()
+        }
+    return value
 
 
 @dataclass

@@ -9,7 +9,7 @@ from mlops_infra.backends.aws.training_cluster import CPU_INSTANCE_TYPE
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import ComputeRef
 
-__all__ = ["SageMakerCompute", "duration", "sagemaker_compute"]
+__all__ = ["SageMakerCompute", "sagemaker_compute"]
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,3 @@ def sagemaker_compute(
         max_wait_s=int(timeout_s * max_wait_factor) if use_spot else None,
         volume_kms=not has_instance_storage(instance_type),
     )
-
-
-def duration(seconds: int) -> str:
-    """A Go duration (``"90m"``) for Pulumi and provider timeouts."""
-    return f"{-(-seconds // 60)}m"

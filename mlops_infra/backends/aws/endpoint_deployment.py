@@ -33,7 +33,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.backends.aws._boto import AwsApi, error_code, progress
+from mlops_infra.backends.aws._boto import AwsApi, conform, error_code, progress
 from mlops_infra.providers import EngineBoundProvider
 
 __all__ = [
@@ -259,10 +259,16 @@ def _start(
         current = None if current.get("EndpointStatus") == "absent" else current
     if current is None:
         sm.create_endpoint(
-            EndpointName=endpoint,
-            EndpointConfigName=config,
-            DeploymentConfig=dict(props["deployment_config"]),
-            Tags=_tags(props),
+            **conform(
+                "sagemaker",
+                "CreateEndpoint",
+                {
+                    "EndpointName": endpoint,
+                    "EndpointConfigName": config,
+                    "DeploymentConfig": props["deployment_config"],
+                    "Tags": _tags(props),
+                },
+            )
         )
         progress(f"endpoint {endpoint}: creating with version {version}")
     elif current.get("EndpointConfigName") != config:
@@ -271,10 +277,16 @@ def _start(
         if not same_type:
             _scaling(api, props, register=False)  # the update would fail with it registered
         sm.update_endpoint(
-            EndpointName=endpoint,
-            EndpointConfigName=config,
-            DeploymentConfig=dict(props["deployment_config"]),
-            RetainAllVariantProperties=same_type,
+            **conform(
+                "sagemaker",
+                "UpdateEndpoint",
+                {
+                    "EndpointName": endpoint,
+                    "EndpointConfigName": config,
+                    "DeploymentConfig": props["deployment_config"],
+                    "RetainAllVariantProperties": same_type,
+                },
+            )
         )
         progress(f"endpoint {endpoint}: blue/green update to version {version}")
 

@@ -22,7 +22,6 @@ import pulumi
 
 from mlops_infra.backends.aws._compute import SageMakerCompute
 from mlops_infra.backends.aws._contract import (
-    ENTRYPOINT,
     HP_COMPONENT,
     HP_EXECUTION,
     HP_INPUTS,
@@ -31,6 +30,7 @@ from mlops_infra.backends.aws._contract import (
     step_channel,
 )
 from mlops_infra.backends.aws._foundation import WorkloadNetwork
+from mlops_infra.backends.aws._training_request import s3_channel, training_request
 from mlops_infra.specs import PipelineSpec
 
 __all__ = ["DEFINITION_VERSION", "Json", "StepPlan", "compile_definition", "step_job_conditions"]
@@ -66,20 +66,6 @@ class StepPlan:
 
 def _join(*values: object) -> Json:
     return {"Std:Join": {"On": "", "Values": list(values)}}
-
-
-def _channel(name: str, uri: object) -> Json:
-    return {
-        "ChannelName": name,
-        "DataSource": {
-            "S3DataSource": {
-                "S3DataType": "S3Prefix",
-                "S3Uri": uri,
-                "S3DataDistributionType": "FullyReplicated",
-            }
-        },
-        "InputMode": "File",
-    }
 
 
 def step_job_conditions(
@@ -171,38 +157,25 @@ def compile_definition(
         plan = plans[step.name]
         compute = plan.compute
         upstreams = spec.ancestors(step.name)
-        arguments: Json = {
-            "AlgorithmSpecification": {
-                "TrainingImage": plan.image,
-                "TrainingInputMode": "File",
-                "ContainerEntrypoint": list(ENTRYPOINT),
-            },
-            "RoleArn": role_arn,
-            "ResourceConfig": {
-                "InstanceType": compute.instance_type,
-                "InstanceCount": compute.count,
-                "VolumeSizeInGB": volume_size_gib,
-                **({"VolumeKmsKeyId": kms_key} if compute.volume_kms else {}),
-            },
-            "InputDataConfig": [
-                *(_channel(name, uri) for name, uri in channels.items()),
+        arguments = training_request(
+            image=plan.image,
+            role_arn=role_arn,
+            compute=compute,
+            volume_size_gib=volume_size_gib,
+            kms_key=kms_key,
+            channels=[
+                *(s3_channel(name, uri) for name, uri in channels.items()),
                 *(
-                    _channel(
+                    s3_channel(
                         step_channel(upstream),
                         {"Get": f"Steps.{upstream}.ModelArtifacts.S3ModelArtifacts"},
                     )
                     for upstream in upstreams
                 ),
             ],
-            "OutputDataConfig": {
-                "S3OutputPath": _join(runs_uri, _EXECUTION_ID, f"/{step.name}/output"),
-                "KmsKeyId": kms_key,
-            },
-            "StoppingCondition": {
-                "MaxRuntimeInSeconds": compute.max_runtime_s,
-                **({"MaxWaitTimeInSeconds": compute.max_wait_s} if compute.max_wait_s else {}),
-            },
-            "HyperParameters": {
+            output_path=_join(runs_uri, _EXECUTION_ID, f"/{step.name}/output"),
+            checkpoint_uri=_join(runs_uri, _EXECUTION_ID, f"/{step.name}/checkpoints"),
+            hyperparameters={
                 **hyperparameters,
                 HP_COMPONENT: step.component,
                 HP_STEP: step.name,
@@ -210,20 +183,9 @@ def compile_definition(
                 HP_INPUTS: json.dumps(upstreams),
                 HP_PARAMS: json.dumps({**spec.parameters, **step.parameters}, sort_keys=True),
             },
-            "Environment": {**environment, **step.environment_variables},
-            "EnableManagedSpotTraining": compute.spot,
-            "EnableInterContainerTrafficEncryption": compute.count > 1,
-            "EnableNetworkIsolation": False,
-        }
-        if compute.spot:
-            arguments["CheckpointConfig"] = {
-                "S3Uri": _join(runs_uri, _EXECUTION_ID, f"/{step.name}/checkpoints")
-            }
-        if network is not None:
-            arguments["VpcConfig"] = {
-                "Subnets": network.subnet_ids,
-                "SecurityGroupIds": network.security_group_ids,
-            }
+            environment={**environment, **step.environment_variables},
+            network=network,
+        )
         entry: Json = {"Name": step.name, "Type": "Training", "Arguments": arguments}
         if step.depends_on:
             entry["DependsOn"] = list(step.depends_on)

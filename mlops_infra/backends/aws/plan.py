@@ -93,12 +93,14 @@ PLAN_RULES = ProviderRules(
             "aws:sagemaker/pipeline:Pipeline": frozenset({"pipelineName"}),
             "aws:sagemaker/endpoint:Endpoint": frozenset({"name"}),
             "aws:scheduler/schedule:Schedule": frozenset({"name", "namePrefix", "groupName"}),
+            # A training run sends its job at create: a new request or name is a new job.
+            "pulumi-python:dynamic/mlops:SageMakerTrainingRun": frozenset(
+                {"job_name", "request", "region"}
+            ),
         }
     ),
     immutable_types=frozenset(
         {
-            # A SageMaker training job runs at create; every argument forces a new job.
-            "aws:sagemaker/trainingJob:TrainingJob",
             # SageMaker models and endpoint configurations cannot be updated, only replaced.
             "aws:sagemaker/model:Model",
             "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
@@ -128,7 +130,7 @@ PLAN_RULES = ProviderRules(
             "aws:ecr/repository:Repository",
             "aws:iam/role:Role",
             "aws:secretsmanager/secret:Secret",
-            "aws:sagemaker/trainingJob:TrainingJob",
+            "pulumi-python:dynamic/mlops:SageMakerTrainingRun",
             "aws:sagemaker/model:Model",
             "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
             "aws:sagemaker/endpoint:Endpoint",

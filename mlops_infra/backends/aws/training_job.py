@@ -7,26 +7,25 @@ Children of the ``TrainingJob`` component ``<name>``:
 * ``<name>-role`` (+ policy): reads the package and the job's data, writes its outputs,
   checkpoints and MLflow artifacts, pulls its image, logs; nothing else.
 * ``<name>-tracking-password`` (basic-auth tracking servers only): the job's own copy.
-* ``<name>``: ``sagemaker.TrainingJob`` named ``<stack>-<job>-<version>``. Every argument
-  forces replacement and create waits for the job, so the name and every input derive from
-  the version: an unchanged version never re-runs, a new one runs once. Tag changes are
-  ignored (they would re-run training). Spot jobs checkpoint to ``.../checkpoints/``.
+* ``<name>``: ``SageMakerTrainingRun`` (``training_run.py``), the ``CreateTrainingJob``
+  request of the version's job named ``<stack>-<job>-<version>``, sent at ``up``, which
+  waits for the job. Every input derives from the version: an unchanged version never
+  re-runs, a new one runs once; a failed attempt leaves the next ``up`` a fresh name
+  (``...-r2``). Tag changes do not re-run training. Spot jobs checkpoint to
+  ``.../checkpoints/``.
 """
 
 from __future__ import annotations
 
 import pulumi
-from pulumi_aws import sagemaker
 
-from mlops_infra.backends.aws._compute import duration, sagemaker_compute
-from mlops_infra.backends.aws._contract import (
-    ENTRYPOINT,
-)
+from mlops_infra.backends.aws._compute import sagemaker_compute
 from mlops_infra.backends.aws._foundation import network_of
 from mlops_infra.backends.aws._iam import AwsScope
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
+from mlops_infra.backends.aws._training_request import s3_channel, training_request
 from mlops_infra.backends.aws._workload import (
     job_hyperparameters,
     publish_package,
@@ -35,6 +34,11 @@ from mlops_infra.backends.aws._workload import (
     workload_role,
 )
 from mlops_infra.backends.aws.options import SageMakerJobOptions
+from mlops_infra.backends.aws.training_run import (
+    ATTEMPT_SUFFIX_ROOM,
+    NAME_LIMIT,
+    SageMakerTrainingRun,
+)
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import VersionManifest
@@ -43,8 +47,12 @@ __all__ = ["SageMakerTrainingJob", "job_name"]
 
 
 def job_name(stack: str, job: str, version: str) -> str:
-    """``<stack>-<job>-<version>`` within SageMaker's 63 characters (the version kept whole)."""
-    head = physical_name(stack, job, max_length=62 - len(version))
+    """``<stack>-<job>-<version>``, leaving a later attempt's ``-r<n>`` within 63 characters.
+
+    The version is kept whole; the head is shortened (with a hash) when it must be.
+    """
+    room = NAME_LIMIT - len(ATTEMPT_SUFFIX_ROOM) - len(version) - 1
+    head = physical_name(stack, job, max_length=room)
     return f"{head}-{version}"
 
 
@@ -116,77 +124,28 @@ class SageMakerTrainingJob(TrainingJobBackend):
             **tracking_environment(ctx.args.tracking, password_secret),
         }
         bucket_uri = pulumi.Output.concat("s3://", store.bucket, "/")
-        sagemaker.TrainingJob(
-            ctx.child_name(),
-            training_job_name=name,
+        request = training_request(
+            image=image,
             role_arn=role.arn,
-            algorithm_specification=sagemaker.TrainingJobAlgorithmSpecificationArgs(
-                training_image=image,
-                training_input_mode="File",
-                container_entrypoints=list(ENTRYPOINT),
-            ),
-            resource_config=sagemaker.TrainingJobResourceConfigArgs(
-                instance_type=compute.instance_type,
-                instance_count=compute.count,
-                volume_size_in_gb=options.volume_size_gib,
-                volume_kms_key_id=store.key_arn if compute.volume_kms else None,
-            ),
-            input_data_configs=[
-                sagemaker.TrainingJobInputDataConfigArgs(
-                    channel_name=channel,
-                    input_mode="File",
-                    data_source=sagemaker.TrainingJobInputDataConfigDataSourceArgs(
-                        s3_data_source=sagemaker.TrainingJobInputDataConfigDataSourceS3DataSourceArgs(
-                            s3_data_type="S3Prefix",
-                            s3_uri=uri,
-                            s3_data_distribution_type="FullyReplicated",
-                        )
-                    ),
-                )
-                for channel, uri in package.channels.items()
-            ],
-            output_data_config=sagemaker.TrainingJobOutputDataConfigArgs(
-                s3_output_path=pulumi.Output.concat(bucket_uri, outputs),
-                kms_key_id=store.key_arn,
-            ),
-            stopping_condition=sagemaker.TrainingJobStoppingConditionArgs(
-                max_runtime_in_seconds=compute.max_runtime_s,
-                max_wait_time_in_seconds=compute.max_wait_s,
-            ),
-            enable_managed_spot_training=compute.spot,
-            checkpoint_config=(
-                sagemaker.TrainingJobCheckpointConfigArgs(
-                    s3_uri=pulumi.Output.concat(bucket_uri, checkpoints)
-                )
-                if compute.spot
-                else None
-            ),
-            hyper_parameters=hyperparameters,
+            compute=compute,
+            volume_size_gib=options.volume_size_gib,
+            kms_key=store.key_arn,
+            channels=[s3_channel(channel, uri) for channel, uri in package.channels.items()],
+            output_path=pulumi.Output.concat(bucket_uri, outputs),
+            checkpoint_uri=pulumi.Output.concat(bucket_uri, checkpoints),
+            hyperparameters=hyperparameters,
             environment=environment,
-            vpc_config=(
-                sagemaker.TrainingJobVpcConfigArgs(
-                    subnets=network.subnet_ids, security_group_ids=network.security_group_ids
-                )
-                if network
-                else None
-            ),
-            enable_inter_container_traffic_encryption=compute.count > 1,
-            enable_network_isolation=False,  # the run logs to the tracking server
-            timeouts=sagemaker.TrainingJobTimeoutsArgs(create=duration(compute.deadline_s)),
-            tags=ctx.tags({"mlops-version": version}),
-            opts=ctx.opts(
-                depends_on=[role.policy, *package.objects, *images.resources],
-                custom_timeouts=pulumi.CustomTimeouts(create=duration(compute.deadline_s)),
-                # Tags are metadata: a changed tag must not replace (re-run) the job.
-                ignore_changes=["tags", "tagsAll"],
-                # The provider's delete (terraform-provider-aws, sagemaker/training_job.go:
-                # deleteTrainingJobVPCENIs) detaches and deletes every network interface in
-                # the job's security groups and subnets — the shared workloads group, so
-                # other jobs', endpoints' and the tracking server's too. A replaced or
-                # destroyed job is left as a record instead (SageMaker keeps finished jobs;
-                # their interfaces are released when they end).
-                retain_on_delete=True,
-            ),
-            region=scope.region_override,
+            network=network,
         )
-        return JobResult(job_name=name)
+        run = SageMakerTrainingRun(
+            ctx.child_name(),
+            {
+                "job_name": name,
+                "request": request,
+                "region": scope.region_override,
+                "timeout_s": compute.deadline_s,
+                "tags": ctx.tags({"mlops-version": version}),
+            },
+            opts=ctx.opts(depends_on=[role.policy, *package.objects, *images.resources]),
+        )
+        return JobResult(job_name=run.training_job_name)

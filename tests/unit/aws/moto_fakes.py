@@ -12,6 +12,7 @@ the fakes see only requests AWS would accept in shape.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,3 +207,98 @@ class CodeBuildRuns:
                     ),
                     imageTag=self._tags[build["id"]],
                 )
+
+
+@dataclass
+class TrainingJobs:
+    """What a SageMaker training job does over time, on top of moto's training jobs.
+
+    moto completes every job at once and accepts a name twice. Here, as the API reference
+    describes: a name already used in the account and region is refused with
+    ``ResourceInUse`` (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html:
+    "The name must be unique within an Amazon Web Services Region in an Amazon Web Services
+    account"); a new job is ``InProgress`` for ``polls`` DescribeTrainingJob answers, then
+    ends ``Completed``, or ``Failed`` with a ``FailureReason`` when its name is in
+    ``failing`` (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeTrainingJob.html).
+    ``exists`` declares a job an earlier ``up`` started, in any status.
+
+    Attributes:
+        polls: Answers a new job stays ``InProgress``.
+        failing: Job names that fail, with their failure reason.
+        created: The CreateTrainingJob requests received (botocore-validated).
+    """
+
+    polls: int = 1
+    failing: dict[str, str] = field(default_factory=dict[str, str])
+    created: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    _left: dict[str, int] = field(default_factory=dict[str, int])
+    _final: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict[str, tuple[str, str | None]]
+    )
+
+    def install(self, client: Any) -> None:
+        """Hooks the fake into ``client`` (a boto3 SageMaker client)."""
+        client.meta.events.register("before-call.sagemaker.CreateTrainingJob", self._create)
+        client.meta.events.register("after-call.sagemaker.DescribeTrainingJob", self._describe)
+
+    def exists(self, client: Any, request: dict[str, Any], name: str, status: str) -> None:
+        """Makes ``name`` a job an earlier ``up`` started, now ``status``.
+
+        An ``InProgress`` one goes on for ``polls`` answers, then completes.
+        """
+        client.create_training_job(**request, TrainingJobName=name)
+        self.created.pop()
+        if status == "InProgress":
+            return
+        self._left.pop(name)
+        reason = "AlgorithmError: earlier attempt" if status in ("Failed", "Stopped") else None
+        self._final[name] = (status, reason)
+
+    def _create(self, params: dict[str, Any], **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        request = json.loads(params["body"])
+        name = request["TrainingJobName"]
+        if name in sagemaker_backend().training_jobs:
+            raise ClientError(
+                {"Error": {"Code": "ResourceInUse", "Message": f"Training job {name} exists"}},
+                "CreateTrainingJob",
+            )
+        self.created.append(request)
+        self._left[name] = self.polls
+        if name in self.failing:
+            self._final[name] = ("Failed", self.failing[name])
+        else:
+            self._final[name] = ("Completed", None)
+
+    def _describe(self, parsed: dict[str, Any], **_: Any) -> None:
+        name = parsed.get("TrainingJobName")
+        if name not in self._final:
+            return
+        left = self._left.get(name, 0)
+        if left > 0:
+            self._left[name] = left - 1
+            parsed["TrainingJobStatus"], parsed["SecondaryStatus"] = "InProgress", "Training"
+            return
+        status, reason = self._final[name]
+        parsed["TrainingJobStatus"] = status
+        parsed["SecondaryStatus"] = status
+        if reason:
+            parsed["FailureReason"] = reason
+
+
+def as_engine_sends(value: Any) -> Any:
+    """``value`` as the engine hands it to a dynamic provider: every number a double.
+
+    Inputs travel in protobuf's ``Struct``, whose only number type is a double
+    (https://protobuf.dev/reference/protobuf/google.protobuf/#value).
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: as_engine_sends(v) for k, v in typing.cast(dict[str, Any], value).items()}
+    if isinstance(value, list):
+        return [as_engine_sends(v) for v in typing.cast(list[Any], value)]
+    return value

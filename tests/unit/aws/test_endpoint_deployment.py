@@ -16,7 +16,7 @@ from mlops_infra.backends.aws.endpoint_deployment import (
     undeploy,
 )
 
-from .moto_fakes import REGION, EndpointUpdates, Requests, aws, sagemaker_backend
+from .moto_fakes import REGION, EndpointUpdates, Requests, as_engine_sends, aws, sagemaker_backend
 
 __all__ = ["aws"]
 
@@ -29,37 +29,42 @@ class Killed(BaseException):
 
 
 def _props(version: str | None = "3", **changes: Any) -> dict[str, Any]:
-    return {
-        "endpoint_name": ENDPOINT,
-        "region": REGION,
-        "version": version,
-        "source": f"s3://store/mlflow/1/models/m-{version}/artifacts/" if version else None,
-        "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/prod-mlops:serving-abc",
-        "role_arn": ROLE,
-        "environment": {"MLOPS_MODEL": "diagnosis", "MLOPS_MODEL_VERSION": version or ""},
-        "network_isolation": True,
-        "vpc": None,
-        "instance_type": "ml.m5.large",
-        "initial_count": 2,
-        "kms_key": None,
-        "deployment_config": {
-            "BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
-                "TerminationWaitInSeconds": 300,
-                "MaximumExecutionTimeoutInSeconds": 3600,
+    return as_engine_sends(
+        {
+            "endpoint_name": ENDPOINT,
+            "region": REGION,
+            "version": version,
+            "source": f"s3://store/mlflow/1/models/m-{version}/artifacts/" if version else None,
+            "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/prod-mlops:serving-abc",
+            "role_arn": ROLE,
+            "environment": {"MLOPS_MODEL": "diagnosis", "MLOPS_MODEL_VERSION": version or ""},
+            "network_isolation": True,
+            "vpc": None,
+            "instance_type": "ml.m5.large",
+            "initial_count": 2,
+            "kms_key": None,
+            "deployment_config": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "ALL_AT_ONCE",
+                        "WaitIntervalInSeconds": 0,
+                    },
+                    "TerminationWaitInSeconds": 300,
+                    "MaximumExecutionTimeoutInSeconds": 3600,
+                },
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "prod-diagnosis-5xx"}]},
             },
-            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "prod-diagnosis-5xx"}]},
-        },
-        "scaling": {
-            "min": 2,
-            "max": 6,
-            "target_value": 20.0,
-            "metric": "SageMakerVariantConcurrentRequestsPerModelHighResolution",
-        },
-        "tags": {"mlops-stack": "prod"},
-        "timeout_s": 600,
-        **changes,
-    }
+            "scaling": {
+                "min": 2,
+                "max": 6,
+                "target_value": 20.0,
+                "metric": "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+            },
+            "tags": {"mlops-stack": "prod"},
+            "timeout_s": 600,
+            **changes,
+        }
+    )
 
 
 @pytest.fixture

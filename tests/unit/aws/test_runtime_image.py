@@ -37,8 +37,8 @@ def _expected_tag() -> str:
 def test_the_job_runs_on_the_runtime_image_the_stack_builds() -> None:
     run = run_aws({"clusters": CLUSTERS, "jobs": [JOB]})
     tag = _expected_tag()
-    job = one(run, "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit")
-    image = inputs(job)["algorithmSpecification"]["trainingImage"]
+    job = one(run, "pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit")
+    image = inputs(job)["request"]["AlgorithmSpecification"]["TrainingImage"]
     assert image.endswith(f".amazonaws.com/dev-mlops:{tag}")
     build = one(run, IMAGE, "mlops-job-fit-runtime-image")
     assert build.urn in job.depends_on  # the job starts once the image exists
@@ -97,8 +97,8 @@ def test_a_named_image_builds_nothing() -> None:
     own = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"
     run = run_aws({"clusters": CLUSTERS, "jobs": [{**JOB, "image": own}]})
     assert not [r for r in run.registrations if r.type in (IMAGE, "aws:codebuild/project:Project")]
-    job = inputs(one(run, "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit"))
-    assert job["algorithmSpecification"]["trainingImage"] == own
+    job = inputs(one(run, "pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit"))
+    assert job["request"]["AlgorithmSpecification"]["TrainingImage"] == own
 
 
 def test_no_registry_and_no_image_is_an_error_naming_both_ways_out() -> None:

@@ -16,6 +16,7 @@ from .helpers import REPO, children, inputs, one, run_aws
 
 CLUSTER = "mlops:index:TrainingCluster"
 JOB = "mlops:index:TrainingJob"
+RUN = "pulumi-python:dynamic/mlops:SageMakerTrainingRun"
 NETWORK: dict[str, Any] = {"create": True}
 
 
@@ -33,8 +34,8 @@ def test_portable_gpus_resolve_to_sagemaker_types(gpu: str, count: int, instance
     spec = {"clusters": [{"name": "gpu", "gpu": gpu, "gpu_count": count}], "jobs": [
         {"name": "fit", "component": "diagnosis.featurize", "cluster": "gpu"}]}  # fmt: skip
     run = run_aws(spec)
-    job = inputs(one(run, "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit"))
-    assert job["resourceConfig"]["instanceType"] == instance_type
+    job = inputs(one(run, RUN, "mlops-job-fit"))["request"]
+    assert job["ResourceConfig"]["InstanceType"] == instance_type
 
 
 def test_sagemaker_cluster_creates_nothing() -> None:
@@ -71,39 +72,42 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
     ).version
     name = job_name("dev", "fit", version)
     assert name == f"dev-fit-{version}"
-    assert len(name) <= 63
-    job = one(run, "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit")
+    assert len(name) <= 63 - len("-r99")  # room for the attempts after a failure
+    job = one(run, RUN, "mlops-job-fit")
     values = inputs(job)
-    assert values["trainingJobName"] == name
-    assert values["timeouts"] == {"create": f"{(7200 * 2 + 3600) // 60}m"}
-    assert values["stoppingCondition"] == {
-        "maxRuntimeInSeconds": 7200,
-        "maxWaitTimeInSeconds": 14400,
+    assert values["job_name"] == name
+    assert values["timeout_s"] == 7200 * 2 + 3600  # the spot allowance, plus an hour
+    assert values["tags"]["mlops-version"] == version
+    request = values["request"]
+    assert "TrainingJobName" not in request  # the run names each attempt
+    assert request["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 7200,
+        "MaxWaitTimeInSeconds": 14400,
     }
-    assert values["enableManagedSpotTraining"] is True
-    assert values["checkpointConfig"] == {
-        "s3Uri": f"s3://dev-mlops-store-abc123/jobs/fit/{version}/checkpoints/"
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://dev-mlops-store-abc123/jobs/fit/{version}/checkpoints/"
     }
-    assert values["algorithmSpecification"]["containerEntrypoints"] == ENTRYPOINT
-    assert values["outputDataConfig"]["kmsKeyId"].endswith("key/mlops-store-key")
+    assert request["AlgorithmSpecification"]["ContainerEntrypoint"] == ENTRYPOINT
+    assert request["OutputDataConfig"] == {
+        "S3OutputPath": f"s3://dev-mlops-store-abc123/jobs/fit/{version}/output/",
+        "KmsKeyId": request["OutputDataConfig"]["KmsKeyId"],
+    }
+    assert request["OutputDataConfig"]["KmsKeyId"].endswith("key/mlops-store-key")
     # g5 has local NVMe storage (hardware-encrypted): SageMaker rejects a volume key there.
-    assert "volumeKmsKeyId" not in values["resourceConfig"]
-    assert set(job.ignore_changes) == {"tags", "tagsAll"}
-    # 13.7: never the provider's delete, which sweeps the shared group's interfaces.
-    assert job.retain_on_delete is True
-    channels = {
-        c["channelName"]: c["dataSource"]["s3DataSource"]["s3Uri"]
-        for c in values["inputDataConfigs"]
-    }
+    assert "VolumeKmsKeyId" not in request["ResourceConfig"]
+    # 13.7: no provider resource whose delete sweeps the shared group's interfaces.
+    assert not [r for r in run.registrations if r.type.startswith("aws:sagemaker/trainingJob")]
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in request["InputDataConfig"]}  # fmt: skip
     assert channels == {
         "code": f"s3://dev-mlops-store-abc123/jobs/fit/{version}/code/",
         "data-breast_cancer": f"s3://dev-mlops-store-abc123/jobs/fit/{version}/data/breast_cancer/",
     }
-    hp = values["hyperParameters"]
+    hp = request["HyperParameters"]
     assert (hp["mlops_component"], hp["mlops_version"], hp["mlops_model_name"]) == (
         "diagnosis.featurize", version, "fit-model"
     )  # fmt: skip
-    assert values["environment"] == {
+    assert request["Environment"] == {
         "MLFLOW_TRACKING_URI": (
             "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/dev-mlops-tracking"
         )
@@ -111,20 +115,11 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
 
 
 def test_unchanged_job_keeps_its_name_and_a_changed_one_gets_a_new_one() -> None:
-    first = inputs(
-        one(run_aws(_job_spec()), "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit")
-    )
-    again = inputs(
-        one(run_aws(_job_spec()), "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit")
-    )
-    changed = inputs(
-        one(
-            run_aws(_job_spec(parameters={"test_size": 0.3})),
-            "aws:sagemaker/trainingJob:TrainingJob",
-            "mlops-job-fit",
-        )
-    )
-    assert first["trainingJobName"] == again["trainingJobName"] != changed["trainingJobName"]
+    first = inputs(one(run_aws(_job_spec()), RUN, "mlops-job-fit"))
+    again = inputs(one(run_aws(_job_spec()), RUN, "mlops-job-fit"))
+    changed = inputs(one(run_aws(_job_spec(parameters={"test_size": 0.3})), RUN, "mlops-job-fit"))
+    assert first["job_name"] == again["job_name"] != changed["job_name"]
+    assert first["request"] == again["request"] != changed["request"]
 
 
 def test_package_objects_are_retained_when_a_version_is_replaced() -> None:
@@ -140,11 +135,11 @@ def test_package_objects_are_retained_when_a_version_is_replaced() -> None:
 
 def test_job_on_demand_cpu_without_cluster() -> None:
     run = run_aws({"jobs": [{"name": "fit", "component": "diagnosis.featurize"}]})
-    values = inputs(one(run, "aws:sagemaker/trainingJob:TrainingJob", "mlops-job-fit"))
-    assert values["resourceConfig"]["instanceType"] == "ml.m5.xlarge"
-    assert values["resourceConfig"]["volumeKmsKeyId"].endswith("key/mlops-store-key")
-    assert values["enableManagedSpotTraining"] is False
-    assert "checkpointConfig" not in values
+    request = inputs(one(run, RUN, "mlops-job-fit"))["request"]
+    assert request["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
+    assert request["ResourceConfig"]["VolumeKmsKeyId"].endswith("key/mlops-store-key")
+    assert request["EnableManagedSpotTraining"] is False
+    assert "CheckpointConfig" not in request
 
 
 def _batch(**job: Any) -> dict[str, Any]:

@@ -556,22 +556,31 @@ CASES: tuple[Case, ...] = (
     ),
     _one(
         "MLOPS-AWS-SAGEMAKER-003",
-        "aws:sagemaker/trainingJob:TrainingJob",
+        "pulumi-python:dynamic/mlops:SageMakerTrainingRun",
         {
-            "outputDataConfig": {"kmsKeyId": KEY_ARN},
-            "resourceConfig": {"instanceType": "ml.g5.12xlarge"},
+            "request": {
+                "OutputDataConfig": {"KmsKeyId": KEY_ARN},
+                "ResourceConfig": {"InstanceType": "ml.g5.12xlarge"},
+            }
         },
         {
-            "outputDataConfig": {"s3OutputPath": "s3://b/out"},
-            "resourceConfig": {"instanceType": "ml.p3.2xlarge"},
+            "request": {
+                "OutputDataConfig": {"S3OutputPath": "s3://b/out"},
+                "ResourceConfig": {"InstanceType": "ml.p3.2xlarge"},
+            }
         },
-        "output_data_config.kms_key_id, resource_config.volume_kms_key_id",
+        "OutputDataConfig.KmsKeyId, ResourceConfig.VolumeKmsKeyId",
     ),
     _one(
         "MLOPS-AWS-SAGEMAKER-004",
-        "aws:sagemaker/trainingJob:TrainingJob",
-        {"resourceConfig": {"instanceCount": 4}, "enableInterContainerTrafficEncryption": True},
-        {"resourceConfig": {"instanceCount": 4}},
+        "pulumi-python:dynamic/mlops:SageMakerTrainingRun",
+        {
+            "request": {
+                "ResourceConfig": {"InstanceCount": 4},
+                "EnableInterContainerTrafficEncryption": True,
+            }
+        },
+        {"request": {"ResourceConfig": {"InstanceCount": 4}}},
         "4 nodes exchange data unencrypted",
     ),
     _one(

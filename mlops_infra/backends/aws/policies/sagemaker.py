@@ -3,11 +3,16 @@
 Instances with local NVMe storage (g4dn, g5, g6, p4d, p5, ...) cannot take a volume KMS
 key: their instance storage is always encrypted with a hardware key. The encryption
 checks accept that instead of demanding a key SageMaker would reject.
+
+A standalone training job is a ``SageMakerTrainingRun`` whose ``request`` input is the
+``CreateTrainingJob`` request, in the API's own field names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from mlops_infra.plan.model import PlannedResource
 from mlops_infra.policies._helpers import as_list, as_mapping, get, truthy
@@ -16,7 +21,7 @@ from mlops_infra.policies.model import Outcome, Rule, compliant, not_applicable,
 
 __all__ = ["RULES", "has_instance_storage"]
 
-_TRAINING = "aws:sagemaker/trainingJob:TrainingJob"
+_TRAINING = "pulumi-python:dynamic/mlops:SageMakerTrainingRun"
 _MODEL = "aws:sagemaker/model:Model"
 _ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 _NVME_FAMILIES = re.compile(
@@ -51,16 +56,19 @@ def _isolated(resource: PlannedResource, context: PolicyContext) -> Outcome:
     return compliant()
 
 
+def _request(resource: PlannedResource) -> Mapping[str, Any]:
+    return as_mapping(resource.inputs.get("request"))
+
+
 def _training_encrypted(resource: PlannedResource, context: PolicyContext) -> Outcome:
     del context
+    request = _request(resource)
     missing: list[str] = []
-    if not get(resource.inputs, "outputDataConfig.kmsKeyId"):
-        missing.append("output_data_config.kms_key_id")
-    instance = get(resource.inputs, "resourceConfig.instanceType")
-    if not get(resource.inputs, "resourceConfig.volumeKmsKeyId") and not has_instance_storage(
-        instance
-    ):
-        missing.append("resource_config.volume_kms_key_id")
+    if not get(request, "OutputDataConfig.KmsKeyId"):
+        missing.append("OutputDataConfig.KmsKeyId")
+    instance = get(request, "ResourceConfig.InstanceType")
+    if not get(request, "ResourceConfig.VolumeKmsKeyId") and not has_instance_storage(instance):
+        missing.append("ResourceConfig.VolumeKmsKeyId")
     if missing:
         return violation(f"not encrypted with the stack's key: {', '.join(missing)}")
     return compliant()
@@ -68,10 +76,11 @@ def _training_encrypted(resource: PlannedResource, context: PolicyContext) -> Ou
 
 def _inter_node(resource: PlannedResource, context: PolicyContext) -> Outcome:
     del context
-    count = get(resource.inputs, "resourceConfig.instanceCount")
+    request = _request(resource)
+    count = get(request, "ResourceConfig.InstanceCount")
     if not isinstance(count, int) or count < 2:
         return not_applicable("runs on one node")
-    if not truthy(resource.inputs.get("enableInterContainerTrafficEncryption")):
+    if not truthy(request.get("EnableInterContainerTrafficEncryption")):
         return violation(f"{count} nodes exchange data unencrypted; set inter-container encryption")
     return compliant()
 
@@ -79,7 +88,12 @@ def _inter_node(resource: PlannedResource, context: PolicyContext) -> Outcome:
 def _in_vpc(resource: PlannedResource, context: PolicyContext) -> Outcome:
     if context.facts.network == "default":
         return not_applicable("the stack uses the cloud's default network")
-    if not get(resource.inputs, "vpcConfig.subnets"):
+    subnets = (
+        get(_request(resource), "VpcConfig.Subnets")
+        if resource.type == _TRAINING
+        else get(resource.inputs, "vpcConfig.subnets")
+    )
+    if not subnets:
         return violation("runs outside the stack's private network; set vpc_config")
     return compliant()
 
@@ -114,7 +128,7 @@ RULES = (
         pack="aws",
         types=_types(_TRAINING),
         check=_training_encrypted,
-        remediation="set output_data_config.kms_key_id and resource_config.volume_kms_key_id",
+        remediation="set OutputDataConfig.KmsKeyId and ResourceConfig.VolumeKmsKeyId",
     ),
     Rule(
         id="MLOPS-AWS-SAGEMAKER-004",
@@ -123,7 +137,7 @@ RULES = (
         types=_types(_TRAINING),
         check=_inter_node,
         severity="medium",
-        remediation="enable_inter_container_traffic_encryption=True",
+        remediation="EnableInterContainerTrafficEncryption: true",
     ),
     Rule(
         id="MLOPS-AWS-SAGEMAKER-005",
