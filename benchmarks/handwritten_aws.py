@@ -2,7 +2,7 @@
 
 This is side (b) of ``benchmarks/overhead.py``: what a platform engineer would write
 without mlops-infra for the stack ``stacks/Pulumi.dev.yaml`` describes (artifact store,
-SageMaker MLflow tracking server, one spot L4 cluster used by one scheduled four-step
+SageMaker MLflow tracking server, one spot CPU cluster used by one scheduled four-step
 pipeline, one gated endpoint). Every value is spelled out here; nothing is derived from
 mlops-infra's specs or backends, and nothing is recorded from a run of the library. The
 only shared pieces are the dynamic resource classes both programs must register, whose
@@ -103,7 +103,7 @@ STEPS: dict[str, dict[str, Any]] = {
         "depends_on": ["featurize"],
         "inputs": ["featurize"],
         "parameters": {"c": 1, "seed": 7},
-        "instance": "ml.g6.xlarge",  # one L4; local NVMe: no volume key
+        "instance": "ml.m5.xlarge",
         "spot": True,
     },
     "evaluate": {
@@ -647,15 +647,15 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 _allow("TrainingMetrics", ["cloudwatch:PutMetricData"], ["*"],
                        {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
                 _allow("TrackingServer", MLFLOW_ACTIONS, [tracking.arn]),
-                # Only the jobs the definition requests (the g6 type takes no volume key).
+                # Only the jobs the definition requests.
                 _allow("RunStepJobs", ["sagemaker:CreateTrainingJob"],
                        [arn("sagemaker", "training-job/pipelines-*")], {
                            "ForAllValues:StringEquals": {
-                               "sagemaker:InstanceTypes": ["ml.g6.xlarge", "ml.m5.xlarge"]},
+                               "sagemaker:InstanceTypes": ["ml.m5.xlarge"]},
                            "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": 3600},
                            "Null": {"sagemaker:InstanceTypes": "false"},
-                           "ArnEquals": {"sagemaker:OutputKmsKey": store_key.arn},
-                           "ArnEqualsIfExists": {"sagemaker:VolumeKmsKey": store_key.arn},
+                           "ArnEquals": {"sagemaker:OutputKmsKey": store_key.arn,
+                                         "sagemaker:VolumeKmsKey": store_key.arn},
                        }),
                 _allow("TrackStepJobs",
                        ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
@@ -694,8 +694,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             "InstanceCount": 1,
             "VolumeSizeInGB": 50,
         }
-        if not step["spot"]:
-            resources["VolumeKmsKeyId"] = store_key.arn
+        resources["VolumeKmsKeyId"] = store_key.arn  # EBS volumes: ml.m5 has no local NVMe
         stopping = {"MaxRuntimeInSeconds": 3600}
         if step["spot"]:
             stopping["MaxWaitTimeInSeconds"] = 7200

@@ -14,6 +14,7 @@ from mlops_infra import load_stack_file
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.offline import ProgramRun
+from mlops_infra.specs.loading import read_stack_file
 
 from .helpers import EVERY_FLAVOR, REPO, STACKS, aws_registry, custom, inputs, one, run_aws
 
@@ -59,7 +60,7 @@ def test_every_concept_synthesizes(runs: dict[str, ProgramRun], environment: str
         ("mlops:index:Foundation", "mlops"),
         ("mlops:index:ArtifactStore", "mlops-store"),
         ("mlops:index:TrackingServer", "mlops-tracking"),
-        ("mlops:index:TrainingCluster", "mlops-cluster-gpu"),
+        ("mlops:index:TrainingCluster", "mlops-cluster-train"),
         ("mlops:index:Pipeline", "mlops-pipeline-diagnosis"),
         ("mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis"),
     }
@@ -148,9 +149,50 @@ def test_dev_is_cheap(runs: dict[str, ProgramRun]) -> None:
     )["pipelineDefinition"]
     train = next(s for s in definition["Steps"] if s["Name"] == "train")["Arguments"]
     assert train["EnableManagedSpotTraining"] is True
-    assert train["ResourceConfig"]["InstanceType"] == "ml.g6.xlarge"
+    assert train["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
     bucket = inputs(one(runs["dev"], "aws:s3/bucket:Bucket", "mlops-store"))
     assert bucket["forceDestroy"] is True
+
+
+#: SageMaker instance families offered in each example's region, per Amazon SageMaker AI
+#: pricing (https://aws.amazon.com/sagemaker/ai/pricing/, "On-Demand Pricing", region
+#: selector: Europe (Ireland)). Only the families the examples use are listed.
+DOCUMENTED_FAMILIES = {"eu-west-1": {"ml.m5"}}
+
+
+def _instance_types(run: ProgramRun) -> dict[str, str]:
+    """Every SageMaker instance type the stack trains or serves on, by where it is set."""
+    found: dict[str, str] = {}
+    for registration in custom(run):
+        plain = inputs(registration)
+        if registration.type == "aws:sagemaker/pipeline:Pipeline":
+            for step in plain["pipelineDefinition"]["Steps"]:
+                config = step["Arguments"].get("ResourceConfig")
+                if config:
+                    found[f"{registration.name}/{step['Name']}"] = config["InstanceType"]
+        elif registration.type == "pulumi-python:dynamic/mlops:SageMakerDeployment":
+            found[registration.name] = plain["instance_type"]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ("dev", {"train": "ml.m5.xlarge", "serve": "ml.m5.large"}),
+        ("staging", {"train": "ml.m5.xlarge", "serve": "ml.m5.large"}),
+        ("prod", {"train": "ml.m5.2xlarge", "serve": "ml.m5.large"}),
+    ],
+)
+def test_examples_train_and_serve_the_cpu_workload_on_cpu_in_their_region(
+    runs: dict[str, ProgramRun], environment: str, expected: dict[str, str]
+) -> None:
+    """Issue 13.10: the examples' scikit-learn model runs on CPU, on types its region offers."""
+    found = _instance_types(runs[environment])
+    assert found["mlops-pipeline-diagnosis/train"] == expected["train"]
+    assert found["mlops-endpoint-diagnosis-deployment"] == expected["serve"]
+    region = read_stack_file(STACKS / f"Pulumi.{environment}.yaml")["aws:region"]
+    families = DOCUMENTED_FAMILIES[region]
+    assert {t.rsplit(".", 1)[0] for t in found.values()} <= families, found
 
 
 @cache
