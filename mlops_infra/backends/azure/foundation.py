@@ -16,6 +16,8 @@
 * An RSA key (wrap/unwrap only) with a rotation policy: the stack's customer-managed key.
 
 Stateful (protected and retained in production): resource group, vault, key, registry.
+The key is retained on ``pulumi destroy`` in every tier (deleting it needs the vault's
+data plane, which its firewall and the deployer's roles refuse); it goes with the vault.
 
 Not available through the registry API and so left to the subscription: tag immutability
 (ACR repository locks), vulnerability scanning on push (Microsoft Defender for Containers).
@@ -146,7 +148,14 @@ class AzureFoundation(FoundationBackend):
                 ),
             ),
             tags=ctx.tags(),
-            opts=ctx.opts(stateful=True, depends_on=[vault]),
+            # Retained on destroy in every tier: azure-native deletes keys through the
+            # vault's data plane, which the vault's firewall (Deny) and the deployer's roles
+            # refuse; the key goes with its vault (soft delete, then purge).
+            # https://learn.microsoft.com/en-us/azure/key-vault/general/security-features
+            opts=pulumi.ResourceOptions.merge(
+                ctx.opts(stateful=True, depends_on=[vault]),
+                pulumi.ResourceOptions(retain_on_delete=True),
+            ),
         )
         # Built from the name we chose, once the vault exists (its id is a dependency).
         vault_uri = pulumi.Output.all(vault.id, vault_name).apply(

@@ -263,3 +263,19 @@ def test_an_endpoint_list_is_refused_on_azure() -> None:
         Exception, match=r"network.endpoints \['logs'\]: azure creates no per-service"
     ):
         azure_run(spec)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_destroy_retains_the_key_in_every_tier(environment: str) -> None:
+    """Issue 15 item 2: azure-native creates keys through ARM but deletes them through the
+    vault's data plane (https://learn.microsoft.com/en-us/azure/key-vault/general/
+    security-features: management plane vs data plane), which the vault's firewall
+    (default action Deny) and the deployer's roles (no Key Vault Crypto Officer) refuse:
+    the key is retained on destroy, so destroy succeeds; it goes with the vault (soft
+    deleted, purged after the retention period)."""
+    run = azure_run({"environment": environment})
+    key = resource(run, "mlops-key")
+    assert key.retain_on_delete
+    assert key.protect is (environment == "prod")
+    # The vault itself is deleted through ARM (dev) and keeps its firewall.
+    assert resource(run, "mlops-vault").retain_on_delete is (environment == "prod")
