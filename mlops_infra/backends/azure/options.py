@@ -96,6 +96,11 @@ class AzureStoreOptions(Spec):
     change_feed_retention_days: int | None = Field(default=90, ge=1, le=146000)
     """Days the change feed (an audit log of every change) is kept; ``None`` keeps it forever."""
 
+    key_grant_wait_s: int = Field(default=300, ge=0, le=1800)
+    """With a customer-managed key: seconds ``up`` waits, once, between granting the
+    account's identity access to the key and creating the account, for the role assignment
+    to take effect (Azure documents up to 10 minutes); ``0`` does not wait."""
+
 
 class AzureTrackingOptions(Spec):
     """Options of the ``azureml`` tracking server (an Azure Machine Learning workspace)."""

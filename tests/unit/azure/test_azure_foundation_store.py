@@ -279,3 +279,27 @@ def test_destroy_retains_the_key_in_every_tier(environment: str) -> None:
     assert key.protect is (environment == "prod")
     # The vault itself is deleted through ARM (dev) and keeps its firewall.
     assert resource(run, "mlops-vault").retain_on_delete is (environment == "prod")
+
+
+def test_cmk_account_is_created_after_its_key_grant_has_propagated() -> None:
+    """Issue 15 item 4: role assignments take effect after up to 10 minutes
+    (https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting
+    #symptom---role-assignment-changes-are-not-being-detected); the CMK account reads its key
+    while it is created, so it waits for the grant."""
+    run = azure_run({"environment": "prod"})
+    grant = resource(run, "mlops-store-key-access")
+    wait = resource(run, "mlops-store-key-access-wait")
+    assert wait.type == "pulumi-python:dynamic/mlops:AzurePropagationWait"
+    assert wait.plain_inputs()["after"] == "mlops-store-key-access-id"
+    assert wait.plain_inputs()["seconds"] == 300
+    assert grant.urn in wait.depends_on
+    account = resource(run, "mlops-store")
+    assert wait.urn in account.depends_on
+    assert wait.parent == run.of_type("mlops:index:ArtifactStore")[0].urn
+
+
+def test_key_grant_wait_is_an_option_and_absent_without_a_cmk() -> None:
+    run = azure_run({"environment": "prod", "artifact_store": {"options": {"key_grant_wait_s": 0}}})
+    assert inputs(run, "mlops-store-key-access-wait")["seconds"] == 0
+    dev = azure_run({"environment": "dev"})
+    assert not dev.of_type("pulumi-python:dynamic/mlops:AzurePropagationWait")
