@@ -177,6 +177,12 @@ class AzureEndpointOptions(Spec):
     auth_mode: Literal["AADToken", "Key"] = "AADToken"
     """How callers authenticate: Microsoft Entra ID tokens (no static secret), or keys."""
 
+    public_network_access: bool | None = None
+    """Accept scoring requests from the internet (still authenticated by ``auth_mode``);
+    default: on when the spec says ``public`` or the stack has no private network (nothing
+    could reach a private endpoint then), else off (reached through the workspace's private
+    endpoint)."""
+
     cpu_instance_type: str = Field(default="Standard_DS3_v2", pattern=r"^Standard_[A-Za-z0-9_]+$")
     """Instance type of CPU deployments (no ``gpu`` and no ``instance_type`` in the spec)."""
 
