@@ -152,10 +152,7 @@ class AzureFoundation(FoundationBackend):
             # vault's data plane, which the vault's firewall (Deny) and the deployer's roles
             # refuse; the key goes with its vault (soft delete, then purge).
             # https://learn.microsoft.com/en-us/azure/key-vault/general/security-features
-            opts=pulumi.ResourceOptions.merge(
-                ctx.opts(stateful=True, depends_on=[vault]),
-                pulumi.ResourceOptions(retain_on_delete=True),
-            ),
+            opts=ctx.opts(stateful=True, depends_on=[vault], retain_on_delete=True),
         )
         # Built from the name we chose, once the vault exists (its id is a dependency).
         vault_uri = pulumi.Output.all(vault.id, vault_name).apply(

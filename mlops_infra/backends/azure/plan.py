@@ -43,6 +43,8 @@ PLAN_RULES = ProviderRules(
             "azure-native:machinelearningservices:Compute": frozenset(
                 {"computeName", "workspaceName", "resourceGroupName", "location"}
             ),
+            # Its name is a GUID of scope, principal and role (_roles.role_assignment_name).
+            "azure-native:authorization:RoleAssignment": frozenset({"roleAssignmentName", "scope"}),
         }
     ),
     immutable_types=frozenset(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pulumi
 import pytest
 from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, resource
 
+from mlops_infra.backends.azure._roles import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import ArtifactStore, ArtifactStoreArgs, Target
@@ -303,3 +306,36 @@ def test_key_grant_wait_is_an_option_and_absent_without_a_cmk() -> None:
     assert inputs(run, "mlops-store-key-access-wait")["seconds"] == 0
     dev = azure_run({"environment": "dev"})
     assert not dev.of_type("pulumi-python:dynamic/mlops:AzurePropagationWait")
+
+
+def test_role_assignment_names_are_deterministic_guids() -> None:
+    """Issue 15 item 13: a random assignment name ends in 409 RoleAssignmentExists after a
+    state loss or an import (one assignment per scope, principal and role:
+    https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting).
+    The name is a GUID (https://learn.microsoft.com/en-us/azure/role-based-access-control/
+    role-assignments-rest) derived from scope, principal and role, so a second up PUTs the
+    same assignment."""
+    first = azure_run({"environment": "prod"})
+    again = azure_run({"environment": "prod"})
+    grant = inputs(first, "mlops-store-key-access")
+    expected = uuid.uuid5(
+        ROLE_ASSIGNMENT_NAMESPACE,
+        f"mlops-vault-id/keys/cmk|mlops-store-identity-principal|{CRYPTO_USER}",
+    )
+    assert grant["roleAssignmentName"] == str(expected)
+    assert inputs(again, "mlops-store-key-access")["roleAssignmentName"] == str(expected)
+    # Replacing an assignment deletes the old one first (the same scope, principal and
+    # role cannot be assigned twice).
+    assert resource(first, "mlops-store-key-access").delete_before_replace
+
+
+def test_role_assignment_name_is_a_function_of_scope_principal_and_role() -> None:
+    names = {
+        role_assignment_name(scope, principal, role)
+        for scope in ("/s/a", "/s/b")
+        for principal in ("p1", "p2")
+        for role in ("r1", "r2")
+    }
+    assert len(names) == 8
+    assert role_assignment_name("/s/a", "p1", "r1") == role_assignment_name("/s/a", "p1", "r1")
+    assert role_assignment_name("/S/A", "p1", "R1") == role_assignment_name("/s/a", "p1", "r1")
