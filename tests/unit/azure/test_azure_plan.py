@@ -14,9 +14,21 @@ from mlops_infra import load_stack_file
 from mlops_infra.backends.azure.plan import plan_outputs
 from mlops_infra.plan.build import plan_stack
 from mlops_infra.plan.model import Plan, PlannedResource
+from mlops_infra.policies import Suppression, all_rules, load_suppressions, run_policies
 from mlops_infra.specs import StackSpec
 
 Edit = Callable[[dict[str, Any]], None]
+SUPPRESSIONS = (
+    *load_suppressions(REPO / "stacks" / "policy-suppressions.yaml"),
+    # The production variant keeps azure-dev's store options (pipelines upload their code
+    # package with the account key), so it carries azure-dev's accepted ST-004.
+    Suppression(
+        rule="MLOPS-AZURE-ST-004",
+        stack="azure-prod",
+        resource="mlops-store",
+        reason="pipelines upload their code package with the account key (as azure-dev)",
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +104,32 @@ def test_a_production_variant_of_azure_dev_plans(azure_dev: dict[str, Any]) -> N
     )
     assert identity is not None
     assert named(plan, "mlops-store-key-access").inputs["principalId"] == identity["principalId"]
+
+
+def _violations(plan: Plan) -> list[tuple[str, str]]:
+    report = run_policies(plan, all_rules(), SUPPRESSIONS)
+    return sorted((f.rule.id, f.resource.name) for f in report.violations)
+
+
+def test_a_production_stack_without_a_network_is_refused(azure_dev: dict[str, Any]) -> None:
+    """Issue 15 item 13: a prod stack without a network was fully public; the
+    suppressions file says production disables public access, and now a rule says so."""
+
+    def public_prod(data: dict[str, Any]) -> None:
+        data["environment"] = "prod"
+
+    violations = _violations(plan_of(variant(azure_dev, public_prod)))
+    assert [v for v in violations if v[0] == "MLOPS-AZURE-NET-001"] == [
+        ("MLOPS-AZURE-NET-001", "mlops-registry"),
+        ("MLOPS-AZURE-NET-001", "mlops-store"),
+        ("MLOPS-AZURE-NET-001", "mlops-tracking"),
+        ("MLOPS-AZURE-NET-001", "mlops-vault"),
+    ]
+
+
+def test_the_production_variant_passes_check(azure_dev: dict[str, Any]) -> None:
+    assert _violations(plan_of(variant(azure_dev, prod))) == []
+
+
+def test_azure_dev_passes_check(azure_dev: dict[str, Any]) -> None:
+    assert _violations(plan_of(variant(azure_dev, lambda _: None), stack="azure-dev")) == []

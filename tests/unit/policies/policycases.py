@@ -867,5 +867,13 @@ CASES: tuple[Case, ...] = (
         {"properties": {"authMode": "Key"}},
         "accepts public traffic",
     ),
+    _one(
+        "MLOPS-AZURE-NET-001",
+        "azure-native:keyvault:Vault",
+        {"properties": {"publicNetworkAccess": "Disabled"}},
+        {"properties": {"publicNetworkAccess": "Enabled"}},
+        "public network access is Enabled in production",
+        PROD,
+    ),
 )
 """Every rule's good and broken fixture."""
