@@ -103,6 +103,9 @@ class AzureFoundationRef(FoundationRef):
     registry_id: pulumi.Input[str | None] = None
     """ARM id of the container registry, when one is created."""
 
+    log_workspace_id: pulumi.Input[str | None] = None
+    """ARM id of the stack's Log Analytics workspace, where components send audit logs."""
+
 
 def azure_foundation(foundation: FoundationRef | None, component: str) -> AzureFoundationRef:
     """Returns the Azure foundation reference, or explains how to provide one.

@@ -10,7 +10,8 @@
   Microsoft-managed keys (Azure Storage refuses a CMK vault without purge protection).
   The account is created ``options.key_grant_wait_s`` after that grant (``<name>-key-access-wait``),
   once the role assignment has propagated.
-* Blob service: versioning, soft delete of blobs and containers, change feed.
+* Blob service: versioning, soft delete of blobs and containers, change feed; its audit
+  logs go to the stack's Log Analytics workspace (``<name>-blob-diagnostics``).
 * Container (public access ``None``), version-level immutability with a default
   time-based retention policy when ``object_lock_days`` is set (container-level WORM is
   not allowed with versioning).
@@ -27,6 +28,7 @@ import re
 import pulumi
 from pulumi_azure_native import managedidentity, storage
 
+from mlops_infra.backends.azure._diagnostics import send_audit_logs
 from mlops_infra.backends.azure._naming import compact
 from mlops_infra.backends.azure._propagation import PropagationWait
 from mlops_infra.backends.azure._roles import grant
@@ -188,6 +190,13 @@ class BlobArtifactStore(ArtifactStoreBackend):
                 enabled=True, retention_in_days=options.change_feed_retention_days
             ),
             opts=ctx.opts(),
+        )
+        # Blob reads, writes and deletes are logged on the blob service, not the account.
+        send_audit_logs(
+            ctx,
+            "blob",
+            foundation=foundation,
+            resource_uri=pulumi.Output.concat(account.id, "/blobServices/default"),
         )
         locked = spec.object_lock_days is not None
         container = storage.BlobContainer(

@@ -71,6 +71,10 @@ class AzureFoundationOptions(Spec):
     key_rotation_days: int = Field(default=365, ge=28, le=3650)
     """Rotate the customer-managed key this many days after it was created."""
 
+    log_retention_days: int | None = Field(default=None, ge=30, le=730)
+    """Days the stack's Log Analytics workspace keeps the resources' audit logs; default: 90
+    in production, else 30 (within the retention included in the ingestion price)."""
+
 
 class AzureStoreOptions(Spec):
     """Options of the ``blob`` artifact store (a StorageV2 account and a container)."""

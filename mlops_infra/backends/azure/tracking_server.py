@@ -11,6 +11,7 @@ that identity, not account keys.
 * Public network access off and a private endpoint when the stack has a network; else a
   managed virtual network (``AllowInternetOutbound``) so computes run without public IPs.
 * High-business-impact workspace in production.
+* Its audit logs go to the stack's Log Analytics workspace (``<name>-workspace-diagnostics``).
 * With a private registry, Azure ML builds environment images on a cluster:
   ``options.image_build_compute`` names it (or run prebuilt images).
 * Stateful: protected in production, retained on delete unless ``purge_on_delete``.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
+from mlops_infra.backends.azure._diagnostics import send_audit_logs
 from mlops_infra.backends.azure._naming import short_name
 from mlops_infra.backends.azure._scope import (
     azure_foundation,
@@ -100,6 +102,7 @@ class AzureMlTrackingServer(TrackingServerBackend):
             tags=ctx.tags(),
             opts=opts,
         )
+        send_audit_logs(ctx, "workspace", foundation=foundation, resource_uri=workspace.id)
         # The canonical ARM id, composed from known parts (so it is the same under any
         # mocks), resolved only once the workspace exists (so users wait for it).
         workspace_id = pulumi.Output.all(foundation.subscription_id, group, workspace.id).apply(

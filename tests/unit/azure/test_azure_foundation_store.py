@@ -32,6 +32,9 @@ def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
         "mlops-vault",
         "mlops-key",
         "mlops-registry",
+        "mlops-logs",
+        "mlops-vault-diagnostics",
+        "mlops-registry-diagnostics",
     }
 
     vault = inputs(run, "mlops-vault")["properties"]
@@ -339,3 +342,40 @@ def test_role_assignment_name_is_a_function_of_scope_principal_and_role() -> Non
     assert len(names) == 8
     assert role_assignment_name("/s/a", "p1", "r1") == role_assignment_name("/s/a", "p1", "r1")
     assert role_assignment_name("/S/A", "p1", "R1") == role_assignment_name("/s/a", "p1", "r1")
+
+
+@pytest.mark.parametrize(("environment", "retention"), [("dev", 30), ("prod", 90)])
+def test_audit_logs_of_every_stateful_resource_go_to_log_analytics(
+    environment: str, retention: int
+) -> None:
+    """Issue 15 item 13: no diagnostic settings or Log Analytics anywhere. Diagnostic
+    settings send a resource's category groups to a Log Analytics workspace
+    (https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/diagnostic-settings);
+    blob logs are a setting of the blob service, not the account
+    (https://learn.microsoft.com/en-us/azure/storage/blobs/monitor-blob-storage)."""
+    run = azure_run({"environment": environment})
+    logs = resource(run, "mlops-logs")
+    assert logs.type == "azure-native:operationalinsights:Workspace"
+    got = logs.plain_inputs()
+    assert got["sku"] == {"name": "PerGB2018"}
+    assert got["retentionInDays"] == retention
+    assert got["resourceGroupName"] == "rg-test"
+    assert got["workspaceName"].startswith(f"log-mlops-{'test'}-")
+    assert names_of(run, "azure-native:monitor:DiagnosticSetting") == [
+        "mlops-registry-diagnostics",
+        "mlops-store-blob-diagnostics",
+        "mlops-tracking-workspace-diagnostics",
+        "mlops-vault-diagnostics",
+    ]
+    targets = {
+        "mlops-vault-diagnostics": "mlops-vault-id",
+        "mlops-registry-diagnostics": "mlops-registry-id",
+        "mlops-store-blob-diagnostics": "mlops-store-id/blobServices/default",
+        "mlops-tracking-workspace-diagnostics": "mlops-tracking-id",
+    }
+    for name, target in targets.items():
+        setting = inputs(run, name)
+        assert setting["resourceUri"] == target, name
+        assert setting["workspaceId"] == "mlops-logs-id", name
+        assert setting["name"] == "mlops-infra-audit", name
+        assert setting["logs"] == [{"categoryGroup": "audit", "enabled": True}], name
