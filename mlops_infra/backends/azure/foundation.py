@@ -193,6 +193,11 @@ class AzureFoundation(FoundationBackend):
             location=location,
             private_network=private,
             endpoint_subnet_id=net.endpoint_subnet,
+            private_dns_zone_ids=(
+                target.network.existing.private_dns_zone_ids
+                if target.network.existing is not None
+                else None
+            ),
             key_vault_id=vault.id,
             key_vault_uri=vault_uri,
             key_name=pulumi.Output.all(key.id).apply(lambda _: "cmk"),
@@ -252,6 +257,10 @@ def _network(
             security_groups=pulumi.Output.all(created.security_group_id),
         )
     if spec.existing is not None:
+        if spec.existing.private_dns_zone_ids is not None:
+            from mlops_infra.backends.azure._private_link import check_zone_ids  # noqa: PLC0415 - network SDK only when asked
+
+            check_zone_ids(spec.existing.private_dns_zone_ids)
         # The first subnet runs workloads; the last one holds private endpoints.
         return _Network(
             network_id=spec.existing.id,

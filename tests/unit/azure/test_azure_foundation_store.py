@@ -379,3 +379,93 @@ def test_audit_logs_of_every_stateful_resource_go_to_log_analytics(
         assert setting["workspaceId"] == "mlops-logs-id", name
         assert setting["name"] == "mlops-infra-audit", name
         assert setting["logs"] == [{"categoryGroup": "audit", "enabled": True}], name
+
+
+HUB = "/subscriptions/hub/resourceGroups/dns/providers/Microsoft.Network/privateDnsZones"
+ALL_ZONES = {
+    zone: f"{HUB}/{zone}"
+    for zone in (
+        "privatelink.vaultcore.azure.net",
+        "privatelink.azurecr.io",
+        "privatelink.blob.core.windows.net",
+        "privatelink.file.core.windows.net",
+        "privatelink.api.azureml.ms",
+        "privatelink.notebooks.azure.net",
+    )
+}
+SPOKE = {
+    "id": "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v",
+    "private_subnet_ids": ["/subnets/work", "/subnets/pe"],
+}
+
+
+def test_adopted_network_with_central_dns_zones_creates_no_zones_or_links() -> None:
+    """Issue 15 item 6: in hub and spoke, the privatelink zones live in the hub and are linked
+    there; Azure refuses linking a second zone of the same name to a network
+    (https://learn.microsoft.com/en-us/azure/private-link/private-endpoint-dns-integration,
+    https://learn.microsoft.com/en-us/azure/dns/private-dns-virtual-network-links)."""
+    existing = {**SPOKE, "private_dns_zone_ids": ALL_ZONES}
+    run = azure_run({"environment": "dev", "network": {"existing": existing}})
+    assert not run.of_type("azure-native:privatedns:PrivateZone")
+    assert not run.of_type("azure-native:privatedns:VirtualNetworkLink")
+    groups = {
+        r.name: r.plain_inputs()["privateDnsZoneConfigs"]
+        for r in run.of_type("azure-native:network:PrivateDnsZoneGroup")
+    }
+    assert groups == {
+        "mlops-vault-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.vaultcore.azure.net"]}
+        ],
+        "mlops-registry-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.azurecr.io"]}
+        ],
+        "mlops-store-blob-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.blob.core.windows.net"]}
+        ],
+        "mlops-store-file-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.file.core.windows.net"]}
+        ],
+        "mlops-tracking-workspace-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.api.azureml.ms"]},
+            {"name": "zone-1", "privateDnsZoneId": ALL_ZONES["privatelink.notebooks.azure.net"]},
+        ],
+    }
+
+
+def test_unknown_or_mismatched_dns_zones_are_named() -> None:
+    unknown = {**ALL_ZONES, "privatelink.database.windows.net": f"{HUB}/x"}
+    with pytest.raises(
+        BackendError,
+        match=r"private_dns_zone_ids: unknown zone 'privatelink.database.windows.net'; "
+        r"the azure backend uses privatelink.api.azureml.ms, ",
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": unknown}},
+            }
+        )
+    wrong = {**ALL_ZONES, "privatelink.azurecr.io": f"{HUB}/privatelink.blob.core.windows.net"}
+    with pytest.raises(
+        BackendError, match=r"'privatelink.azurecr.io' names .* not a private DNS zone of that name"
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": wrong}},
+            }
+        )
+
+
+def test_a_missing_central_zone_is_named() -> None:
+    partial = {k: v for k, v in ALL_ZONES.items() if k != "privatelink.file.core.windows.net"}
+    with pytest.raises(
+        Exception,
+        match=r"network.existing.private_dns_zone_ids has no 'privatelink.file.core.windows.net'",
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": partial}},
+            }
+        )
