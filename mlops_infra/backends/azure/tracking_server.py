@@ -15,6 +15,10 @@ that identity, not account keys.
 * With a private registry, Azure ML builds environment images on a cluster:
   ``options.image_build_compute`` names it (or run prebuilt images).
 * Stateful: protected in production, retained on delete unless ``purge_on_delete``.
+* **Adding or removing a network replaces the workspace** (its managed network isolation
+  changes, which Azure does not do in place): a new, empty workspace (MLflow runs and
+  registered models stay with the old one). The plan diff shows it; production protection
+  refuses it until the workspace is unprotected on purpose.
 
 Spec fields for self-run servers (``size``, ``database_storage_gib``,
 ``backup_retention_days``, ``mlflow_version``, ``high_availability``) do not apply to
@@ -70,7 +74,16 @@ class AzureMlTrackingServer(TrackingServerBackend):
         )
         account_id = storage_account_id(foundation, ctx.args.store.uri)
         name = options.workspace_name or short_name(ctx.name, 33)
-        opts = ctx.opts(stateful=True)
+        # Adding or removing a network flips the managed network isolation, which Azure does
+        # not change in place (isolation cannot be turned off once on; computes must go
+        # before it is turned on): the workspace is replaced, and since its name stays, the
+        # old one goes first. Production protection stops `up` before that.
+        # https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network
+        opts = ctx.opts(
+            stateful=True,
+            replace_on_changes=["managedNetwork.isolationMode"],
+            delete_before_replace=True,
+        )
         if not spec.purge_on_delete:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
         workspace = ml.Workspace(

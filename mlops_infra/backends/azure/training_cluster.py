@@ -103,7 +103,13 @@ class AmlComputeCluster(TrainingClusterBackend):
                 ),
             ),
             tags=ctx.tags({"mlops-cluster": spec.name}),
-            opts=ctx.opts(),
+            # A cluster's virtual network settings are fixed at creation, so a new subnet (a
+            # network added or removed) replaces it; its name stays, so the old cluster goes
+            # first (it holds nothing: it scales to zero).
+            # https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet
+            opts=ctx.opts(
+                replace_on_changes=["properties.properties.subnet"], delete_before_replace=True
+            ),
         )
         principal = compute.identity.apply(lambda i: i.principal_id if i else "")
         grants: list[pulumi.CustomResource] = []

@@ -13,6 +13,7 @@ from azure_mocks import REPO
 from mlops_infra import load_stack_file
 from mlops_infra.backends.azure.plan import plan_outputs
 from mlops_infra.plan.build import plan_stack
+from mlops_infra.plan.diff import Op, diff_plans
 from mlops_infra.plan.model import Plan, PlannedResource
 from mlops_infra.policies import Suppression, all_rules, load_suppressions, run_policies
 from mlops_infra.specs import StackSpec
@@ -133,3 +134,38 @@ def test_the_production_variant_passes_check(azure_dev: dict[str, Any]) -> None:
 
 def test_azure_dev_passes_check(azure_dev: dict[str, Any]) -> None:
     assert _violations(plan_of(variant(azure_dev, lambda _: None), stack="azure-dev")) == []
+
+
+def _with_network(data: dict[str, Any]) -> None:
+    data["network"] = {"create": True, "cidr": "10.8.0.0/16"}
+
+
+@pytest.mark.parametrize("direction", ["add", "remove"])
+def test_adding_or_removing_a_network_shows_the_workspace_replaced(
+    azure_dev: dict[str, Any], direction: str
+) -> None:
+    """Issue 15 item 8: a network flips the workspace's managed network isolation
+    (AllowInternetOutbound <-> Disabled), which Azure does not change in place (managed
+    network isolation cannot be turned off once on; computes must go before it is turned
+    on: https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network),
+    and moves the clusters into (or out of) a subnet, which a compute cluster cannot change
+    (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet).
+    The plan diff shows both as replacements, the workspace a loud (stateful) one."""
+    without = plan_of(variant(azure_dev, lambda _: None), stack="azure-dev")
+    with_network = plan_of(variant(azure_dev, _with_network), stack="azure-dev")
+    base, head = (without, with_network) if direction == "add" else (with_network, without)
+    changes = {c.name: c for c in diff_plans(base, head).changes if c.custom}
+    workspace = changes["mlops-tracking"]
+    assert workspace.op == Op.REPLACE
+    assert workspace.replace_reasons == ("managedNetwork.isolationMode",)
+    assert workspace in diff_plans(base, head).loud
+    for cluster in ("mlops-cluster-cpu", "mlops-cluster-gpu"):
+        assert changes[cluster].op == Op.REPLACE, cluster
+        assert changes[cluster].replace_reasons == ("properties.properties.subnet",), cluster
+    # A same-named workspace or cluster cannot be created beside the old one: the old goes
+    # first (in production, protection stops `up` before anything is deleted).
+    assert named(head, "mlops-tracking").delete_before_replace
+    assert named(head, "mlops-cluster-cpu").delete_before_replace
+    # The store, vault and registry only close their public access: updated in place.
+    for name in ("mlops-store", "mlops-vault", "mlops-registry"):
+        assert changes[name].op == Op.UPDATE, name
