@@ -29,6 +29,13 @@ SUPPRESSIONS = (
         resource="mlops-store",
         reason="pipelines upload their code package with the account key (as azure-dev)",
     ),
+    # What a private stack's owner records once `up` runs inside the network.
+    Suppression(
+        rule="MLOPS-AZURE-NET-002",
+        stack="azure-prod",
+        resource="mlops-tracking",
+        reason="deployed by the self-hosted runner in the hub network, zones linked there",
+    ),
 )
 
 
@@ -47,6 +54,8 @@ def variant(base: dict[str, Any], edit: Edit) -> StackSpec:
 def prod(data: dict[str, Any]) -> None:
     data["environment"] = "prod"
     data["network"] = {"create": True, "cidr": "10.8.0.0/16"}
+    # The registry is private: environment and scoring images build on the cpu cluster.
+    data["tracking"] = {"options": {"image_build_compute": "cpu"}}
 
 
 def plan_of(spec: StackSpec, stack: str = "azure-prod") -> Plan:
@@ -169,3 +178,25 @@ def test_adding_or_removing_a_network_shows_the_workspace_replaced(
     # The store, vault and registry only close their public access: updated in place.
     for name in ("mlops-store", "mlops-vault", "mlops-registry"):
         assert changes[name].op == Op.UPDATE, name
+
+
+def test_a_private_variants_check_names_what_its_deployment_needs(
+    azure_dev: dict[str, Any],
+) -> None:
+    """Issue 15 items 5 and 11: a private stack cannot be deployed from an ordinary runner
+    (Blob uploads and the MLflow API are private), and a private registry cannot be used by
+    Azure ML's image build service, which then builds on a cluster named by
+    image_build_compute (https://learn.microsoft.com/en-us/azure/machine-learning/
+    how-to-secure-workspace-vnet#enable-azure-container-registry-acr)."""
+    plan = plan_of(variant(azure_dev, _with_network), stack="azure-private")
+    report = run_policies(plan, all_rules(), SUPPRESSIONS)
+    found = {f.rule.id: f for f in report.violations if f.rule.id.startswith("MLOPS-AZURE-NET")}
+    assert sorted(found) == ["MLOPS-AZURE-NET-002", "MLOPS-AZURE-NET-003"]
+    assert {f.resource.name for f in found.values()} == {"mlops-tracking"}
+    blobs = len([r for r in plan.resources if r.type == "azure-native:storage:Blob"])
+    deploy = found["MLOPS-AZURE-NET-002"].outcome.message
+    assert f"it uploads {blobs} code package blob(s) to the private storage account" in deploy
+    assert "the promotion gate and the registry alias call the workspace's MLflow API" in deploy
+    assert "Run it from a runner inside the stack's network" in deploy
+    images = found["MLOPS-AZURE-NET-003"].outcome.message
+    assert "set tracking.options.image_build_compute to a stack cluster" in images
