@@ -469,3 +469,28 @@ def test_a_missing_central_zone_is_named() -> None:
                 "network": {"existing": {**SPOKE, "private_dns_zone_ids": partial}},
             }
         )
+
+
+def test_a_created_network_gives_workloads_an_outbound_path() -> None:
+    """Issue 15 item 11: the workload subnet has default outbound access off, so compute
+    nodes (no public IPs) had no way out: Azure ML compute needs outbound access to its
+    services and environment builds to the package indexes
+    (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet).
+    A NAT gateway is the subnet's explicit outbound path
+    (https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/default-outbound-access)."""
+    run = azure_run({"environment": "prod", "network": {"create": True, "cidr": "10.8.0.0/16"}})
+    address = resource(run, "mlops-nat-ip")
+    assert address.type == "azure-native:network:PublicIPAddress"
+    assert address.plain_inputs()["sku"] == {"name": "Standard"}
+    assert address.plain_inputs()["publicIPAllocationMethod"] == "Static"
+    nat = resource(run, "mlops-nat")
+    assert nat.type == "azure-native:network:NatGateway"
+    assert nat.plain_inputs()["sku"] == {"name": "Standard"}
+    assert nat.plain_inputs()["publicIpAddresses"] == [{"id": "mlops-nat-ip-id"}]
+    workloads = inputs(run, "mlops-subnet-workloads")
+    assert workloads["natGateway"] == {"id": "mlops-nat-id"}
+    assert workloads["defaultOutboundAccess"] is False
+    assert "natGateway" not in inputs(run, "mlops-subnet-endpoints")
+    # An adopted network brings its own path.
+    adopted = azure_run({"environment": "dev", "network": {"existing": SPOKE}})
+    assert not adopted.of_type("azure-native:network:NatGateway")
