@@ -146,4 +146,3 @@ class PlanMocks(EchoMocks):
         if args.typ.startswith(_DYNAMIC) and state.get("uri") is None and isinstance(path, str):
             state["uri"] = Path(path).as_uri()
         return resource_id, state
-
