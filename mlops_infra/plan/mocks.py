@@ -18,7 +18,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from mlops_infra.errors import RegistryError
-from mlops_infra.offline import MOCK_ARN_PREFIX, EchoMocks
+from mlops_infra.offline import EchoMocks
 from mlops_infra.registry import FlavorRegistry, default_registry
 
 __all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes", "cloud_outputs"]
@@ -123,8 +123,8 @@ class PlanMocks(EchoMocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Echoes the inputs, with the outputs a plan must fill in.
 
-        A cloud's computed outputs come from its ``plan_outputs`` (where the echoed
-        inputs leave them empty); a local resource's ``path`` gives its ``file://``
+        A cloud's computed outputs come from its ``plan_outputs`` (over the echoed
+        inputs); a local resource's ``path`` gives its ``file://``
         ``uri``; a promotion gate, which
         is evaluated against the tracking server only at ``pulumi up``, reports the
         placeholder version :data:`GATE_PENDING`, so that what it would deploy is planned;
@@ -134,7 +134,9 @@ class PlanMocks(EchoMocks):
         inputs = typing.cast(Mapping[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType]
         for outputs in self._computed:
             computed = outputs(args.typ, args.name, inputs, self._region) or {}
-            state.update({k: v for k, v in computed.items() if _unset(state.get(k))})
+            # The cloud's answer wins: it fills what the echo leaves empty and reshapes
+            # what the provider returns differently (a list input that comes back a map).
+            state.update(computed)
         if args.typ == _GATE:
             state.update(_GATE_OUTPUTS)
         elif args.typ == _STACK_REFERENCE:
@@ -144,8 +146,3 @@ class PlanMocks(EchoMocks):
         if args.typ.startswith(_DYNAMIC) and state.get("uri") is None and isinstance(path, str):
             state["uri"] = Path(path).as_uri()
         return resource_id, state
-
-
-def _unset(value: Any) -> bool:
-    # EchoMocks' placeholder ARN (`arn:mock:...`) stands for "not computed" too.
-    return value is None or (isinstance(value, str) and value.startswith(MOCK_ARN_PREFIX))

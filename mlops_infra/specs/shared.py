@@ -28,6 +28,12 @@ class ExistingNetwork(Spec):
     private_subnet_ids: tuple[str, ...] = Field(min_length=1)
     """Private subnets that workloads are placed in."""
 
+    private_dns_zone_ids: dict[str, str] | None = None
+    """Existing private DNS zones to register private endpoints in, by zone name
+    (``privatelink.blob.core.windows.net`` → its resource id), for networks whose zones are
+    managed centrally (hub and spoke): the stack then creates no zones and no links. Only
+    Azure uses it (its README lists the zones)."""
+
 
 class NetworkSpec(Spec):
     """Where workloads run: a dedicated private network, an adopted one, or the cloud default."""

@@ -1,4 +1,4 @@
-"""The stack's virtual network: a private workload subnet and a subnet for private endpoints.
+"""The stack's virtual network: a workload subnet behind a NAT gateway, an endpoint subnet.
 
 Imported only when ``network.create`` is set (``pulumi_azure_native.network`` costs about
 450 ms to import).
@@ -58,7 +58,8 @@ def create_network(
 
     The NSG keeps Azure's default rules (inbound only from the virtual network and the
     load balancer); workload subnets have no default outbound access, so nodes get no
-    implicit public IP.
+    implicit public IP: their outbound path is the NAT gateway ``<name>-nat`` (one static
+    public address ``<name>-nat-ip``; billed per hour and per GB processed).
 
     Raises:
         BackendError: ``network.endpoints`` is set (private endpoints are per resource).
@@ -80,6 +81,27 @@ def create_network(
         tags=ctx.tags(),
         opts=ctx.opts(),
     )
+    # Nodes have no public IPs and the subnet no default outbound access: the NAT gateway is
+    # their explicit way out (Azure ML services, package indexes for image builds).
+    # https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/default-outbound-access
+    address = network.PublicIPAddress(
+        ctx.child_name("nat-ip"),
+        resource_group_name=resource_group_name,
+        location=location,
+        sku=network.PublicIPAddressSkuArgs(name="Standard"),
+        public_ip_allocation_method="Static",
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
+    nat = network.NatGateway(
+        ctx.child_name("nat"),
+        resource_group_name=resource_group_name,
+        location=location,
+        sku=network.NatGatewaySkuArgs(name="Standard"),
+        public_ip_addresses=[network.SubResourceArgs(id=address.id)],
+        tags=ctx.tags(),
+        opts=ctx.opts(),
+    )
     workload_subnet = network.Subnet(
         ctx.child_name("subnet-workloads"),
         resource_group_name=resource_group_name,
@@ -87,6 +109,7 @@ def create_network(
         subnet_name="workloads",
         address_prefix=workloads,
         default_outbound_access=False,
+        nat_gateway=network.SubResourceArgs(id=nat.id),
         network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
         opts=ctx.opts(),
     )

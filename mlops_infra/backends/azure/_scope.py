@@ -10,6 +10,7 @@ by the tracking reference's ``id`` (:func:`workspace_of`), passed to each explic
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,13 @@ class AzureFoundationRef(FoundationRef):
 
     registry_id: pulumi.Input[str | None] = None
     """ARM id of the container registry, when one is created."""
+
+    private_dns_zone_ids: Mapping[str, str] | None = None
+    """Existing private DNS zones by name (``network.existing.private_dns_zone_ids``): private
+    endpoints register there, and no zones or links are created."""
+
+    log_workspace_id: pulumi.Input[str | None] = None
+    """ARM id of the stack's Log Analytics workspace, where components send audit logs."""
 
 
 def azure_foundation(foundation: FoundationRef | None, component: str) -> AzureFoundationRef:

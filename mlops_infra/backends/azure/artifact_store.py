@@ -8,7 +8,10 @@
   foundation's vault has purge protection (production), through a user-assigned
   identity granted *Key Vault Crypto Service Encryption User* on that key only; else
   Microsoft-managed keys (Azure Storage refuses a CMK vault without purge protection).
-* Blob service: versioning, soft delete of blobs and containers, change feed.
+  The account is created ``options.key_grant_wait_s`` after that grant (``<name>-key-access-wait``),
+  once the role assignment has propagated.
+* Blob service: versioning, soft delete of blobs and containers, change feed; its audit
+  logs go to the stack's Log Analytics workspace (``<name>-blob-diagnostics``).
 * Container (public access ``None``), version-level immutability with a default
   time-based retention policy when ``object_lock_days`` is set (container-level WORM is
   not allowed with versioning).
@@ -25,7 +28,9 @@ import re
 import pulumi
 from pulumi_azure_native import managedidentity, storage
 
+from mlops_infra.backends.azure._diagnostics import send_audit_logs
 from mlops_infra.backends.azure._naming import compact
+from mlops_infra.backends.azure._propagation import PropagationWait
 from mlops_infra.backends.azure._roles import grant
 from mlops_infra.backends.azure._scope import AzureFoundationRef, azure_foundation
 from mlops_infra.backends.azure.options import AzureStoreOptions
@@ -90,14 +95,23 @@ class BlobArtifactStore(ArtifactStoreBackend):
                 tags=ctx.tags(),
                 opts=ctx.opts(),
             )
+            key_access = grant(
+                ctx,
+                "key-access",
+                role="Key Vault Crypto Service Encryption User",
+                principal_id=user.principal_id,
+                scope=cmk.key_id,
+                subscription_id=foundation.subscription_id,
+            )
+            # The account reads the key through its identity as it is created: created
+            # right after the grant, it fails until the grant has propagated.
             depends_on.append(
-                grant(
-                    ctx,
-                    "key-access",
-                    role="Key Vault Crypto Service Encryption User",
-                    principal_id=user.principal_id,
-                    scope=cmk.key_id,
-                    subscription_id=foundation.subscription_id,
+                PropagationWait(
+                    ctx.child_name("key-access-wait"),
+                    after=key_access.id,
+                    seconds=options.key_grant_wait_s,
+                    what=f"{ctx.name}'s access to its encryption key",
+                    opts=ctx.opts(),
                 )
             )
             identity = storage.IdentityArgs(
@@ -176,6 +190,13 @@ class BlobArtifactStore(ArtifactStoreBackend):
                 enabled=True, retention_in_days=options.change_feed_retention_days
             ),
             opts=ctx.opts(),
+        )
+        # Blob reads, writes and deletes are logged on the blob service, not the account.
+        send_audit_logs(
+            ctx,
+            "blob",
+            foundation=foundation,
+            resource_uri=pulumi.Output.concat(account.id, "/blobServices/default"),
         )
         locked = spec.object_lock_days is not None
         container = storage.BlobContainer(

@@ -14,8 +14,13 @@
   ``secrets.recovery_window_days``, purge protection in production, firewall denying all
   but trusted Azure services, public network access off when the stack has a network.
 * An RSA key (wrap/unwrap only) with a rotation policy: the stack's customer-managed key.
+* A Log Analytics workspace (``<name>-logs``, ``options.log_retention_days``) receiving the
+  audit logs of the vault, the registry and every component's resources (diagnostic
+  settings ``<name>-<role>-diagnostics``).
 
 Stateful (protected and retained in production): resource group, vault, key, registry.
+The key is retained on ``pulumi destroy`` in every tier (deleting it needs the vault's
+data plane, which its firewall and the deployer's roles refuse); it goes with the vault.
 
 Not available through the registry API and so left to the subscription: tag immutability
 (ACR repository locks), vulnerability scanning on push (Microsoft Defender for Containers).
@@ -23,9 +28,12 @@ Not available through the registry API and so left to the subscription: tag immu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 from pulumi_azure_native import authorization, containerregistry, keyvault, resources
 
+from mlops_infra.backends.azure._diagnostics import log_workspace, send_audit_logs
 from mlops_infra.backends.azure._naming import compact, unique_suffix
 from mlops_infra.backends.azure._scope import AzureFoundationRef
 from mlops_infra.backends.azure.options import AzureFoundationOptions, RegistrySku
@@ -64,30 +72,20 @@ class AzureFoundation(FoundationBackend):
             lambda parts: unique_suffix(*parts)
         )
 
-        network_id: pulumi.Input[str | None] = None
-        workload_subnets: pulumi.Input[list[str] | None] = None
-        endpoint_subnet: pulumi.Input[str | None] = None
-        security_groups: pulumi.Input[list[str] | None] = None
-        if target.network.create:
-            from mlops_infra.backends.azure._network import create_network  # noqa: PLC0415 - network SDK only when asked
-
-            created = create_network(
-                ctx, target.network, resource_group_name=group_name, location=location
-            )
-            network_id = created.network_id
-            workload_subnets = pulumi.Output.all(created.workload_subnet_id)
-            endpoint_subnet = created.endpoint_subnet_id
-            security_groups = pulumi.Output.all(created.security_group_id)
-        elif target.network.existing is not None:
-            existing = target.network.existing
-            network_id = existing.id
-            # The first subnet runs workloads; the last one holds private endpoints.
-            workload_subnets = list(existing.private_subnet_ids[:1])
-            endpoint_subnet = existing.private_subnet_ids[-1]
+        net = _network(ctx, group_name, location)
+        network_id = net.network_id
         private = network_id is not None
         production = target.protects_stateful
         purge_protection = (
             options.purge_protection if options.purge_protection is not None else production
+        )
+
+        logs = log_workspace(
+            ctx,
+            resource_group_name=group_name,
+            location=location,
+            unique=unique,
+            retention_days=options.log_retention_days or (90 if production else 30),
         )
 
         vault_name = unique.apply(lambda u: compact("kv", f"{ctx.name}{ctx.stack_name}", u, 24))
@@ -146,7 +144,11 @@ class AzureFoundation(FoundationBackend):
                 ),
             ),
             tags=ctx.tags(),
-            opts=ctx.opts(stateful=True, depends_on=[vault]),
+            # Retained on destroy in every tier: azure-native deletes keys through the
+            # vault's data plane, which the vault's firewall (Deny) and the deployer's roles
+            # refuse; the key goes with its vault (soft delete, then purge).
+            # https://learn.microsoft.com/en-us/azure/key-vault/general/security-features
+            opts=ctx.opts(stateful=True, depends_on=[vault], retain_on_delete=True),
         )
         # Built from the name we chose, once the vault exists (its id is a dependency).
         vault_uri = pulumi.Output.all(vault.id, vault_name).apply(
@@ -180,8 +182,8 @@ class AzureFoundation(FoundationBackend):
 
         ref = AzureFoundationRef(
             network_id=network_id,
-            private_subnet_ids=workload_subnets,
-            security_group_ids=security_groups,
+            private_subnet_ids=net.workload_subnets,
+            security_group_ids=net.security_groups,
             registry_url=registry_url,
             encryption_key=key.key_uri,
             resource_group_name=group_name,
@@ -190,13 +192,22 @@ class AzureFoundation(FoundationBackend):
             unique=unique,
             location=location,
             private_network=private,
-            endpoint_subnet_id=endpoint_subnet,
+            endpoint_subnet_id=net.endpoint_subnet,
+            private_dns_zone_ids=(
+                target.network.existing.private_dns_zone_ids
+                if target.network.existing is not None
+                else None
+            ),
             key_vault_id=vault.id,
             key_vault_uri=vault_uri,
             key_name=pulumi.Output.all(key.id).apply(lambda _: "cmk"),
             key_usable_for_storage=purge_protection,
             registry_id=registry_id,
+            log_workspace_id=logs.id,
         )
+        send_audit_logs(ctx, "vault", foundation=ref, resource_uri=vault.id)
+        if registry_id is not None:
+            send_audit_logs(ctx, "registry", foundation=ref, resource_uri=registry_id)
         if private:
             from mlops_infra.backends.azure._private_link import private_endpoint  # noqa: PLC0415 - network SDK only when asked
 
@@ -218,6 +229,45 @@ class AzureFoundation(FoundationBackend):
                     zones=["privatelink.azurecr.io"],
                 )
         return ref
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The stack's network, created, adopted or none (all ``None``)."""
+
+    network_id: pulumi.Input[str | None] = None
+    workload_subnets: pulumi.Input[list[str] | None] = None
+    endpoint_subnet: pulumi.Input[str | None] = None
+    security_groups: pulumi.Input[list[str] | None] = None
+
+
+def _network(
+    ctx: BuildContext[FoundationArgs], group_name: pulumi.Input[str], location: str | None
+) -> _Network:
+    """Creates the network with ``network.create``, adopts ``network.existing``, or none."""
+    spec = ctx.target.network
+    if spec.create:
+        from mlops_infra.backends.azure._network import create_network  # noqa: PLC0415 - network SDK only when asked
+
+        created = create_network(ctx, spec, resource_group_name=group_name, location=location)
+        return _Network(
+            network_id=created.network_id,
+            workload_subnets=pulumi.Output.all(created.workload_subnet_id),
+            endpoint_subnet=created.endpoint_subnet_id,
+            security_groups=pulumi.Output.all(created.security_group_id),
+        )
+    if spec.existing is not None:
+        if spec.existing.private_dns_zone_ids is not None:
+            from mlops_infra.backends.azure._private_link import check_zone_ids  # noqa: PLC0415 - network SDK only when asked
+
+            check_zone_ids(spec.existing.private_dns_zone_ids)
+        # The first subnet runs workloads; the last one holds private endpoints.
+        return _Network(
+            network_id=spec.existing.id,
+            workload_subnets=list(spec.existing.private_subnet_ids[:1]),
+            endpoint_subnet=spec.existing.private_subnet_ids[-1],
+        )
+    return _Network()
 
 
 def _registry_policies(sku: RegistrySku, *, private: bool) -> containerregistry.PoliciesArgs | None:

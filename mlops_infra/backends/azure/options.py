@@ -71,6 +71,10 @@ class AzureFoundationOptions(Spec):
     key_rotation_days: int = Field(default=365, ge=28, le=3650)
     """Rotate the customer-managed key this many days after it was created."""
 
+    log_retention_days: int | None = Field(default=None, ge=30, le=730)
+    """Days the stack's Log Analytics workspace keeps the resources' audit logs; default: 90
+    in production, else 30 (within the retention included in the ingestion price)."""
+
 
 class AzureStoreOptions(Spec):
     """Options of the ``blob`` artifact store (a StorageV2 account and a container)."""
@@ -95,6 +99,11 @@ class AzureStoreOptions(Spec):
 
     change_feed_retention_days: int | None = Field(default=90, ge=1, le=146000)
     """Days the change feed (an audit log of every change) is kept; ``None`` keeps it forever."""
+
+    key_grant_wait_s: int = Field(default=300, ge=0, le=1800)
+    """With a customer-managed key: seconds ``up`` waits, once, between granting the
+    account's identity access to the key and creating the account, for the role assignment
+    to take effect (Azure documents up to 10 minutes); ``0`` does not wait."""
 
 
 class AzureTrackingOptions(Spec):
@@ -171,6 +180,12 @@ class AzureEndpointOptions(Spec):
 
     auth_mode: Literal["AADToken", "Key"] = "AADToken"
     """How callers authenticate: Microsoft Entra ID tokens (no static secret), or keys."""
+
+    public_network_access: bool | None = None
+    """Accept scoring requests from the internet (still authenticated by ``auth_mode``);
+    default: on when the spec says ``public`` or the stack has no private network (nothing
+    could reach a private endpoint then), else off (reached through the workspace's private
+    endpoint)."""
 
     cpu_instance_type: str = Field(default="Standard_DS3_v2", pattern=r"^Standard_[A-Za-z0-9_]+$")
     """Instance type of CPU deployments (no ``gpu`` and no ``instance_type`` in the spec)."""

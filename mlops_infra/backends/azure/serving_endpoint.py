@@ -5,8 +5,10 @@
   environment, no script needed); the component moves the registry alias only once
   ``deployed_version`` confirms it.
 * ``OnlineEndpoint`` (version-independent, native): Entra ID token auth by default
-  (``options.auth_mode: Key`` for keys), public network access off unless ``spec.public``
-  (reach it through the workspace's private endpoint), system-assigned identity. Azure ML
+  (``options.auth_mode: Key`` for keys), system-assigned identity. Public network access
+  off in a stack with a private network unless ``spec.public`` (reach it through the
+  workspace's private endpoint); on without one (nothing could reach it otherwise), still
+  behind Entra ID; ``options.public_network_access`` decides otherwise. Azure ML
   itself grants that identity *AcrPull* on the workspace registry and *Storage Blob Data
   Reader* on the workspace storage; a second, identical assignment would fail with
   ``RoleAssignmentExists``, so the stack assigns none
@@ -109,7 +111,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
         )
         public_access = (
             ml.PublicNetworkAccessType.ENABLED
-            if spec.public
+            if _public(options, spec, private=foundation.private_network)
             else ml.PublicNetworkAccessType.DISABLED
         )
         tags = ctx.tags({"mlops-model": spec.model})
@@ -189,6 +191,18 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
         return EndpointResult(
             url=url, deployed_version=release.deployed_version, deployment=[release]
         )
+
+
+def _public(options: AzureEndpointOptions, spec: ServingEndpointSpec, *, private: bool) -> bool:
+    """Whether the endpoint takes scoring requests from the internet (see the option).
+
+    Inbound scoring traffic reaches a managed online endpoint publicly or through the
+    workspace's private endpoint; without a private network there is no other way in.
+    https://learn.microsoft.com/en-us/azure/machine-learning/concept-secure-online-endpoint
+    """
+    if options.public_network_access is not None:
+        return options.public_network_access
+    return spec.public or not private
 
 
 def _egress(options: AzureEndpointOptions, *, private: bool) -> bool:

@@ -11,9 +11,14 @@ that identity, not account keys.
 * Public network access off and a private endpoint when the stack has a network; else a
   managed virtual network (``AllowInternetOutbound``) so computes run without public IPs.
 * High-business-impact workspace in production.
+* Its audit logs go to the stack's Log Analytics workspace (``<name>-workspace-diagnostics``).
 * With a private registry, Azure ML builds environment images on a cluster:
   ``options.image_build_compute`` names it (or run prebuilt images).
 * Stateful: protected in production, retained on delete unless ``purge_on_delete``.
+* **Adding or removing a network replaces the workspace** (its managed network isolation
+  changes, which Azure does not do in place): a new, empty workspace (MLflow runs and
+  registered models stay with the old one). The plan diff shows it; production protection
+  refuses it until the workspace is unprotected on purpose.
 
 Spec fields for self-run servers (``size``, ``database_storage_gib``,
 ``backup_retention_days``, ``mlflow_version``, ``high_availability``) do not apply to
@@ -25,6 +30,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
+from mlops_infra.backends.azure._diagnostics import send_audit_logs
 from mlops_infra.backends.azure._naming import short_name
 from mlops_infra.backends.azure._scope import (
     azure_foundation,
@@ -68,7 +74,16 @@ class AzureMlTrackingServer(TrackingServerBackend):
         )
         account_id = storage_account_id(foundation, ctx.args.store.uri)
         name = options.workspace_name or short_name(ctx.name, 33)
-        opts = ctx.opts(stateful=True)
+        # Adding or removing a network flips the managed network isolation, which Azure does
+        # not change in place (isolation cannot be turned off once on; computes must go
+        # before it is turned on): the workspace is replaced, and since its name stays, the
+        # old one goes first. Production protection stops `up` before that.
+        # https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network
+        opts = ctx.opts(
+            stateful=True,
+            replace_on_changes=["managedNetwork.isolationMode"],
+            delete_before_replace=True,
+        )
         if not spec.purge_on_delete:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True))
         workspace = ml.Workspace(
@@ -100,6 +115,7 @@ class AzureMlTrackingServer(TrackingServerBackend):
             tags=ctx.tags(),
             opts=opts,
         )
+        send_audit_logs(ctx, "workspace", foundation=foundation, resource_uri=workspace.id)
         # The canonical ARM id, composed from known parts (so it is the same under any
         # mocks), resolved only once the workspace exists (so users wait for it).
         workspace_id = pulumi.Output.all(foundation.subscription_id, group, workspace.id).apply(

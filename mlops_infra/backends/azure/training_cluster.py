@@ -9,6 +9,11 @@
   a network (else the workspace's managed network); local (key) auth disabled.
 * System-assigned identity, granted *Storage Blob Data Contributor* on the artifact
   store's account and *AcrPull* on the stack's registry, nothing else. Jobs run with it.
+  The storage grant is on the account, not the artifact container: jobs also read and
+  write the containers Azure ML itself creates on the workspace's account (the default
+  datastore ``azureml-blobstore-<workspace id>``, run outputs, code snapshots), whose set
+  and names Azure ML owns, through identity-based data access
+  (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-identity-based-service-authentication).
 
 ``disk_gib`` has no AmlCompute setting (the OS disk size follows the VM size).
 """
@@ -98,7 +103,13 @@ class AmlComputeCluster(TrainingClusterBackend):
                 ),
             ),
             tags=ctx.tags({"mlops-cluster": spec.name}),
-            opts=ctx.opts(),
+            # A cluster's virtual network settings are fixed at creation, so a new subnet (a
+            # network added or removed) replaces it; its name stays, so the old cluster goes
+            # first (it holds nothing: it scales to zero).
+            # https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet
+            opts=ctx.opts(
+                replace_on_changes=["properties.properties.subnet"], delete_before_replace=True
+            ),
         )
         principal = compute.identity.apply(lambda i: i.principal_id if i else "")
         grants: list[pulumi.CustomResource] = []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pulumi
 import pytest
 from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, resource
 
+from mlops_infra.backends.azure._roles import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import ArtifactStore, ArtifactStoreArgs, Target
@@ -29,6 +32,9 @@ def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
         "mlops-vault",
         "mlops-key",
         "mlops-registry",
+        "mlops-logs",
+        "mlops-vault-diagnostics",
+        "mlops-registry-diagnostics",
     }
 
     vault = inputs(run, "mlops-vault")["properties"]
@@ -263,3 +269,228 @@ def test_an_endpoint_list_is_refused_on_azure() -> None:
         Exception, match=r"network.endpoints \['logs'\]: azure creates no per-service"
     ):
         azure_run(spec)
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_destroy_retains_the_key_in_every_tier(environment: str) -> None:
+    """Issue 15 item 2: azure-native creates keys through ARM but deletes them through the
+    vault's data plane (https://learn.microsoft.com/en-us/azure/key-vault/general/
+    security-features: management plane vs data plane), which the vault's firewall
+    (default action Deny) and the deployer's roles (no Key Vault Crypto Officer) refuse:
+    the key is retained on destroy, so destroy succeeds; it goes with the vault (soft
+    deleted, purged after the retention period)."""
+    run = azure_run({"environment": environment})
+    key = resource(run, "mlops-key")
+    assert key.retain_on_delete
+    assert key.protect is (environment == "prod")
+    # The vault itself is deleted through ARM (dev) and keeps its firewall.
+    assert resource(run, "mlops-vault").retain_on_delete is (environment == "prod")
+
+
+def test_cmk_account_is_created_after_its_key_grant_has_propagated() -> None:
+    """Issue 15 item 4: role assignments take effect after up to 10 minutes
+    (https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting
+    #symptom---role-assignment-changes-are-not-being-detected); the CMK account reads its key
+    while it is created, so it waits for the grant."""
+    run = azure_run({"environment": "prod"})
+    grant = resource(run, "mlops-store-key-access")
+    wait = resource(run, "mlops-store-key-access-wait")
+    assert wait.type == "pulumi-python:dynamic/mlops:AzurePropagationWait"
+    assert wait.plain_inputs()["after"] == "mlops-store-key-access-id"
+    assert wait.plain_inputs()["seconds"] == 300
+    assert grant.urn in wait.depends_on
+    account = resource(run, "mlops-store")
+    assert wait.urn in account.depends_on
+    assert wait.parent == run.of_type("mlops:index:ArtifactStore")[0].urn
+
+
+def test_key_grant_wait_is_an_option_and_absent_without_a_cmk() -> None:
+    run = azure_run({"environment": "prod", "artifact_store": {"options": {"key_grant_wait_s": 0}}})
+    assert inputs(run, "mlops-store-key-access-wait")["seconds"] == 0
+    dev = azure_run({"environment": "dev"})
+    assert not dev.of_type("pulumi-python:dynamic/mlops:AzurePropagationWait")
+
+
+def test_role_assignment_names_are_deterministic_guids() -> None:
+    """Issue 15 item 13: a random assignment name ends in 409 RoleAssignmentExists after a
+    state loss or an import (one assignment per scope, principal and role:
+    https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting).
+    The name is a GUID (https://learn.microsoft.com/en-us/azure/role-based-access-control/
+    role-assignments-rest) derived from scope, principal and role, so a second up PUTs the
+    same assignment."""
+    first = azure_run({"environment": "prod"})
+    again = azure_run({"environment": "prod"})
+    grant = inputs(first, "mlops-store-key-access")
+    expected = uuid.uuid5(
+        ROLE_ASSIGNMENT_NAMESPACE,
+        f"mlops-vault-id/keys/cmk|mlops-store-identity-principal|{CRYPTO_USER}",
+    )
+    assert grant["roleAssignmentName"] == str(expected)
+    assert inputs(again, "mlops-store-key-access")["roleAssignmentName"] == str(expected)
+    # Replacing an assignment deletes the old one first (the same scope, principal and
+    # role cannot be assigned twice).
+    assert resource(first, "mlops-store-key-access").delete_before_replace
+
+
+def test_role_assignment_name_is_a_function_of_scope_principal_and_role() -> None:
+    names = {
+        role_assignment_name(scope, principal, role)
+        for scope in ("/s/a", "/s/b")
+        for principal in ("p1", "p2")
+        for role in ("r1", "r2")
+    }
+    assert len(names) == 8
+    assert role_assignment_name("/s/a", "p1", "r1") == role_assignment_name("/s/a", "p1", "r1")
+    assert role_assignment_name("/S/A", "p1", "R1") == role_assignment_name("/s/a", "p1", "r1")
+
+
+@pytest.mark.parametrize(("environment", "retention"), [("dev", 30), ("prod", 90)])
+def test_audit_logs_of_every_stateful_resource_go_to_log_analytics(
+    environment: str, retention: int
+) -> None:
+    """Issue 15 item 13: no diagnostic settings or Log Analytics anywhere. Diagnostic
+    settings send a resource's category groups to a Log Analytics workspace
+    (https://learn.microsoft.com/en-us/azure/azure-monitor/essentials/diagnostic-settings);
+    blob logs are a setting of the blob service, not the account
+    (https://learn.microsoft.com/en-us/azure/storage/blobs/monitor-blob-storage)."""
+    run = azure_run({"environment": environment})
+    logs = resource(run, "mlops-logs")
+    assert logs.type == "azure-native:operationalinsights:Workspace"
+    got = logs.plain_inputs()
+    assert got["sku"] == {"name": "PerGB2018"}
+    assert got["retentionInDays"] == retention
+    assert got["resourceGroupName"] == "rg-test"
+    assert got["workspaceName"].startswith(f"log-mlops-{'test'}-")
+    assert names_of(run, "azure-native:monitor:DiagnosticSetting") == [
+        "mlops-registry-diagnostics",
+        "mlops-store-blob-diagnostics",
+        "mlops-tracking-workspace-diagnostics",
+        "mlops-vault-diagnostics",
+    ]
+    targets = {
+        "mlops-vault-diagnostics": "mlops-vault-id",
+        "mlops-registry-diagnostics": "mlops-registry-id",
+        "mlops-store-blob-diagnostics": "mlops-store-id/blobServices/default",
+        "mlops-tracking-workspace-diagnostics": "mlops-tracking-id",
+    }
+    for name, target in targets.items():
+        setting = inputs(run, name)
+        assert setting["resourceUri"] == target, name
+        assert setting["workspaceId"] == "mlops-logs-id", name
+        assert setting["name"] == "mlops-infra-audit", name
+        assert setting["logs"] == [{"categoryGroup": "audit", "enabled": True}], name
+
+
+HUB = "/subscriptions/hub/resourceGroups/dns/providers/Microsoft.Network/privateDnsZones"
+ALL_ZONES = {
+    zone: f"{HUB}/{zone}"
+    for zone in (
+        "privatelink.vaultcore.azure.net",
+        "privatelink.azurecr.io",
+        "privatelink.blob.core.windows.net",
+        "privatelink.file.core.windows.net",
+        "privatelink.api.azureml.ms",
+        "privatelink.notebooks.azure.net",
+    )
+}
+SPOKE = {
+    "id": "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v",
+    "private_subnet_ids": ["/subnets/work", "/subnets/pe"],
+}
+
+
+def test_adopted_network_with_central_dns_zones_creates_no_zones_or_links() -> None:
+    """Issue 15 item 6: in hub and spoke, the privatelink zones live in the hub and are linked
+    there; Azure refuses linking a second zone of the same name to a network
+    (https://learn.microsoft.com/en-us/azure/private-link/private-endpoint-dns-integration,
+    https://learn.microsoft.com/en-us/azure/dns/private-dns-virtual-network-links)."""
+    existing = {**SPOKE, "private_dns_zone_ids": ALL_ZONES}
+    run = azure_run({"environment": "dev", "network": {"existing": existing}})
+    assert not run.of_type("azure-native:privatedns:PrivateZone")
+    assert not run.of_type("azure-native:privatedns:VirtualNetworkLink")
+    groups = {
+        r.name: r.plain_inputs()["privateDnsZoneConfigs"]
+        for r in run.of_type("azure-native:network:PrivateDnsZoneGroup")
+    }
+    assert groups == {
+        "mlops-vault-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.vaultcore.azure.net"]}
+        ],
+        "mlops-registry-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.azurecr.io"]}
+        ],
+        "mlops-store-blob-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.blob.core.windows.net"]}
+        ],
+        "mlops-store-file-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.file.core.windows.net"]}
+        ],
+        "mlops-tracking-workspace-pe-dns": [
+            {"name": "zone-0", "privateDnsZoneId": ALL_ZONES["privatelink.api.azureml.ms"]},
+            {"name": "zone-1", "privateDnsZoneId": ALL_ZONES["privatelink.notebooks.azure.net"]},
+        ],
+    }
+
+
+def test_unknown_or_mismatched_dns_zones_are_named() -> None:
+    unknown = {**ALL_ZONES, "privatelink.database.windows.net": f"{HUB}/x"}
+    with pytest.raises(
+        BackendError,
+        match=r"private_dns_zone_ids: unknown zone 'privatelink.database.windows.net'; "
+        r"the azure backend uses privatelink.api.azureml.ms, ",
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": unknown}},
+            }
+        )
+    wrong = {**ALL_ZONES, "privatelink.azurecr.io": f"{HUB}/privatelink.blob.core.windows.net"}
+    with pytest.raises(
+        BackendError, match=r"'privatelink.azurecr.io' names .* not a private DNS zone of that name"
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": wrong}},
+            }
+        )
+
+
+def test_a_missing_central_zone_is_named() -> None:
+    partial = {k: v for k, v in ALL_ZONES.items() if k != "privatelink.file.core.windows.net"}
+    with pytest.raises(
+        Exception,
+        match=r"network.existing.private_dns_zone_ids has no 'privatelink.file.core.windows.net'",
+    ):
+        azure_run(
+            {
+                "environment": "dev",
+                "network": {"existing": {**SPOKE, "private_dns_zone_ids": partial}},
+            }
+        )
+
+
+def test_a_created_network_gives_workloads_an_outbound_path() -> None:
+    """Issue 15 item 11: the workload subnet has default outbound access off, so compute
+    nodes (no public IPs) had no way out: Azure ML compute needs outbound access to its
+    services and environment builds to the package indexes
+    (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet).
+    A NAT gateway is the subnet's explicit outbound path
+    (https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/default-outbound-access)."""
+    run = azure_run({"environment": "prod", "network": {"create": True, "cidr": "10.8.0.0/16"}})
+    address = resource(run, "mlops-nat-ip")
+    assert address.type == "azure-native:network:PublicIPAddress"
+    assert address.plain_inputs()["sku"] == {"name": "Standard"}
+    assert address.plain_inputs()["publicIPAllocationMethod"] == "Static"
+    nat = resource(run, "mlops-nat")
+    assert nat.type == "azure-native:network:NatGateway"
+    assert nat.plain_inputs()["sku"] == {"name": "Standard"}
+    assert nat.plain_inputs()["publicIpAddresses"] == [{"id": "mlops-nat-ip-id"}]
+    workloads = inputs(run, "mlops-subnet-workloads")
+    assert workloads["natGateway"] == {"id": "mlops-nat-id"}
+    assert workloads["defaultOutboundAccess"] is False
+    assert "natGateway" not in inputs(run, "mlops-subnet-endpoints")
+    # An adopted network brings its own path.
+    adopted = azure_run({"environment": "dev", "network": {"existing": SPOKE}})
+    assert not adopted.of_type("azure-native:network:NatGateway")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from azure_mocks import (
     CLIENT_CONFIG,
@@ -446,7 +448,8 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     assert endpoint["workspaceName"] == "mlops-tracking"
     assert endpoint["identity"] == {"type": "SystemAssigned"}
     assert endpoint["properties"]["authMode"] == "AADToken"
-    assert endpoint["properties"]["publicNetworkAccess"] == "Disabled"
+    # No private network to reach it through: public, with Entra ID tokens (issue 15 item 10).
+    assert endpoint["properties"]["publicNetworkAccess"] == "Enabled"
     assert "traffic" not in endpoint["properties"]
     assert resource(run, "mlops-endpoint-diagnosis").ignore_changes == ("properties.traffic",)
     assert endpoint["endpointName"].startswith("diagnosis-")
@@ -492,6 +495,52 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     assert release.urn in alias.depends_on
     assert alias.plain_inputs()["client_auth"] == HOOK
     assert gate["client_auth"] == HOOK
+
+
+@pytest.mark.parametrize(
+    ("spec", "access"),
+    [
+        # No private network: nothing could reach a private endpoint (it has no private
+        # endpoint of its own), so it is public and requires Entra ID tokens.
+        ({"environment": "dev"}, "Enabled"),
+        # A private network: reached through the workspace's private endpoint.
+        ({"environment": "dev", "network": {"create": True}}, "Disabled"),
+        # Forced private without a network (callers bring their own private endpoint).
+        (
+            {"environment": "dev", "endpoint_options": {"public_network_access": False}},
+            "Disabled",
+        ),
+        # Forced public with a network.
+        (
+            {
+                "environment": "prod",
+                "network": {"create": True},
+                "endpoint_options": {"public_network_access": True},
+            },
+            "Enabled",
+        ),
+    ],
+)
+def test_endpoint_is_reachable_by_default_and_private_with_a_network(
+    spec: dict[str, Any], access: str
+) -> None:
+    """Issue 15 item 10: a dev endpoint with public access disabled and no private
+    endpoint could not be scored by anyone. Managed online endpoints take inbound traffic
+    either publicly or through the workspace's private endpoint
+    (https://learn.microsoft.com/en-us/azure/machine-learning/concept-secure-online-endpoint)."""
+    options = spec.pop("endpoint_options", {})
+    run = azure_run(
+        {
+            **spec,
+            "endpoints": [
+                {"name": "diag", "model": "diag", "external_model": True, "options": options}
+            ],
+        },
+        gate=gate_outputs(served="3", previous="3"),
+    )
+    endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
+    assert endpoint["publicNetworkAccess"] == access
+    assert endpoint["authMode"] == "AADToken"
 
 
 def test_endpoint_canary_autoscale_gpu_and_public() -> None:

@@ -48,6 +48,7 @@ def test_security_defaults_of_the_options() -> None:
     assert AzureStoreOptions().shared_key_access is False
     assert AzureEndpointOptions().auth_mode == "AADToken"
     assert AzureTrackingOptions().public_network_access is None  # decided by the network
+    assert AzureEndpointOptions().public_network_access is None  # decided by the network
 
 
 def test_options_reject_unknown_keys_and_bad_names() -> None:

@@ -150,6 +150,8 @@ def _one(
     return Case(rule, _s(res(type_, good), facts), _s(res(type_, bad), facts), says)
 
 
+_AML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+
 CASES: tuple[Case, ...] = (
     # --- mlops
     Case(
@@ -866,6 +868,31 @@ CASES: tuple[Case, ...] = (
         {"properties": {"publicNetworkAccess": "Disabled", "authMode": "AADToken"}},
         {"properties": {"authMode": "Key"}},
         "accepts public traffic",
+    ),
+    _one(
+        "MLOPS-AZURE-NET-001",
+        "azure-native:keyvault:Vault",
+        {"properties": {"publicNetworkAccess": "Disabled"}},
+        {"properties": {"publicNetworkAccess": "Enabled"}},
+        "public network access is Enabled in production",
+        PROD,
+    ),
+    Case(
+        "MLOPS-AZURE-NET-002",
+        _s(res(_AML_WORKSPACE, {"publicNetworkAccess": "Disabled"})),
+        _s(
+            res(_AML_WORKSPACE, {"publicNetworkAccess": "Disabled"}),
+            DEV,
+            res("azure-native:storage:Blob", {"blobName": "code.py"}, name="blob"),
+        ),
+        "uploads 1 code package blob(s)",
+    ),
+    _one(
+        "MLOPS-AZURE-NET-003",
+        _AML_WORKSPACE,
+        {"publicNetworkAccess": "Disabled", "containerRegistry": "cr", "imageBuildCompute": "c"},
+        {"publicNetworkAccess": "Disabled", "containerRegistry": "cr"},
+        "image_build_compute",
     ),
 )
 """Every rule's good and broken fixture."""
