@@ -1,4 +1,4 @@
-"""The stack's VPC network: a private subnet, Cloud NAT, Private Service Access for Cloud SQL.
+"""The stack's VPC network: a private subnet, Cloud NAT, Private Service Access.
 
 Imported only when ``network.create`` is set: ``pulumi_gcp.compute`` costs ~800 ms.
 """
@@ -13,15 +13,13 @@ from pulumi_gcp import compute, servicenetworking
 
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
+from mlops_infra.backends.gcp.options import GcpNetworkOptions
 from mlops_infra.resources import BuildContext, FoundationArgs
 from mlops_infra.resources.foundation import refuse_endpoint_list
 
 load_quietly(compute)
 
 __all__ = ["CreatedNetwork", "create_network", "private_subnet_range"]
-
-#: Size of the range Google allocates from for Cloud SQL (and other producer services).
-PSA_PREFIX_LENGTH = 20
 
 
 def private_subnet_range(cidr: str) -> str:
@@ -42,10 +40,12 @@ class CreatedNetwork:
         network_id: Network id; resolves only once Private Service Access is connected,
             so that a Cloud SQL instance on it waits for the peering.
         subnet_id: The private workload subnet.
+        sql_range: Name of the Private Service Access range Cloud SQL instances use.
     """
 
     network_id: pulumi.Output[str]
     subnet_id: pulumi.Output[str]
+    sql_range: pulumi.Output[str]
 
 
 def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNetwork:
@@ -104,13 +104,28 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         project=project_id(),
         opts=ctx.opts(),
     )
-    # Private Service Access: Cloud SQL (and Vertex AI peering) get private IPs from here.
-    psa_range = compute.GlobalAddress(
+    # Private Service Access, split: Cloud SQL is placed in its own range (the instance
+    # names it), so that Vertex AI's parallel jobs cannot exhaust it, and Vertex AI gets a
+    # range sized by its guide. Sizes: GcpNetworkOptions. (A description would replace
+    # the Cloud SQL range of an existing stack: the field cannot change.)
+    options = ctx.options_as(GcpNetworkOptions)
+    sql_range = compute.GlobalAddress(
         ctx.child_name("psa-range"),
         purpose="VPC_PEERING",
         address_type="INTERNAL",
-        prefix_length=PSA_PREFIX_LENGTH,
+        prefix_length=options.sql_range_prefix,
         network=network.id,
+        labels=gcp_labels(ctx.tags()),
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+    vertex_range = compute.GlobalAddress(
+        ctx.child_name("vertex-range"),
+        purpose="VPC_PEERING",
+        address_type="INTERNAL",
+        prefix_length=options.vertex_range_prefix,
+        network=network.id,
+        description="Private Service Access: Vertex AI jobs",
         labels=gcp_labels(ctx.tags()),
         project=project_id(),
         opts=ctx.opts(),
@@ -119,10 +134,10 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         ctx.child_name("psa"),
         network=network.id,
         service="servicenetworking.googleapis.com",
-        reserved_peering_ranges=[psa_range.name],
+        reserved_peering_ranges=[sql_range.name, vertex_range.name],
         # Removing the peering while Cloud SQL still uses it fails; leave it to the network.
         deletion_policy="ABANDON",
         opts=ctx.opts(),
     )
     network_id = pulumi.Output.all(network.id, peering.id).apply(lambda ids: str(ids[0]))
-    return CreatedNetwork(network_id=network_id, subnet_id=subnet.id)
+    return CreatedNetwork(network_id=network_id, subnet_id=subnet.id, sql_range=sql_range.name)

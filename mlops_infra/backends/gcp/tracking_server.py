@@ -164,7 +164,9 @@ class CloudRunTrackingServer(TrackingServerBackend):
         auth = spec.auth if spec.auth is not None else profile.tracking_auth
         account = service_account(ctx, "server", "MLflow tracking server")
         bucket_grant = bucket_member(ctx, "artifacts", ctx.args.store.uri, account, OBJECT_USER)
-        user, database_uri = self._database(ctx, spec, options, foundation.network_id)
+        user, database_uri = self._database(
+            ctx, spec, options, foundation.network_id, foundation.service_ranges.get("sql")
+        )
         secrets = self._secrets(
             ctx,
             database_uri,
@@ -275,6 +277,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
         spec: TrackingServerSpec,
         options: CloudRunTrackingOptions,
         network_id: pulumi.Input[str | None],
+        ip_range: pulumi.Input[str] | None,
     ) -> tuple[sql.User, pulumi.Output[str]]:
         """Creates the instance, database and user; returns the user and the database URI."""
         profile = ctx.target.profile
@@ -300,6 +303,8 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 ip_configuration=sql.DatabaseInstanceSettingsIpConfigurationArgs(
                     ipv4_enabled=False,
                     private_network=network_id,
+                    # The created network's Cloud SQL range (none: any range of the peering).
+                    allocated_ip_range=ip_range,
                     ssl_mode="ENCRYPTED_ONLY",
                 ),
                 backup_configuration=sql.DatabaseInstanceSettingsBackupConfigurationArgs(
