@@ -19,7 +19,7 @@ from mlops_infra.resources.foundation import refuse_endpoint_list
 
 load_quietly(compute)
 
-__all__ = ["CreatedNetwork", "create_network", "private_subnet_range"]
+__all__ = ["CreatedNetwork", "create_network", "flow_log_config", "private_subnet_range"]
 
 
 def private_subnet_range(cidr: str) -> str:
@@ -30,6 +30,24 @@ def private_subnet_range(cidr: str) -> str:
     network = ipaddress.ip_network(cidr)
     prefix = min(network.prefixlen + 1, 24)
     return str(next(network.subnets(new_prefix=prefix)))
+
+
+def flow_log_config(tier: str) -> compute.SubnetworkLogConfigArgs:
+    """Returns the subnet's flow log settings for an environment tier.
+
+    Staging and production log half the flows with all metadata; local and development
+    environments a tenth, without metadata.
+
+    Flow logs are billed by the volume they generate
+    (https://cloud.google.com/vpc/network-pricing#network-telemetry); sampling and
+    metadata are the two levers (https://cloud.google.com/vpc/docs/flow-logs).
+    """
+    cheap = tier in ("local", "development")
+    return compute.SubnetworkLogConfigArgs(
+        aggregation_interval="INTERVAL_10_MIN",
+        flow_sampling=0.1 if cheap else 0.5,
+        metadata="EXCLUDE_ALL_METADATA" if cheap else "INCLUDE_ALL_METADATA",
+    )
 
 
 @dataclass(frozen=True)
@@ -73,11 +91,7 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         ip_cidr_range=private_subnet_range(spec.cidr),
         # Google APIs (GCS, Vertex AI, Artifact Registry) without public IPs.
         private_ip_google_access=True,
-        log_config=compute.SubnetworkLogConfigArgs(
-            aggregation_interval="INTERVAL_10_MIN",
-            flow_sampling=0.5,
-            metadata="INCLUDE_ALL_METADATA",
-        ),
+        log_config=flow_log_config(ctx.target.profile.tier),
         project=project_id(),
         opts=ctx.opts(),
     )

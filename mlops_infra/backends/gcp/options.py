@@ -76,7 +76,8 @@ class CloudRunTrackingOptions(Spec):
     """Cloud SQL PostgreSQL major version."""
 
     database_tier: str | None = Field(default=None, pattern=r"^db-[a-z0-9-]+$")
-    """Cloud SQL machine tier; default: from ``size`` (``db-custom-1-3840`` ... ``-4-15360``)."""
+    """Cloud SQL machine tier; default: from ``size`` (``db-custom-1-3840`` ... ``-4-15360``;
+    a ``small`` server in a local or development environment: ``db-g1-small``, shared core)."""
 
     min_instances: int | None = Field(default=None, ge=0, le=10)
     """Server instances kept warm; default: 1 in production, else 0 (scale to zero)."""

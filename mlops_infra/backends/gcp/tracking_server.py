@@ -55,8 +55,10 @@ __all__ = [
     "ADMIN_USER",
     "CLIENT_AUTH",
     "DATABASE_TIERS",
+    "DEVELOPMENT_DATABASE_TIER",
     "CloudRunTrackingServer",
     "auth_config",
+    "database_tier",
     "deployer_member",
 ]
 
@@ -86,6 +88,22 @@ DATABASE_TIERS = {
     "large": "db-custom-4-15360",
 }
 """Cloud SQL tier per tracking ``size``."""
+
+DEVELOPMENT_DATABASE_TIER = "db-g1-small"
+"""Cloud SQL tier of a ``small`` tracking server in local and development environments: a
+shared-core instance (1.7 GB), less than half of ``db-custom-1-3840``'s price per hour
+(https://cloud.google.com/sql/pricing). The Cloud SQL SLA leaves shared-core instances out
+(https://cloud.google.com/sql/sla), hence development only."""
+
+
+def database_tier(size: str, tier: str, given: str | None) -> str:
+    """Returns the Cloud SQL tier: ``given``, else by ``size`` (shared core in development)."""
+    if given:
+        return given
+    if size == "small" and tier in ("local", "development"):
+        return DEVELOPMENT_DATABASE_TIER
+    return DATABASE_TIERS[size]
+
 
 _RESOURCES = {
     "small": {"cpu": "1", "memory": "2Gi"},
@@ -293,7 +311,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
             database_version=options.database_version,
             deletion_protection=protect,
             settings=sql.DatabaseInstanceSettingsArgs(
-                tier=options.database_tier or DATABASE_TIERS[spec.size],
+                tier=database_tier(spec.size, profile.tier, options.database_tier),
                 edition="ENTERPRISE",
                 availability_type="REGIONAL" if high_availability else "ZONAL",
                 disk_size=spec.database_storage_gib,

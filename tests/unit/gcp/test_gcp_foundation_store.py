@@ -99,6 +99,24 @@ def test_private_service_access_has_a_range_for_cloud_sql_and_one_for_vertex(
     )
 
 
+def test_flow_logs_sample_less_without_metadata_in_development(
+    prod: ProgramRun, dev: ProgramRun
+) -> None:
+    """Issue 14.12: dev subnets logged half the flows with all metadata; flow logs are
+    billed by volume (vpc/network-pricing#network-telemetry, vpc/docs/flow-logs)."""
+    subnet = "gcp:compute/subnetwork:Subnetwork"
+    assert inputs(prod, subnet, "mlops-private")["logConfig"] == {
+        "aggregationInterval": "INTERVAL_10_MIN",
+        "flowSampling": 0.5,
+        "metadata": "INCLUDE_ALL_METADATA",
+    }
+    assert inputs(dev, subnet, "mlops-private")["logConfig"] == {
+        "aggregationInterval": "INTERVAL_10_MIN",
+        "flowSampling": 0.1,
+        "metadata": "EXCLUDE_ALL_METADATA",
+    }
+
+
 def test_network_options_size_the_private_service_ranges() -> None:
     spec = base_spec(
         "dev",

@@ -318,3 +318,32 @@ def test_a_purged_database_sends_no_final_backup_retention() -> None:
     db = one(run, SQL, "mlops-tracking-db").plain_inputs()
     assert db["settings"]["finalBackupConfig"] == {"enabled": False}
     assert db["settings"]["retainBackupsOnDelete"] is False
+
+
+@pytest.mark.parametrize(
+    ("environment", "size", "options", "tier"),
+    [
+        ("dev", "small", {}, "db-g1-small"),
+        ("sandbox", "small", {}, "db-g1-small"),
+        ("dev", "medium", {}, "db-custom-2-7680"),
+        ("dev", "small", {"database_tier": "db-custom-1-3840"}, "db-custom-1-3840"),
+        ("staging", "small", {}, "db-custom-1-3840"),
+        ("prod", "small", {}, "db-custom-1-3840"),
+    ],
+)
+def test_a_small_development_database_is_shared_core(
+    environment: str, size: str, options: dict[str, Any], tier: str
+) -> None:
+    """Issue 14.12: the dev database ran a dedicated core around the clock; shared core
+    costs less than half (cloud.google.com/sql/pricing) and has no SLA (sql/sla)."""
+    from mlops_infra.backends.gcp.tracking_server import database_tier
+
+    tiers = {"dev": "development", "sandbox": "development", "staging": "staging"}
+    assert (
+        database_tier(size, tiers.get(environment, "production"), options.get("database_tier"))
+        == tier
+    )
+    run = synth(
+        base_spec(environment, tracking={"size": size, "options": options}), stack=environment
+    )
+    assert inputs(run, SQL, "mlops-tracking-db")["settings"]["tier"] == tier
