@@ -347,3 +347,17 @@ def test_a_small_development_database_is_shared_core(
         base_spec(environment, tracking={"size": size, "options": options}), stack=environment
     )
     assert inputs(run, SQL, "mlops-tracking-db")["settings"]["tier"] == tier
+
+
+def test_production_secrets_are_protected_and_retained(prod: ProgramRun, dev: ProgramRun) -> None:
+    """MLOPS-PROT-001 on a production variant of gcp-dev: secrets hold data (the database
+    URI, passwords) and were neither protected nor retained."""
+    secrets = prod.of_type(SECRET)
+    assert sorted(s.name for s in secrets) == [
+        "mlops-tracking-admin-password",
+        "mlops-tracking-auth-config",
+        "mlops-tracking-db-uri",
+        "mlops-tracking-flask-secret",
+    ]
+    assert all(s.protect and s.retain_on_delete for s in secrets)
+    assert not any(s.protect or s.retain_on_delete for s in dev.of_type(SECRET))
