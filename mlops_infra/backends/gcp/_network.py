@@ -1,4 +1,4 @@
-"""The stack's VPC network: a private subnet, Cloud NAT, Private Service Access.
+"""The stack's VPC network: a private subnet, firewall, Cloud NAT, Private Service Access.
 
 Imported only when ``network.create`` is set: ``pulumi_gcp.compute`` costs ~800 ms.
 """
@@ -50,6 +50,49 @@ def flow_log_config(tier: str) -> compute.SubnetworkLogConfigArgs:
     )
 
 
+def _firewall(
+    ctx: BuildContext[FoundationArgs], network: compute.Network, subnet: compute.Subnetwork
+) -> None:
+    """Denies all ingress explicitly, then admits the private subnet's own traffic.
+
+    A VPC's implied rules already deny ingress at priority 65535
+    (https://cloud.google.com/firewall/docs/firewalls#default_firewall_rules); the explicit
+    rule (65534) makes it visible, logs what it drops outside development, and keeps a later
+    broad allow from going unnoticed (policy MLOPS-GCP-VPC-001). What the stack needs is the
+    subnet talking to itself (GKE nodes and pods, distributed jobs); GKE adds its own rules
+    for the control plane at priority 1000
+    (https://cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules). Cloud SQL
+    and Vertex AI sit across the peering and answer connections the subnet opens, which
+    ingress rules do not filter (firewall rules are stateful).
+    """
+    logged = ctx.target.profile.tier not in ("local", "development")
+    compute.Firewall(
+        ctx.child_name("deny-ingress"),
+        network=network.id,
+        direction="INGRESS",
+        priority=65534,
+        denies=[compute.FirewallDenyArgs(protocol="all")],
+        source_ranges=["0.0.0.0/0"],
+        log_config=(
+            compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA") if logged else None
+        ),
+        description="mlops-infra: deny all ingress not allowed by a higher-priority rule",
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+    compute.Firewall(
+        ctx.child_name("allow-internal"),
+        network=network.id,
+        direction="INGRESS",
+        priority=1000,
+        allows=[compute.FirewallAllowArgs(protocol="all")],
+        source_ranges=[subnet.ip_cidr_range],
+        description="mlops-infra: the private subnet's workloads reach each other",
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+
+
 @dataclass(frozen=True)
 class CreatedNetwork:
     """What the foundation hands on of the network it created.
@@ -95,6 +138,7 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         project=project_id(),
         opts=ctx.opts(),
     )
+    _firewall(ctx, network, subnet)
     router = compute.Router(
         ctx.child_name("router"),
         network=network.id,

@@ -56,6 +56,7 @@ __all__ = [
     "CLIENT_AUTH",
     "DATABASE_TIERS",
     "DEVELOPMENT_DATABASE_TIER",
+    "PRODUCTION_DATABASE_FLAGS",
     "CloudRunTrackingServer",
     "auth_config",
     "database_tier",
@@ -94,6 +95,23 @@ DEVELOPMENT_DATABASE_TIER = "db-g1-small"
 shared-core instance (1.7 GB), less than half of ``db-custom-1-3840``'s price per hour
 (https://cloud.google.com/sql/pricing). The Cloud SQL SLA leaves shared-core instances out
 (https://cloud.google.com/sql/sla), hence development only."""
+
+
+PRODUCTION_DATABASE_FLAGS = {
+    "log_checkpoints": "on",
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "log_lock_waits": "on",
+    "log_hostname": "on",
+    "log_min_messages": "error",
+    "log_min_error_statement": "error",
+    "cloudsql.enable_pgaudit": "on",
+    "pgaudit.log": "ddl,role",
+}
+"""Database flags of a production instance: PostgreSQL's connection, checkpoint, lock-wait
+and error logging (https://cloud.google.com/sql/docs/postgres/flags) and pgAudit recording
+schema and privilege changes (https://cloud.google.com/sql/docs/postgres/pg-audit; MLflow's
+own writes are left out: ``write`` would log every run and metric)."""
 
 
 def database_tier(size: str, tier: str, given: str | None) -> str:
@@ -348,6 +366,10 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 maintenance_window=sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
                     day=7, hour=3, update_track="stable"
                 ),
+                database_flags=[
+                    sql.DatabaseInstanceSettingsDatabaseFlagArgs(name=flag, value=value)
+                    for flag, value in (PRODUCTION_DATABASE_FLAGS.items() if production else ())
+                ],
                 user_labels=gcp_labels(ctx.tags()),
             ),
             # Autoresize grows the disk; a smaller configured size must not shrink it back.
