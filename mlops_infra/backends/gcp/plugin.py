@@ -32,6 +32,7 @@ CLOUD = CloudInfo(
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
     plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
     rehearsal=f"{_PACKAGE}.rehearse:CloudWorkflowsRehearsal",
+    quotas=f"{_PACKAGE}.quotas:quota_lines",
 )
 """What mlops-infra knows of gcp: everything cloud-specific is reached from here, lazily."""
 

@@ -29,7 +29,11 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME
+from mlops_infra.backends.gcp._cloudrun import (
+    MAX_SERVICE_NAME,
+    STARTUP_PROBE_BUDGET_S,
+    STARTUP_PROBE_PERIOD_S,
+)
 from mlops_infra.backends.gcp._deployment import CloudRunDeployment
 from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, service_account
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, region_of
@@ -156,8 +160,10 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
                     },
                     "startupProbe": {
                         "httpGet": {"path": "/ping", "port": _PORT},
-                        "periodSeconds": 10,
-                        "failureThreshold": 60,
+                        # Cloud Run allows at most 240 s (was 600 s); the model is in the
+                        # image, so the budget only covers loading it.
+                        "periodSeconds": STARTUP_PROBE_PERIOD_S,
+                        "failureThreshold": STARTUP_PROBE_BUDGET_S // STARTUP_PROBE_PERIOD_S,
                     },
                 }
             ],

@@ -27,7 +27,13 @@ from urllib.parse import urlsplit
 import pulumi
 from pulumi_gcp import cloudrunv2, organizations, serviceaccount, sql
 
-from mlops_infra.backends.gcp._cloudrun import INVOKER, MAX_SERVICE_NAME, service_url
+from mlops_infra.backends.gcp._cloudrun import (
+    INVOKER,
+    MAX_SERVICE_NAME,
+    STARTUP_PROBE_BUDGET_S,
+    STARTUP_PROBE_PERIOD_S,
+    service_url,
+)
 from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
 from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import (
@@ -501,9 +507,10 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 http_get=cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(
                     path="/health", port=_PORT
                 ),
+                # Cloud Run allows at most 240 s of failures after the delay (was 300 s).
                 initial_delay_seconds=5,
-                period_seconds=10,
-                failure_threshold=30,
+                period_seconds=STARTUP_PROBE_PERIOD_S,
+                failure_threshold=STARTUP_PROBE_BUDGET_S // STARTUP_PROBE_PERIOD_S,
             ),
             volume_mounts=mounts,
         )
