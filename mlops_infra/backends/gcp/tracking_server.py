@@ -34,7 +34,7 @@ from mlops_infra.backends.gcp._cloudrun import (
     STARTUP_PROBE_PERIOD_S,
     service_url,
 )
-from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._iam import MLFLOW_ROOT, OBJECT_USER, bucket_member, service_account
 from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import (
     fmt,
@@ -453,7 +453,9 @@ class CloudRunTrackingServer(TrackingServerBackend):
         env = [
             cloudrunv2.ServiceTemplateContainerEnvArgs(
                 name="MLFLOW_DEFAULT_ARTIFACT_ROOT",
-                value=pulumi.Output.from_input(ctx.args.store.uri).apply(lambda u: f"{u}/mlflow"),
+                value=pulumi.Output.from_input(ctx.args.store.uri).apply(
+                    lambda u: f"{u}/{MLFLOW_ROOT}"
+                ),
             ),
             # MLflow's job execution adds an unauthenticated job API; keep it off.
             cloudrunv2.ServiceTemplateContainerEnvArgs(
