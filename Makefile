@@ -107,13 +107,16 @@ integration: venv tools $(AZURITE)  ## integration tests on the real Pulumi engi
 # is a release with everything the backend uses (sagemaker.MlflowApp arrived in 7.22,
 # sagemaker.TrainingJob in 7.25).
 AWS_FLOOR = $(shell sed -n 's/.*"pulumi-aws>=\([0-9.]*\),.*/\1/p' pyproject.toml)
+# Likewise pulumi-gcp: 9.0 is the first with Cloud SQL's final_backup_config
+# (tests/unit/gcp/test_gcp_provider_floor.py checks every name and argument the backend uses).
+GCP_FLOOR = $(shell sed -n 's/.*"pulumi-gcp>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 
 .PHONY: floor
-floor: venv  ## the AWS unit tests against the oldest pulumi-aws pyproject.toml admits
-	@echo "==> AWS tests at the provider floor (pulumi-aws==$(AWS_FLOOR), .venv-floor)"
+floor: venv  ## the AWS and GCP unit tests against the oldest providers pyproject.toml admits
+	@echo "==> AWS and GCP tests at the provider floors (pulumi-aws==$(AWS_FLOOR), pulumi-gcp==$(GCP_FLOOR), .venv-floor)"
 	@test -x .venv-floor/bin/python || $(VENV)/bin/uv venv -q .venv-floor --python $(PY)
-	@$(VENV)/bin/uv pip install -q --python .venv-floor/bin/python -e '.[dev]' 'pulumi-aws==$(AWS_FLOOR)'
-	@.venv-floor/bin/python -m pytest tests/unit/aws tests/unit/test_every_flavor.py -q -p no:cacheprovider
+	@$(VENV)/bin/uv pip install -q --python .venv-floor/bin/python -e '.[dev]' 'pulumi-aws==$(AWS_FLOOR)' 'pulumi-gcp==$(GCP_FLOOR)'
+	@.venv-floor/bin/python -m pytest tests/unit/aws tests/unit/gcp tests/unit/test_every_flavor.py -q -p no:cacheprovider
 
 .PHONY: check
 check: venv  ## every policy rule on every stack (offline; exits non-zero on a violation)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
 from mlops_infra.cli.plan_cmd import add_project_options, plan_named_stack, stack_names
+from mlops_infra.errors import RegistryError
 from mlops_infra.plan.build import stack_file_path
 from mlops_infra.plan.model import Plan, load_plan
 from mlops_infra.policies import (
@@ -22,8 +24,10 @@ from mlops_infra.policies import (
     rules_of,
     run_policies,
 )
+from mlops_infra.registry import default_registry
+from mlops_infra.specs.loading import load_stack_file
 
-__all__ = ["load_project_suppressions", "register", "rule_line"]
+__all__ = ["load_project_suppressions", "quota_notes", "register", "rule_line"]
 
 
 def rule_line(rule: Rule) -> str:
@@ -44,6 +48,24 @@ def _plans(args: argparse.Namespace, project_dir: Path) -> list[Plan]:
     names: list[str] = args.stack or ([] if plans else stack_names(project_dir))
     plans += [plan_named_stack(name, project_dir) for name in names]
     return plans
+
+
+def quota_notes(stack: str, project_dir: Path) -> list[str]:
+    """Returns the quotas stack ``stack`` needs, by its cloud's ``quotas`` hook (may be none)."""
+    registry = default_registry()
+    spec = load_stack_file(stack_file_path(project_dir, stack), registry=registry)
+    hook = registry.cloud(spec.cloud).quotas
+    if hook is None:
+        return []
+    lines = registry.resolve(hook, f"cloud {spec.cloud!r}: quotas")
+    if not callable(lines):
+        msg = f"cloud {spec.cloud!r}: quotas {hook} is not callable"
+        raise RegistryError(msg)
+    found: object = lines(spec)
+    if not isinstance(found, list):
+        msg = f"cloud {spec.cloud!r}: quotas {hook} returned {type(found).__name__}, not a list"
+        raise RegistryError(msg)
+    return [f"{stack}: {line}" for line in typing.cast(list[object], found)]
 
 
 def _print_report(report: PolicyReport) -> None:
@@ -109,6 +131,10 @@ def _run(args: argparse.Namespace) -> int:
     else:
         for report in reports:
             _print_report(report)
+        # What the stack needs granted before its first up (plan files carry no spec).
+        for name in args.stack or ([] if args.plan else stack_names(project_dir)):
+            for line in quota_notes(name, project_dir):
+                print(line, file=sys.stderr)
     return 1 if any(r.violations for r in reports) else 0
 
 

@@ -92,6 +92,9 @@ class CloudInfo:
             read back (a load balancer's DNS name); ``None`` for other types.
         rehearsal: Path of a class whose instances rehearse a stack of the cloud on this
             machine (``mlops-infra rehearse``), if the cloud has one.
+        quotas: Path of a function ``(spec: StackSpec) -> list[str]`` naming, one line
+            each, the quotas a stack needs that the cloud may not grant by default
+            (``mlops-infra check`` prints them).
     """
 
     name: str
@@ -104,6 +107,7 @@ class CloudInfo:
     plan_invokes: str | None = None
     plan_outputs: str | None = None
     rehearsal: str | None = None
+    quotas: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,7 +194,7 @@ class FlavorRegistry:
             raise RegistryError(msg)
         for index, path in enumerate(cloud.policies):
             _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
-        for attribute in ("plan_rules", "plan_invokes", "plan_outputs", "rehearsal"):
+        for attribute in ("plan_rules", "plan_invokes", "plan_outputs", "rehearsal", "quotas"):
             path = getattr(cloud, attribute)
             if path is not None:
                 _check_path(f"cloud {cloud.name!r}: {attribute}", path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -11,6 +11,7 @@ import pulumi
 from mlops_infra.errors import BackendError
 from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
 from mlops_infra.resources.target import Target
+from mlops_infra.specs._flavored import FlavoredSpec
 
 __all__ = [
     "Foundation",
@@ -39,6 +40,13 @@ class FoundationRef:
 
     encryption_key: pulumi.Input[str | None] = None
     """Customer-managed key for secrets and other data the foundation owns."""
+
+    service_ranges: Mapping[str, pulumi.Input[str]] = field(
+        default_factory=dict[str, pulumi.Input[str]]
+    )
+    """Names of the address ranges a created network reserves for managed services, by
+    use (GCP: ``sql``, the Private Service Access range Cloud SQL instances are placed in);
+    empty where the network was not created."""
 
     prerequisites: Sequence[pulumi.Resource] = ()
     """Resources every other component's children wait for (the cloud APIs a fresh GCP
@@ -84,7 +92,9 @@ class Foundation(pulumi.ComponentResource):
     ) -> None:
         """Creates the shared infrastructure named ``name``."""
         super().__init__(f"{TYPE_PREFIX}Foundation", name, None, opts)
-        context, backend = start_build(self, "foundation", FoundationBackend, name, args)
+        # network.options are the foundation flavor's options (the cloud's only flavor).
+        spec = FlavoredSpec(options=dict(args.target.network.options))
+        context, backend = start_build(self, "foundation", FoundationBackend, name, args, spec=spec)
         self.ref = backend.create(context)
         self.registry_url = pulumi.Output.from_input(self.ref.registry_url)
         self.network_id = pulumi.Output.from_input(self.ref.network_id)

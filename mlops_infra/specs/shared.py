@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
 from mlops_infra.specs._base import Spec, raise_issues
 
@@ -57,6 +57,11 @@ class NetworkSpec(Spec):
     per zone and hour: list fewer to pay less (the backend refuses a list that lacks what a
     component needs). Only AWS uses it."""
 
+    options: dict[str, JsonValue] = Field(default_factory=dict[str, JsonValue])
+    """Cloud-specific settings of a created network, validated against the options of the
+    cloud's foundation flavor (GCP: the sizes of the private-service ranges, see
+    ``backends/gcp/README.md``)."""
+
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
@@ -89,6 +94,11 @@ class NetworkSpec(Spec):
         if self.endpoints is not None and not self.create:
             raise_issues(
                 [(("endpoints",), "applies to a created network; set create: true or remove it")],
+                title="NetworkSpec",
+            )
+        if self.options and not self.create:
+            raise_issues(
+                [(("options",), "applies to a created network; set create: true or remove it")],
                 title="NetworkSpec",
             )
         return self

@@ -168,6 +168,14 @@ class StackSpec(Spec):
                 continue
             _, found = validate_options(flavor, spec.options)
             issues.extend(((*loc, *where), message) for where, message in found)
+        if self.network.options:
+            # A created network's options are its foundation flavor's (the only one).
+            try:
+                flavor = registry.flavor(self.cloud, "foundation", None)
+            except RegistryError as error:
+                return [*issues, (("network", "options"), str(error))]
+            _, found = validate_options(flavor, self.network.options)
+            issues.extend((("network", *where), message) for where, message in found)
         return issues
 
     def _check_references(self) -> Issues:

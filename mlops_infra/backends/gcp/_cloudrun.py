@@ -18,6 +18,8 @@ from mlops_infra.errors import BackendError
 __all__ = [
     "INVOKER",
     "MAX_SERVICE_NAME",
+    "STARTUP_PROBE_BUDGET_S",
+    "STARTUP_PROBE_PERIOD_S",
     "grant_invoker",
     "parse_service_url",
     "service_url",
@@ -28,6 +30,14 @@ INVOKER = "roles/run.invoker"
 
 MAX_SERVICE_NAME = 40
 """Longest service name we use: leaves room for revision suffixes (63 in all)."""
+
+STARTUP_PROBE_BUDGET_S = 240
+"""Longest a service's startup probe may keep failing: ``failureThreshold * periodSeconds``
+cannot exceed 240 s, and ``initialDelaySeconds`` is at most 240 s
+(https://cloud.google.com/run/docs/configuring/healthchecks); a longer budget is refused."""
+
+STARTUP_PROBE_PERIOD_S = 10
+"""Seconds between two startup probes of the stack's services."""
 
 _URL_RE = re.compile(
     r"^https://(?P<name>[a-z][a-z0-9-]*)-(?P<number>[0-9]+)\.(?P<region>[a-z0-9-]+)\.run\.app/?$"

@@ -1,4 +1,4 @@
-"""The stack's VPC network: a private subnet, Cloud NAT, Private Service Access for Cloud SQL.
+"""The stack's VPC network: a private subnet, firewall, Cloud NAT, Private Service Access.
 
 Imported only when ``network.create`` is set: ``pulumi_gcp.compute`` costs ~800 ms.
 """
@@ -13,15 +13,13 @@ from pulumi_gcp import compute, servicenetworking
 
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
+from mlops_infra.backends.gcp.options import GcpNetworkOptions
 from mlops_infra.resources import BuildContext, FoundationArgs
 from mlops_infra.resources.foundation import refuse_endpoint_list
 
 load_quietly(compute)
 
-__all__ = ["CreatedNetwork", "create_network", "private_subnet_range"]
-
-#: Size of the range Google allocates from for Cloud SQL (and other producer services).
-PSA_PREFIX_LENGTH = 20
+__all__ = ["CreatedNetwork", "create_network", "flow_log_config", "private_subnet_range"]
 
 
 def private_subnet_range(cidr: str) -> str:
@@ -34,6 +32,67 @@ def private_subnet_range(cidr: str) -> str:
     return str(next(network.subnets(new_prefix=prefix)))
 
 
+def flow_log_config(tier: str) -> compute.SubnetworkLogConfigArgs:
+    """Returns the subnet's flow log settings for an environment tier.
+
+    Staging and production log half the flows with all metadata; local and development
+    environments a tenth, without metadata.
+
+    Flow logs are billed by the volume they generate
+    (https://cloud.google.com/vpc/network-pricing#network-telemetry); sampling and
+    metadata are the two levers (https://cloud.google.com/vpc/docs/flow-logs).
+    """
+    cheap = tier in ("local", "development")
+    return compute.SubnetworkLogConfigArgs(
+        aggregation_interval="INTERVAL_10_MIN",
+        flow_sampling=0.1 if cheap else 0.5,
+        metadata="EXCLUDE_ALL_METADATA" if cheap else "INCLUDE_ALL_METADATA",
+    )
+
+
+def _firewall(
+    ctx: BuildContext[FoundationArgs], network: compute.Network, subnet: compute.Subnetwork
+) -> None:
+    """Denies all ingress explicitly, then admits the private subnet's own traffic.
+
+    A VPC's implied rules already deny ingress at priority 65535
+    (https://cloud.google.com/firewall/docs/firewalls#default_firewall_rules); the explicit
+    rule (65534) makes it visible, logs what it drops outside development, and keeps a later
+    broad allow from going unnoticed (policy MLOPS-GCP-VPC-001). What the stack needs is the
+    subnet talking to itself (GKE nodes and pods, distributed jobs); GKE adds its own rules
+    for the control plane at priority 1000
+    (https://cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules). Cloud SQL
+    and Vertex AI sit across the peering and answer connections the subnet opens, which
+    ingress rules do not filter (firewall rules are stateful).
+    """
+    logged = ctx.target.profile.tier not in ("local", "development")
+    compute.Firewall(
+        ctx.child_name("deny-ingress"),
+        network=network.id,
+        direction="INGRESS",
+        priority=65534,
+        denies=[compute.FirewallDenyArgs(protocol="all")],
+        source_ranges=["0.0.0.0/0"],
+        log_config=(
+            compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA") if logged else None
+        ),
+        description="mlops-infra: deny all ingress not allowed by a higher-priority rule",
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+    compute.Firewall(
+        ctx.child_name("allow-internal"),
+        network=network.id,
+        direction="INGRESS",
+        priority=1000,
+        allows=[compute.FirewallAllowArgs(protocol="all")],
+        source_ranges=[subnet.ip_cidr_range],
+        description="mlops-infra: the private subnet's workloads reach each other",
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+
+
 @dataclass(frozen=True)
 class CreatedNetwork:
     """What the foundation hands on of the network it created.
@@ -42,10 +101,12 @@ class CreatedNetwork:
         network_id: Network id; resolves only once Private Service Access is connected,
             so that a Cloud SQL instance on it waits for the peering.
         subnet_id: The private workload subnet.
+        sql_range: Name of the Private Service Access range Cloud SQL instances use.
     """
 
     network_id: pulumi.Output[str]
     subnet_id: pulumi.Output[str]
+    sql_range: pulumi.Output[str]
 
 
 def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNetwork:
@@ -73,14 +134,11 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         ip_cidr_range=private_subnet_range(spec.cidr),
         # Google APIs (GCS, Vertex AI, Artifact Registry) without public IPs.
         private_ip_google_access=True,
-        log_config=compute.SubnetworkLogConfigArgs(
-            aggregation_interval="INTERVAL_10_MIN",
-            flow_sampling=0.5,
-            metadata="INCLUDE_ALL_METADATA",
-        ),
+        log_config=flow_log_config(ctx.target.profile.tier),
         project=project_id(),
         opts=ctx.opts(),
     )
+    _firewall(ctx, network, subnet)
     router = compute.Router(
         ctx.child_name("router"),
         network=network.id,
@@ -104,13 +162,28 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         project=project_id(),
         opts=ctx.opts(),
     )
-    # Private Service Access: Cloud SQL (and Vertex AI peering) get private IPs from here.
-    psa_range = compute.GlobalAddress(
+    # Private Service Access, split: Cloud SQL is placed in its own range (the instance
+    # names it), so that Vertex AI's parallel jobs cannot exhaust it, and Vertex AI gets a
+    # range sized by its guide. Sizes: GcpNetworkOptions. (A description would replace
+    # the Cloud SQL range of an existing stack: the field cannot change.)
+    options = ctx.options_as(GcpNetworkOptions)
+    sql_range = compute.GlobalAddress(
         ctx.child_name("psa-range"),
         purpose="VPC_PEERING",
         address_type="INTERNAL",
-        prefix_length=PSA_PREFIX_LENGTH,
+        prefix_length=options.sql_range_prefix,
         network=network.id,
+        labels=gcp_labels(ctx.tags()),
+        project=project_id(),
+        opts=ctx.opts(),
+    )
+    vertex_range = compute.GlobalAddress(
+        ctx.child_name("vertex-range"),
+        purpose="VPC_PEERING",
+        address_type="INTERNAL",
+        prefix_length=options.vertex_range_prefix,
+        network=network.id,
+        description="Private Service Access: Vertex AI jobs",
         labels=gcp_labels(ctx.tags()),
         project=project_id(),
         opts=ctx.opts(),
@@ -119,10 +192,10 @@ def create_network(ctx: BuildContext[FoundationArgs], region: str) -> CreatedNet
         ctx.child_name("psa"),
         network=network.id,
         service="servicenetworking.googleapis.com",
-        reserved_peering_ranges=[psa_range.name],
+        reserved_peering_ranges=[sql_range.name, vertex_range.name],
         # Removing the peering while Cloud SQL still uses it fails; leave it to the network.
         deletion_policy="ABANDON",
         opts=ctx.opts(),
     )
     network_id = pulumi.Output.all(network.id, peering.id).apply(lambda ids: str(ids[0]))
-    return CreatedNetwork(network_id=network_id, subnet_id=subnet.id)
+    return CreatedNetwork(network_id=network_id, subnet_id=subnet.id, sql_range=sql_range.name)

@@ -23,15 +23,20 @@ from mlops_infra.versioning import VersionManifest, resolve_data_path
 
 load_quietly(storage)
 
-__all__ = ["FUSE_ROOT", "Package", "package_prefix", "publish_package"]
+__all__ = ["FUSE_ROOT", "Package", "package_prefix", "package_root", "publish_package"]
 
 FUSE_ROOT = "/gcs"
 """Where Vertex AI (and our Cloud Run jobs) mount the buckets."""
 
 
+def package_root(kind: str, name: str) -> str:
+    """Returns the object prefix of every version's package, e.g. ``pipelines/churn``."""
+    return f"{kind}s/{name}"
+
+
 def package_prefix(kind: str, name: str, version: str) -> str:
     """Returns the object prefix of a version's package, e.g. ``pipelines/churn/0123abcd``."""
-    return f"{kind}s/{name}/{version}"
+    return f"{package_root(kind, name)}/{version}"
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def store_secret(
     The secret has one user-managed replica in ``region``, encrypted with
     ``encryption_key`` when one is given (a key in the same region). Deleted versions
     stay recoverable for ``secrets.recovery_window_days`` (delayed destruction).
-    ``readers`` maps a short label (part of the binding's name) to an identity.
+    ``readers`` maps a short label (part of the binding's name) to an identity. The secret
+    is stateful: protected and retained where the stack protects its data.
     """
     replica: secretmanager.SecretReplicationUserManagedReplicaArgs
     if encryption_key is None:
@@ -130,7 +131,8 @@ def store_secret(
         ),
         version_destroy_ttl=f"{window_s}s",
         labels=gcp_labels(ctx.tags()),
-        opts=ctx.opts(),
+        # Holds data (a password, the database URI): protected like the database.
+        opts=ctx.opts(stateful=True),
     )
     version = secretmanager.SecretVersion(
         ctx.child_name(f"{role}-value"),

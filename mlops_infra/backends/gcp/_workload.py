@@ -10,7 +10,13 @@ import pulumi
 from pulumi_gcp import serviceaccount
 
 from mlops_infra.backends.gcp._cloudrun import grant_invoker
-from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._iam import (
+    MLFLOW_ROOT,
+    OBJECT_USER,
+    bucket_member,
+    object_prefix,
+    service_account,
+)
 from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import AnyContext, fmt
 from mlops_infra.backends.gcp._project import project_number
@@ -55,15 +61,22 @@ def workload_identity(
     tracking: TrackingRef,
     foundation: FoundationRef | None,
     tracking_invoker: bool,
+    package_root: str,
 ) -> Workload:
     """Creates the workload's service account and its grants.
 
-    It may read and write objects of the artifact bucket (not change the bucket), read
-    its own copy of the tracking password, and invoke the tracking service.
+    It may read and write objects under its own packages (``package_root``, e.g.
+    ``pipelines/churn``: code, data, step outputs) and MLflow's artifact root
+    (``<store>/mlflow``), nothing else of the bucket; read its own copy of the tracking
+    password, and invoke the tracking service.
     """
     account = service_account(ctx, "runner", purpose)
+    prefixes = pulumi.Output.from_input(store.uri).apply(
+        # Packages are published at the bucket's root (_package.package_prefix).
+        lambda uri: [object_prefix(uri, MLFLOW_ROOT), f"{package_root.strip('/')}/"]
+    )
     grants: list[pulumi.Resource] = [
-        bucket_member(ctx, "runner-artifacts", store.uri, account, OBJECT_USER)
+        bucket_member(ctx, "runner-artifacts", store.uri, account, OBJECT_USER, prefixes=prefixes)
     ]
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": tracking.url}
     if tracking.username is not None:

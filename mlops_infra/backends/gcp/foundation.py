@@ -8,8 +8,10 @@
   Usage API and ``serviceusage.services.enable`` on the project
   (https://cloud.google.com/service-usage/docs/enable-disable).
 * Network: ``network.create`` builds a VPC with a private subnet, Cloud NAT and
-  Private Service Access (Cloud SQL private IP); ``network.existing`` adopts one
-  (Private Service Access must already be connected there); neither leaves workloads
+  Private Service Access (Cloud SQL private IP, Vertex AI peering; two ranges sized by
+  ``network.options``, see :class:`~mlops_infra.backends.gcp.options.GcpNetworkOptions`);
+  ``network.existing`` adopts one (Private Service Access must already be connected
+  there); neither leaves workloads
   on Google's serverless network (a Cloud SQL tracking server then cannot be built).
 * Artifact Registry: a Docker repository (CMEK) with immutable tags, vulnerability
   scanning and a cleanup policy keeping the newest ``keep_images`` versions.
@@ -145,12 +147,14 @@ class GcpFoundation(FoundationBackend):
         region = region_of(ctx)
         network_id: pulumi.Input[str | None] = None
         subnet_ids: pulumi.Input[list[str] | None] = None
+        service_ranges: dict[str, pulumi.Input[str]] = {}
         if target.network.create:
             from mlops_infra.backends.gcp._network import create_network  # noqa: PLC0415 - compute is slow to import
 
             created = create_network(ctx, region)
             network_id = created.network_id
             subnet_ids = created.subnet_id.apply(lambda subnet: [subnet])
+            service_ranges = {"sql": created.sql_range}
         elif target.network.existing is not None:
             network_id = target.network.existing.id
             subnet_ids = list(target.network.existing.private_subnet_ids)
@@ -171,6 +175,7 @@ class GcpFoundation(FoundationBackend):
             private_subnet_ids=subnet_ids,
             registry_url=registry_url,
             encryption_key=encryption_key,
+            service_ranges=service_ranges,
             prerequisites=apis,
         )
 

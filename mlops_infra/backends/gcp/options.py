@@ -13,6 +13,7 @@ __all__ = [
     "CloudRunJobOptions",
     "CloudRunServingOptions",
     "CloudRunTrackingOptions",
+    "GcpNetworkOptions",
     "GcsStoreOptions",
     "GkeClusterOptions",
     "VertexClusterOptions",
@@ -28,6 +29,26 @@ DiskType = Literal["pd-ssd", "pd-balanced", "pd-standard"]
 
 _CPU_RE = r"^(0\.[0-9]+|[1-9][0-9]*)$"
 _MEMORY_RE = r"^[1-9][0-9]*(Mi|Gi)$"
+
+
+class GcpNetworkOptions(Spec):
+    """Options of a created network (``network.options``, read by the ``default`` foundation).
+
+    Private Service Access gets two ranges of the network's peering with Google's service
+    producers: one Cloud SQL instances are placed in, one left to Vertex AI jobs. Each
+    service producer takes whole /24 blocks per region from them
+    (https://cloud.google.com/sql/docs/postgres/private-ip#allocated_ip_address_ranges).
+    """
+
+    sql_range_prefix: int = Field(default=22, ge=16, le=24)
+    """Prefix length of the range Cloud SQL uses (``<foundation>-psa-range``); Cloud SQL
+    needs at least a /24 per region. A stack created before this range was split keeps its
+    instance only with ``20`` (the range's former size: a new size replaces the range)."""
+
+    vertex_range_prefix: int = Field(default=18, ge=16, le=24)
+    """Prefix length of the range left to Vertex AI (``<foundation>-vertex-range``): a /18
+    runs up to 15 parallel jobs of 8 nodes, a /16 up to 63, per Vertex AI's table
+    (https://cloud.google.com/vertex-ai/docs/training/using-private-ip#reserve-ip-ranges)."""
 
 
 class GcsStoreOptions(Spec):
@@ -55,7 +76,8 @@ class CloudRunTrackingOptions(Spec):
     """Cloud SQL PostgreSQL major version."""
 
     database_tier: str | None = Field(default=None, pattern=r"^db-[a-z0-9-]+$")
-    """Cloud SQL machine tier; default: from ``size`` (``db-custom-1-3840`` ... ``-4-15360``)."""
+    """Cloud SQL machine tier; default: from ``size`` (``db-custom-1-3840`` ... ``-4-15360``;
+    a ``small`` server in a local or development environment: ``db-g1-small``, shared core)."""
 
     min_instances: int | None = Field(default=None, ge=0, le=10)
     """Server instances kept warm; default: 1 in production, else 0 (scale to zero)."""

@@ -22,7 +22,7 @@ import pulumi
 from pulumi_gcp import cloudscheduler, projects, serviceaccount, workflows
 
 from mlops_infra.backends.gcp._iam import bucket_name, service_account
-from mlops_infra.backends.gcp._package import Package, publish_package
+from mlops_infra.backends.gcp._package import Package, package_root, publish_package
 from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, project_id, region_of
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp._run import PipelineRun
@@ -106,6 +106,7 @@ class WorkflowsPipeline(PipelineBackend):
             tracking=args.tracking,
             foundation=args.foundation,
             tracking_invoker=options.tracking_invoker,
+            package_root=package_root("pipeline", spec.name),
         )
         images = workload_images(
             ctx, manifest, foundation=args.foundation, store_uri=args.store.uri,

@@ -7,6 +7,7 @@ from mlops_infra.backends.gcp.options import (
     CloudRunJobOptions,
     CloudRunServingOptions,
     CloudRunTrackingOptions,
+    GcpNetworkOptions,
     GcsStoreOptions,
     GkeClusterOptions,
     VertexClusterOptions,
@@ -31,6 +32,7 @@ CLOUD = CloudInfo(
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
     plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
     rehearsal=f"{_PACKAGE}.rehearse:CloudWorkflowsRehearsal",
+    quotas=f"{_PACKAGE}.quotas:quota_lines",
 )
 """What mlops-infra knows of gcp: everything cloud-specific is reached from here, lazily."""
 
@@ -41,6 +43,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="default",
         implementation=f"{_PACKAGE}.foundation:GcpFoundation",
         description="VPC network (optional), Artifact Registry, KMS key for secrets and data",
+        options=GcpNetworkOptions,
         default=True,
         requires=_SDK,
         extra="gcp",

@@ -29,9 +29,19 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.backends.gcp._cloudrun import MAX_SERVICE_NAME
+from mlops_infra.backends.gcp._cloudrun import (
+    MAX_SERVICE_NAME,
+    STARTUP_PROBE_BUDGET_S,
+    STARTUP_PROBE_PERIOD_S,
+)
 from mlops_infra.backends.gcp._deployment import CloudRunDeployment
-from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, service_account
+from mlops_infra.backends.gcp._iam import (
+    MLFLOW_ROOT,
+    OBJECT_VIEWER,
+    bucket_member,
+    object_prefix,
+    service_account,
+)
 from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, region_of
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
@@ -44,10 +54,11 @@ from mlops_infra.resources import (
     ServingEndpointArgs,
     ServingEndpointBackend,
 )
+from mlops_infra.resources.artifact_store import bucket_of
 from mlops_infra.resources.training_cluster import node_shape
 from mlops_infra.specs import ServingEndpointSpec
 
-__all__ = ["SERVE_SCRIPT", "CloudRunServingEndpoint"]
+__all__ = ["SERVE_SCRIPT", "CloudRunServingEndpoint", "served_prefix"]
 
 _PORT = 8080
 SERVE_SCRIPT = (
@@ -56,6 +67,18 @@ SERVE_SCRIPT = (
 )
 """Container command: serve the gated model (baked into the stack-built image at
 ``/opt/ml/model``, or read from the store by your own image) with the image's environment."""
+
+
+def served_prefix(store_uri: str, source: object) -> str:
+    """Returns the object prefix of the served model's folder.
+
+    ``source`` is the served version's ``gs://`` URI in the store's bucket; before a version
+    is served, the prefix is MLflow's artifact root.
+    """
+    bucket = bucket_of(store_uri)
+    if isinstance(source, str) and source.startswith(f"gs://{bucket}/"):
+        return object_prefix(source)
+    return object_prefix(store_uri, MLFLOW_ROOT)
 
 
 class CloudRunServingEndpoint(ServingEndpointBackend):
@@ -73,7 +96,18 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             raise BackendError(msg)
         options = ctx.options_as(CloudRunServingOptions)
         account = service_account(ctx, "server", f"serves model {spec.model}")
-        reader = bucket_member(ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER)
+        # A stack-built image carries its model: the identity reads nothing of the bucket.
+        # Your own image reads the served model's folder only (issue 14.9).
+        readers: list[pulumi.Resource] = []
+        if options.image:
+            prefixes = pulumi.Output.all(ctx.args.store.uri, served.source).apply(
+                lambda values: [served_prefix(str(values[0]), values[1])]
+            )
+            readers.append(
+                bucket_member(
+                    ctx, "models", ctx.args.store.uri, account, OBJECT_VIEWER, prefixes=prefixes
+                )
+            )
         service = physical_name(ctx.name, max_length=MAX_SERVICE_NAME, salt=ctx.stack_name)
         built = (
             None
@@ -98,7 +132,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
             template=body,
             version=served.version,
             canary_percent=spec.canary_percent,
-            opts=ctx.opts(depends_on=[reader, *(built.resources if built else [])]),
+            opts=ctx.opts(depends_on=[*readers, *(built.resources if built else [])]),
         )
         url = pulumi.Output.all(deployment.uri, deployment.deployed_version).apply(
             lambda values: f"{values[0]}/invocations" if values[0] and values[1] else None
@@ -156,8 +190,10 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
                     },
                     "startupProbe": {
                         "httpGet": {"path": "/ping", "port": _PORT},
-                        "periodSeconds": 10,
-                        "failureThreshold": 60,
+                        # Cloud Run allows at most 240 s (was 600 s); the model is in the
+                        # image, so the budget only covers loading it.
+                        "periodSeconds": STARTUP_PROBE_PERIOD_S,
+                        "failureThreshold": STARTUP_PROBE_BUDGET_S // STARTUP_PROBE_PERIOD_S,
                     },
                 }
             ],

@@ -27,8 +27,14 @@ from urllib.parse import urlsplit
 import pulumi
 from pulumi_gcp import cloudrunv2, organizations, serviceaccount, sql
 
-from mlops_infra.backends.gcp._cloudrun import INVOKER, MAX_SERVICE_NAME, service_url
-from mlops_infra.backends.gcp._iam import OBJECT_USER, bucket_member, service_account
+from mlops_infra.backends.gcp._cloudrun import (
+    INVOKER,
+    MAX_SERVICE_NAME,
+    STARTUP_PROBE_BUDGET_S,
+    STARTUP_PROBE_PERIOD_S,
+    service_url,
+)
+from mlops_infra.backends.gcp._iam import MLFLOW_ROOT, OBJECT_USER, bucket_member, service_account
 from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import (
     fmt,
@@ -55,8 +61,11 @@ __all__ = [
     "ADMIN_USER",
     "CLIENT_AUTH",
     "DATABASE_TIERS",
+    "DEVELOPMENT_DATABASE_TIER",
+    "PRODUCTION_DATABASE_FLAGS",
     "CloudRunTrackingServer",
     "auth_config",
+    "database_tier",
     "deployer_member",
 ]
 
@@ -86,6 +95,39 @@ DATABASE_TIERS = {
     "large": "db-custom-4-15360",
 }
 """Cloud SQL tier per tracking ``size``."""
+
+DEVELOPMENT_DATABASE_TIER = "db-g1-small"
+"""Cloud SQL tier of a ``small`` tracking server in local and development environments: a
+shared-core instance (1.7 GB), less than half of ``db-custom-1-3840``'s price per hour
+(https://cloud.google.com/sql/pricing). The Cloud SQL SLA leaves shared-core instances out
+(https://cloud.google.com/sql/sla), hence development only."""
+
+
+PRODUCTION_DATABASE_FLAGS = {
+    "log_checkpoints": "on",
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "log_lock_waits": "on",
+    "log_hostname": "on",
+    "log_min_messages": "error",
+    "log_min_error_statement": "error",
+    "cloudsql.enable_pgaudit": "on",
+    "pgaudit.log": "ddl,role",
+}
+"""Database flags of a production instance: PostgreSQL's connection, checkpoint, lock-wait
+and error logging (https://cloud.google.com/sql/docs/postgres/flags) and pgAudit recording
+schema and privilege changes (https://cloud.google.com/sql/docs/postgres/pg-audit; MLflow's
+own writes are left out: ``write`` would log every run and metric)."""
+
+
+def database_tier(size: str, tier: str, given: str | None) -> str:
+    """Returns the Cloud SQL tier: ``given``, else by ``size`` (shared core in development)."""
+    if given:
+        return given
+    if size == "small" and tier in ("local", "development"):
+        return DEVELOPMENT_DATABASE_TIER
+    return DATABASE_TIERS[size]
+
 
 _RESOURCES = {
     "small": {"cpu": "1", "memory": "2Gi"},
@@ -164,7 +206,9 @@ class CloudRunTrackingServer(TrackingServerBackend):
         auth = spec.auth if spec.auth is not None else profile.tracking_auth
         account = service_account(ctx, "server", "MLflow tracking server")
         bucket_grant = bucket_member(ctx, "artifacts", ctx.args.store.uri, account, OBJECT_USER)
-        user, database_uri = self._database(ctx, spec, options, foundation.network_id)
+        user, database_uri = self._database(
+            ctx, spec, options, foundation.network_id, foundation.service_ranges.get("sql")
+        )
         secrets = self._secrets(
             ctx,
             database_uri,
@@ -275,6 +319,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
         spec: TrackingServerSpec,
         options: CloudRunTrackingOptions,
         network_id: pulumi.Input[str | None],
+        ip_range: pulumi.Input[str] | None,
     ) -> tuple[sql.User, pulumi.Output[str]]:
         """Creates the instance, database and user; returns the user and the database URI."""
         profile = ctx.target.profile
@@ -290,7 +335,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
             database_version=options.database_version,
             deletion_protection=protect,
             settings=sql.DatabaseInstanceSettingsArgs(
-                tier=options.database_tier or DATABASE_TIERS[spec.size],
+                tier=database_tier(spec.size, profile.tier, options.database_tier),
                 edition="ENTERPRISE",
                 availability_type="REGIONAL" if high_availability else "ZONAL",
                 disk_size=spec.database_storage_gib,
@@ -300,6 +345,8 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 ip_configuration=sql.DatabaseInstanceSettingsIpConfigurationArgs(
                     ipv4_enabled=False,
                     private_network=network_id,
+                    # The created network's Cloud SQL range (none: any range of the peering).
+                    allocated_ip_range=ip_range,
                     ssl_mode="ENCRYPTED_ONLY",
                 ),
                 backup_configuration=sql.DatabaseInstanceSettingsBackupConfigurationArgs(
@@ -325,6 +372,10 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 maintenance_window=sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
                     day=7, hour=3, update_track="stable"
                 ),
+                database_flags=[
+                    sql.DatabaseInstanceSettingsDatabaseFlagArgs(name=flag, value=value)
+                    for flag, value in (PRODUCTION_DATABASE_FLAGS.items() if production else ())
+                ],
                 user_labels=gcp_labels(ctx.tags()),
             ),
             # Autoresize grows the disk; a smaller configured size must not shrink it back.
@@ -402,7 +453,9 @@ class CloudRunTrackingServer(TrackingServerBackend):
         env = [
             cloudrunv2.ServiceTemplateContainerEnvArgs(
                 name="MLFLOW_DEFAULT_ARTIFACT_ROOT",
-                value=pulumi.Output.from_input(ctx.args.store.uri).apply(lambda u: f"{u}/mlflow"),
+                value=pulumi.Output.from_input(ctx.args.store.uri).apply(
+                    lambda u: f"{u}/{MLFLOW_ROOT}"
+                ),
             ),
             # MLflow's job execution adds an unauthenticated job API; keep it off.
             cloudrunv2.ServiceTemplateContainerEnvArgs(
@@ -456,9 +509,10 @@ class CloudRunTrackingServer(TrackingServerBackend):
                 http_get=cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(
                     path="/health", port=_PORT
                 ),
+                # Cloud Run allows at most 240 s of failures after the delay (was 300 s).
                 initial_delay_seconds=5,
-                period_seconds=10,
-                failure_threshold=30,
+                period_seconds=STARTUP_PROBE_PERIOD_S,
+                failure_threshold=STARTUP_PROBE_BUDGET_S // STARTUP_PROBE_PERIOD_S,
             ),
             volume_mounts=mounts,
         )

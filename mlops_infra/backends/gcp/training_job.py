@@ -18,7 +18,7 @@ import pulumi
 from pulumi_gcp import cloudrunv2
 
 from mlops_infra.backends.gcp._iam import bucket_name
-from mlops_infra.backends.gcp._package import FUSE_ROOT, Package, publish_package
+from mlops_infra.backends.gcp._package import FUSE_ROOT, Package, package_root, publish_package
 from mlops_infra.backends.gcp._platform import (
     fmt,
     gcp_labels,
@@ -103,6 +103,7 @@ def _prepare(
         tracking=args.tracking,
         foundation=args.foundation,
         tracking_invoker=tracking_invoker,
+        package_root=package_root("job", spec.name),
     )
     return region, package, workload
 

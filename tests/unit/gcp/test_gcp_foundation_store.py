@@ -15,15 +15,19 @@ from gcp_mocks import (
     PROJECT,
     REGION,
     REPOSITORY,
+    SQL,
     base_spec,
+    gcp_registry,
     inputs,
     names,
     one,
     synth,
 )
+from pydantic import ValidationError
 
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import ProgramRun
+from mlops_infra.specs import StackSpec
 
 KEY_ID = f"projects/{PROJECT}/locations/{REGION}/keyRings/mlops-key-ring-x1/cryptoKeys/mlops-key"
 
@@ -56,17 +60,101 @@ def test_foundation_creates_a_private_network_with_private_service_access(prod: 
     assert subnet["ipCidrRange"] == "10.40.0.0/17"
     assert subnet["privateIpGoogleAccess"] is True
     assert subnet["region"] == REGION
-    psa = inputs(prod, "gcp:compute/globalAddress:GlobalAddress", "mlops-psa-range")
-    assert (psa["purpose"], psa["addressType"], psa["prefixLength"]) == (
-        "VPC_PEERING",
-        "INTERNAL",
-        20,
-    )
     peering = inputs(prod, "gcp:servicenetworking/connection:Connection", "mlops-psa")
     assert peering["service"] == "servicenetworking.googleapis.com"
-    assert peering["reservedPeeringRanges"] == ["mlops-psa-range-a1b2c3d"]
     nat = inputs(prod, "gcp:compute/routerNat:RouterNat", "mlops-nat")
     assert nat["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
+
+
+ADDRESS = "gcp:compute/globalAddress:GlobalAddress"
+
+
+def test_private_service_access_has_a_range_for_cloud_sql_and_one_for_vertex(
+    prod: ProgramRun,
+) -> None:
+    """Issue 14.8: one /20 was shared by Cloud SQL and Vertex AI, where Vertex AI's guide
+    sizes /16-/18 for parallel jobs (vertex-ai/docs/training/using-private-ip) and Cloud
+    SQL takes a /24 per region (sql/docs/postgres/private-ip#allocated_ip_address_ranges)."""
+    assert names(prod, ADDRESS) == ["mlops-psa-range", "mlops-vertex-range"]
+    sql_range = inputs(prod, ADDRESS, "mlops-psa-range")
+    vertex_range = inputs(prod, ADDRESS, "mlops-vertex-range")
+    for address, prefix in ((sql_range, 22), (vertex_range, 18)):
+        assert (address["purpose"], address["addressType"], address["prefixLength"]) == (
+            "VPC_PEERING",
+            "INTERNAL",
+            prefix,
+        )
+        assert address["network"] == f"projects/{PROJECT}/global/networks/mlops-network-af6d98"
+    # The Cloud SQL range keeps its former inputs but the size (no replacement otherwise).
+    assert "description" not in sql_range
+    peering = inputs(prod, "gcp:servicenetworking/connection:Connection", "mlops-psa")
+    assert peering["reservedPeeringRanges"] == [
+        "mlops-psa-range-a1b2c3d",
+        "mlops-vertex-range-a1b2c3d",
+    ]
+    # Cloud SQL is placed in its own range, so Vertex AI jobs cannot exhaust it.
+    instance = inputs(prod, SQL, "mlops-tracking-db")
+    assert instance["settings"]["ipConfiguration"]["allocatedIpRange"] == (
+        "mlops-psa-range-a1b2c3d"
+    )
+
+
+def test_flow_logs_sample_less_without_metadata_in_development(
+    prod: ProgramRun, dev: ProgramRun
+) -> None:
+    """Issue 14.12: dev subnets logged half the flows with all metadata; flow logs are
+    billed by volume (vpc/network-pricing#network-telemetry, vpc/docs/flow-logs)."""
+    subnet = "gcp:compute/subnetwork:Subnetwork"
+    assert inputs(prod, subnet, "mlops-private")["logConfig"] == {
+        "aggregationInterval": "INTERVAL_10_MIN",
+        "flowSampling": 0.5,
+        "metadata": "INCLUDE_ALL_METADATA",
+    }
+    assert inputs(dev, subnet, "mlops-private")["logConfig"] == {
+        "aggregationInterval": "INTERVAL_10_MIN",
+        "flowSampling": 0.1,
+        "metadata": "EXCLUDE_ALL_METADATA",
+    }
+
+
+def test_network_options_size_the_private_service_ranges() -> None:
+    spec = base_spec(
+        "dev",
+        network={"create": True, "options": {"sql_range_prefix": 20, "vertex_range_prefix": 16}},
+    )
+    run = synth(spec)
+    assert inputs(run, ADDRESS, "mlops-psa-range")["prefixLength"] == 20
+    assert inputs(run, ADDRESS, "mlops-vertex-range")["prefixLength"] == 16
+
+
+@pytest.mark.parametrize(
+    ("network", "where", "message"),
+    [
+        (
+            {"create": True, "options": {"vertex_range_prefix": 25}},
+            "network.options.vertex_range_prefix",
+            "Input should be less than or equal to 24 (options of flavor gcp/foundation/default)",
+        ),
+        (
+            {"create": True, "options": {"psa_prefix": 20}},
+            "network.options.psa_prefix",
+            "Extra inputs are not permitted (options of flavor gcp/foundation/default)",
+        ),
+        (
+            {"options": {"sql_range_prefix": 20}},
+            "network.options",
+            "applies to a created network; set create: true or remove it",
+        ),
+    ],
+)
+def test_network_options_are_checked_when_the_stack_loads(
+    network: dict[str, Any], where: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        StackSpec.model_validate(
+            base_spec("dev", network=network), context={"registry": gcp_registry()}
+        )
+    assert f"{where}\n  {message}" in str(raised.value)
 
 
 def test_no_network_is_created_or_compute_imported_unless_asked() -> None:

@@ -318,3 +318,46 @@ def test_a_purged_database_sends_no_final_backup_retention() -> None:
     db = one(run, SQL, "mlops-tracking-db").plain_inputs()
     assert db["settings"]["finalBackupConfig"] == {"enabled": False}
     assert db["settings"]["retainBackupsOnDelete"] is False
+
+
+@pytest.mark.parametrize(
+    ("environment", "size", "options", "tier"),
+    [
+        ("dev", "small", {}, "db-g1-small"),
+        ("sandbox", "small", {}, "db-g1-small"),
+        ("dev", "medium", {}, "db-custom-2-7680"),
+        ("dev", "small", {"database_tier": "db-custom-1-3840"}, "db-custom-1-3840"),
+        ("staging", "small", {}, "db-custom-1-3840"),
+        ("prod", "small", {}, "db-custom-1-3840"),
+    ],
+)
+def test_a_small_development_database_is_shared_core(
+    environment: str, size: str, options: dict[str, Any], tier: str
+) -> None:
+    """Issue 14.12: the dev database ran a dedicated core around the clock; shared core
+    costs less than half (cloud.google.com/sql/pricing) and has no SLA (sql/sla)."""
+    from mlops_infra.backends.gcp.tracking_server import database_tier
+
+    tiers = {"dev": "development", "sandbox": "development", "staging": "staging"}
+    assert (
+        database_tier(size, tiers.get(environment, "production"), options.get("database_tier"))
+        == tier
+    )
+    run = synth(
+        base_spec(environment, tracking={"size": size, "options": options}), stack=environment
+    )
+    assert inputs(run, SQL, "mlops-tracking-db")["settings"]["tier"] == tier
+
+
+def test_production_secrets_are_protected_and_retained(prod: ProgramRun, dev: ProgramRun) -> None:
+    """MLOPS-PROT-001 on a production variant of gcp-dev: secrets hold data (the database
+    URI, passwords) and were neither protected nor retained."""
+    secrets = prod.of_type(SECRET)
+    assert sorted(s.name for s in secrets) == [
+        "mlops-tracking-admin-password",
+        "mlops-tracking-auth-config",
+        "mlops-tracking-db-uri",
+        "mlops-tracking-flask-secret",
+    ]
+    assert all(s.protect and s.retain_on_delete for s in secrets)
+    assert not any(s.protect or s.retain_on_delete for s in dev.of_type(SECRET))

@@ -118,6 +118,33 @@ _FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 _DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 
 
+_PG_LOG_FLAGS = [
+    {"name": name, "value": value}
+    for name, value in (
+        ("log_checkpoints", "on"),
+        ("log_connections", "on"),
+        ("log_disconnections", "on"),
+        ("log_lock_waits", "on"),
+        ("log_hostname", "on"),
+        ("log_min_messages", "error"),
+        ("log_min_error_statement", "error"),
+    )
+]
+_PGAUDIT = [
+    {"name": "cloudsql.enable_pgaudit", "value": "on"},
+    {"name": "pgaudit.log", "value": "ddl,role"},
+]
+_GCP_NET = res("gcp:compute/network:Network", {"autoCreateSubnetworks": False}, name="net")
+
+
+def _gcp_firewall(name: str, action: str, source: str = "0.0.0.0/0") -> PlannedResource:
+    return res(
+        "gcp:compute/firewall:Firewall",
+        {"network": "net-id", action: [{"protocol": "all"}], "sourceRanges": [source]},
+        name=name,
+    )
+
+
 def _with(base: Any, **changes: Any) -> Any:
     return replace(base, **changes)
 
@@ -751,6 +778,33 @@ CASES: tuple[Case, ...] = (
         {"deletionProtection": False, "settings": {"deletionProtectionEnabled": True}},
         "deletion protection is off",
         _with(PROD, cloud="gcp"),
+    ),
+    _one(
+        "MLOPS-GCP-SQL-005",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        {"databaseVersion": "POSTGRES_16", "settings": {"databaseFlags": _PG_LOG_FLAGS}},
+        {"databaseVersion": "POSTGRES_16", "settings": {"databaseFlags": _PG_LOG_FLAGS[1:-1]}},
+        "logging flags not set: log_checkpoints=on, log_min_error_statement=error",
+        _with(PROD, cloud="gcp"),
+    ),
+    _one(
+        "MLOPS-GCP-SQL-006",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        {"databaseVersion": "POSTGRES_16", "settings": {"databaseFlags": _PGAUDIT}},
+        {"databaseVersion": "POSTGRES_16", "settings": {"databaseFlags": _PGAUDIT[1:]}},
+        "pgAudit is off",
+        _with(PROD, cloud="gcp"),
+    ),
+    Case(
+        "MLOPS-GCP-VPC-001",
+        _s(
+            _GCP_NET,
+            DEV,
+            _gcp_firewall("deny-all", "denies"),
+            _gcp_firewall("internal", "allows", "10.40.0.0/17"),
+        ),
+        _s(_GCP_NET, DEV, _gcp_firewall("internal", "allows", "10.40.0.0/17")),
+        "no explicit deny-all ingress",
     ),
     _one(
         "MLOPS-GCP-RUN-001",
