@@ -23,6 +23,7 @@ STACKS = REPO / "stacks"
 __all__ = [
     "REPO",
     "STACKS",
+    "child_env",
     "in_repo",
     "least_squares",
     "machine",
@@ -30,6 +31,20 @@ __all__ = [
     "peak_memory",
     "timed",
 ]
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a measured child interpreter: this one's, bytecode caches written.
+
+    The scripts time fresh interpreters "with warm bytecode caches" (an untimed run first).
+    With ``PYTHONDONTWRITEBYTECODE`` set, as on the benchmark machine, that run writes none,
+    so every timed run compiled mlops-infra from source while the virtualenv's packages
+    (``pulumi``, ``pulumi_aws``: bytecode compiled at install) did not: an unfair side.
+    An installed mlops-infra has its bytecode compiled too (pip and ``uv --compile-bytecode``).
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def median(values: Sequence[float]) -> float:

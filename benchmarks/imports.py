@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._common import machine, median  # noqa: E402
+from benchmarks._common import child_env, machine, median  # noqa: E402
 
 STACK_FILE = "stacks/Pulumi.dev.yaml"
 CLOUD_SDKS = (
@@ -136,7 +136,9 @@ def run_child(
         command += ["-X", "importtime"]
     command += ["-c", _code(body, submodules)]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, check=False, env=child_env()
+    )
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._common import in_repo, machine, median, timed  # noqa: E402
+from benchmarks._common import child_env, in_repo, machine, median, timed  # noqa: E402
 from mlops_infra.cli.plan_cmd import plan_named_stack, stack_names  # noqa: E402
 from mlops_infra.plan.model import dump_plan  # noqa: E402
 
@@ -40,6 +40,7 @@ def plan_subprocess(stack: str, out: Path) -> float:
         capture_output=True,
         text=True,
         check=False,
+        env=child_env(),
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:

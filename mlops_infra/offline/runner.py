@@ -21,6 +21,8 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
+from mlops_infra.offline.collection import synthesis_policy
+
 __all__ = [
     "MOCK_ARN_PREFIX",
     "EchoMocks",
@@ -232,6 +234,9 @@ def run_offline(
 ) -> ProgramRun:
     """Runs ``program`` under fresh mocks and returns what it registered.
 
+    Garbage collection follows :func:`~mlops_infra.offline.collection.synthesis_policy`
+    while it runs.
+
     Args:
         program: The Pulumi program (a function that declares resources).
         project: Project name (the config namespace of un-prefixed keys).
@@ -247,7 +252,7 @@ def run_offline(
         Exception: whatever the program raised, including errors inside ``apply``.
     """
     monitor = monitor or RecordingMonitor(mocks or EchoMocks())
-    with _quiet_loop():
+    with _quiet_loop(), synthesis_policy():
         # A fresh root stack per run: set_mocks reuses an existing one, and with it the
         # outputs exported by an earlier program.
         settings.ROOT.set(None)

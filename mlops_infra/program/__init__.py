@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.errors import SpecValidationError
+from mlops_infra.offline.collection import apply_synthesis_policy
 from mlops_infra.registry import Registry
 from mlops_infra.resources import MlopsStack, MlopsStackArgs
 from mlops_infra.specs import StackSpec
@@ -98,7 +99,12 @@ def project_root() -> Path:
 
 
 def main(registry: Registry | None = None) -> MlopsStack:
-    """Runs the program for the current stack."""
+    """Runs the program for the current stack.
+
+    The program's process gets the synthesis garbage-collection policy
+    (:func:`~mlops_infra.offline.collection.apply_synthesis_policy`): it runs nothing else.
+    """
+    apply_synthesis_policy()
     spec = read_spec(registry)
     return build_stack(
         spec, project_dir=project_root(), secrets=_read_secrets(spec), registry=registry

@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mlops_infra.specs._docs import describe_properties
+
 __all__ = [
     "NAME_PATTERN",
     "JsonScalar",
@@ -149,7 +151,9 @@ class Spec(BaseModel):
         frozen=True,
         extra="forbid",
         validate_default=True,
-        use_attribute_docstrings=True,
+        # Field descriptions come from attribute docstrings, read only when a JSON Schema is
+        # generated (pydantic's use_attribute_docstrings parses every model at import).
+        json_schema_extra=describe_properties,
         str_strip_whitespace=True,
     )
 

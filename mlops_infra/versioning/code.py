@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
-from mlops_infra.versioning.hashing import HashingError
+from mlops_infra.versioning.hashing import HashingError, file_identity
 
 __all__ = ["component_files", "module_file"]
 
@@ -46,7 +46,22 @@ def _module_name(source_dir: Path, path: Path) -> str:
     return ".".join(parts)
 
 
-def _imported_modules(path: Path, module: str) -> set[str]:
+# (path, module) -> (file identity, its imports): each file is parsed once per process
+# while it stays unchanged (every synthesis versions every pipeline).
+_IMPORTS: dict[tuple[str, str], tuple[tuple[int, int, int, int, int], frozenset[str]]] = {}
+
+
+def _imported_modules(path: Path, module: str) -> frozenset[str]:
+    identity = file_identity(path.stat())
+    known = _IMPORTS.get((str(path), module))
+    if known is not None and known[0] == identity:
+        return known[1]
+    found = frozenset(_parse_imports(path, module))
+    _IMPORTS[str(path), module] = (identity, found)
+    return found
+
+
+def _parse_imports(path: Path, module: str) -> set[str]:
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except SyntaxError as error:

@@ -14,6 +14,9 @@ Deliberate choices:
   :data:`CACHE_MIN_BYTES` or more are cached in :class:`HashCache`, keyed by path,
   size, modification time and inode, so a 10 GiB dataset is read once, not on every
   ``pulumi preview``.
+* Smaller files (component code, bundled datasets) have their hash remembered for the
+  life of the process, keyed the same way plus the change time: a program that builds
+  many pipelines over the same code, or a test session, reads each file once.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "HashCache",
     "HashingError",
     "canonical_json",
+    "file_identity",
     "hash_file",
     "hash_json",
     "hash_tree",
@@ -125,6 +129,15 @@ def _is_text(head: bytes) -> bool:
     return True
 
 
+def file_identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    """What changes whenever a file's content may have: size, inode, device, mtime, ctime."""
+    return (info.st_size, info.st_ino, info.st_dev, info.st_mtime_ns, info.st_ctime_ns)
+
+
+# path -> (identity, hash) of files under CACHE_MIN_BYTES, for the life of the process.
+_RECENT: dict[str, tuple[tuple[int, int, int, int, int], str]] = {}
+
+
 def hash_file(path: Path, cache: HashCache | None = None) -> str:
     """Returns the SHA-256 of a file's content, with CRLF read as LF in text files."""
     try:
@@ -132,10 +145,24 @@ def hash_file(path: Path, cache: HashCache | None = None) -> str:
     except OSError as error:
         msg = f"cannot read {path}: {error.strerror}"
         raise HashingError(msg) from None
-    if cache is not None and info.st_size >= CACHE_MIN_BYTES:
-        cached = cache.get(path, info)
-        if cached is not None:
-            return cached
+    if info.st_size < CACHE_MIN_BYTES:
+        identity = file_identity(info)
+        recent = _RECENT.get(str(path))
+        if recent is not None and recent[0] == identity:
+            return recent[1]
+        result = _digest(path)
+        _RECENT[str(path)] = (identity, result)
+        return result
+    cached = cache.get(path, info) if cache is not None else None
+    if cached is not None:
+        return cached
+    result = _digest(path)
+    if cache is not None:
+        cache.put(path, info, result)
+    return result
+
+
+def _digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         head = handle.read(_TEXT_PROBE)
@@ -152,10 +179,7 @@ def hash_file(path: Path, cache: HashCache | None = None) -> str:
             digest.update(block)
             block = handle.read(_BLOCK)
         digest.update(carry)
-    result = digest.hexdigest()
-    if cache is not None and info.st_size >= CACHE_MIN_BYTES:
-        cache.put(path, info, result)
-    return result
+    return digest.hexdigest()
 
 
 def _walk(root: Path) -> Iterator[Path]:

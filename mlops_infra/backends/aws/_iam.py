@@ -12,11 +12,13 @@ action in it is one AWS cannot scope to a resource (:data:`UNSCOPABLE_ACTIONS`).
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
+from pulumi.runtime import settings
 from pulumi_aws import get_caller_identity_output, get_partition_output, get_region_output, iam
 
 from mlops_infra.backends.aws._naming import physical_name
@@ -153,7 +155,24 @@ class AwsScope:
 
     @classmethod
     def current(cls, region: str | None, parent: pulumi.Resource) -> AwsScope:
-        """Looks up the caller's partition and account (and region unless ``region``)."""
+        """Looks up the caller's partition and account (and region unless ``region``).
+
+        Once per deployment, provider and ``region``: every component of a stack that uses
+        the same AWS provider shares the answers (the invokes take no inputs, and their
+        outputs carry no dependencies, so sharing them changes no request).
+        """
+        monitor = settings.get_monitor()
+        if monitor is None:
+            return cls._look_up(region, parent)
+        provider = parent.get_provider("aws:index/getPartition:getPartition")
+        scopes = _SCOPES.setdefault(monitor, {})
+        key = (provider, region)
+        if key not in scopes:
+            scopes[key] = cls._look_up(region, parent)
+        return scopes[key]
+
+    @classmethod
+    def _look_up(cls, region: str | None, parent: pulumi.Resource) -> AwsScope:
         opts = pulumi.InvokeOutputOptions(parent=parent)
         partition = get_partition_output(opts=opts).apply(lambda r: r.partition or "aws")
         account = get_caller_identity_output(opts=opts).apply(
@@ -176,6 +195,13 @@ class AwsScope:
     def global_arn(self, service: str, resource: str) -> pulumi.Output[str]:
         """An ARN without region or account (``arn:aws:s3:::bucket``)."""
         return pulumi.Output.concat("arn:", self.partition, ":", service, ":::", resource)
+
+
+# Per resource monitor (one per deployment or mocked run), so that a new run, or a test with
+# other mocks, never sees another's answers.
+_SCOPES: weakref.WeakKeyDictionary[
+    object, dict[tuple[pulumi.ProviderResource | None, str | None], AwsScope]
+] = weakref.WeakKeyDictionary()
 
 
 def trust_policy(service: str, scope: AwsScope) -> pulumi.Output[str]:

@@ -100,6 +100,22 @@ def test_unrelated_files_keep_the_version(
     assert _changed(tmp_path, relative, text) == base
 
 
+def test_edits_between_two_versions_in_one_process_are_seen(tmp_path: Path) -> None:
+    root = _project(tmp_path / "a")
+    first = _version(root)
+    util = root / "components/churn/util.py"
+    before = util.stat()
+    util.write_text("X = 3\n")  # same size; the modification time put back: the change time moves
+    os.utime(util, ns=(before.st_atime_ns, before.st_mtime_ns))
+    second = _version(root)
+    assert second != first
+    train = root / "components/churn/train.py"
+    train.write_text(FILES["components/churn/train.py"] + "import churn.unused\n")
+    files = component_files(root / "components", ["churn.train"])
+    assert root / "components/churn/unused.py" in files
+    assert _version(root) not in {first, second}
+
+
 def test_reordered_dict_keys_keep_the_version(tmp_path: Path, base: str) -> None:
     reordered = {
         "steps": [{"parameters": {"depth": 3}, "component": "churn.train", "name": "train"}],
