@@ -19,6 +19,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_infra.python_source import parse_python
+
 __all__ = ["attribute_docstrings", "describe_properties"]
 
 
@@ -26,7 +28,7 @@ __all__ = ["attribute_docstrings", "describe_properties"]
 def _module_tree(filename: str) -> ast.Module | None:
     try:
         with open(filename, "rb") as handle:  # noqa: PTH123 - a plain read of source
-            return ast.parse(handle.read(), filename=filename)
+            return parse_python(handle.read(), filename)
     except (OSError, SyntaxError, ValueError):
         return None
 
@@ -39,7 +41,7 @@ def _local_class_node(cls: type[Any]) -> ast.ClassDef | None:
         return None
     source = textwrap.dedent("".join(lines))
     try:
-        tree = ast.parse(source if not source.startswith((" ", "\t")) else "if 1:\n" + source)
+        tree = parse_python(source if not source.startswith((" ", "\t")) else "if 1:\n" + source)
     except SyntaxError:
         return None
     for node in ast.walk(tree):

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
+from mlops_infra.python_source import parse_python
 from mlops_infra.versioning.hashing import HashingError, file_identity
 
 __all__ = ["component_files", "module_file"]
@@ -63,7 +64,7 @@ def _imported_modules(path: Path, module: str) -> frozenset[str]:
 
 def _parse_imports(path: Path, module: str) -> set[str]:
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = parse_python(path.read_bytes(), str(path))
     except SyntaxError as error:
         msg = f"{path}:{error.lineno}: cannot parse component code ({error.msg})"
         raise HashingError(msg) from None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi
 
 import mlops_infra
+from mlops_infra.python_source import parse_python
 
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER_PACKAGES = ("pulumi_aws", "pulumi_gcp", "pulumi_azure_native")
@@ -92,7 +93,7 @@ def test_importing_the_package_imports_no_cloud_sdk() -> None:
 
 
 def _imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_python(path.read_text(encoding="utf-8"), str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

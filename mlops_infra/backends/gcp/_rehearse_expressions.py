@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mlops_infra.python_source import parse_python
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 
 __all__ = ["evaluate", "is_expression", "resolve"]
@@ -44,7 +45,7 @@ def evaluate(
     """
     source = text[2:-1]
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = parse_python(source, "<expression>", "eval")
     except SyntaxError as error:
         raise unsupported(step, text, f"step {step!r} (not a supported expression)") from error
     return _Evaluator(variables, environment, step, text).visit(tree.body)
