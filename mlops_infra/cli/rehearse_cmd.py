@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,12 @@ __all__ = ["register"]
 def _run(args: argparse.Namespace) -> int:
     from mlops_infra.rehearse import RehearsalError, rehearse  # noqa: PLC0415 - heavy imports
 
+    # The emulators and the MLflow recording proxy serve from threads of this process. With
+    # SIGPIPE at its default (the CLI's choice for piped output), a step killed by Ctrl-C
+    # while one of them answers it killed the whole process (exit -13) before it could stop
+    # what it started; ignored, the server thread gets EPIPE and the interrupt is handled.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
         report = rehearse(
             args.stack, project_dir=Path(args.project_dir), out=sys.stdout, keep=args.keep
