@@ -139,7 +139,11 @@ def tracking_server(
         argv += ["--artifacts-destination", artifact_root]
     else:
         argv += ["--default-artifact-root", artifact_root, "--no-serve-artifacts"]
-    child = processes.start(argv, env=environment, cwd=workdir, log=workdir / "mlflow.log")
+    # MLflow 3 starts a dozen job consumers (GenAI jobs, trace rollups) beside the server by
+    # default; nothing here uses them, and on two cores their start-up slowed every step.
+    # The stacks' own servers turn them off too.
+    env = {**environment, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    child = processes.start(argv, env=env, cwd=workdir, log=workdir / "mlflow.log")
     url = f"http://{LOOPBACK}:{port}"
     try:
         if wait_http(f"{url}/health", timeout_s=300, process=child) != 200:

@@ -72,6 +72,11 @@ def rehearse(
                     **{k: os.environ[k] for k in _BASE_VARIABLES if k in os.environ},
                     # No __pycache__ written into mounted code folders (and uploaded back).
                     "PYTHONDONTWRITEBYTECODE": "1",
+                    # Offline, MLflow 3's telemetry thread fails to start and pops its session
+                    # variable from os.environ while the step's requests copy the environment:
+                    # a step failed with KeyError '_MLFLOW_TELEMETRY_SESSION_ID'. Opt out, as
+                    # MLflow documents (docs/classic-ml/usage-tracking).
+                    "MLFLOW_DISABLE_TELEMETRY": "true",
                 },
                 faults=faults or Faults(),
             )
