@@ -127,9 +127,8 @@ MLFLOW_ACTIONS = sorted(
     f"sagemaker-mlflow:{action}"
     for action in (
         "CreateExperiment", "GetExperimentByName", "SearchRuns", "CreateRun", "GetRun",
-        "UpdateRun", "LogBatch", "LogOutputs", "GetMetricHistory", "CreateLoggedModel",
-        "FinalizeLoggedModel", "GetLoggedModel", "SearchLoggedModels", "SetLoggedModelTags",
-        "CreateRegisteredModel", "GetRegisteredModel", "CreateModelVersion", "SetModelVersionTag",
+        "UpdateRun", "LogBatch", "CreateRegisteredModel", "GetRegisteredModel",
+        "CreateModelVersion", "SetModelVersionTag",
     )
 )  # fmt: skip
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
@@ -725,6 +724,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
                 "mlops_step": name,
                 "mlops_execution": EXECUTION_ID,
                 "mlops_inputs": json.dumps(step["inputs"]),
+                **({"mlops_final": "true"} if name == "register" else {}),
             },
             "Environment": {"MLFLOW_TRACKING_URI": tracking.arn},
             "EnableManagedSpotTraining": step["spot"],

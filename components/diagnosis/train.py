@@ -28,13 +28,12 @@ def run(ctx: StepContext) -> dict[str, float]:
     estimator_path = ctx.output_path("estimator.joblib")
     joblib.dump(estimator, estimator_path)
     sample = pd.read_json(ctx.input_path("featurize", "sample.json"), orient="split")
-    with mlflow.start_run(run_id=ctx.run_id):
-        mlflow.pyfunc.log_model(
-            name="model",
-            python_model=DiagnosisModel(),
-            artifacts={"estimator": str(estimator_path)},
-            code_paths=[str(Path(__file__).parent)],
-            input_example=sample.loc[:, FEATURE_NAMES],
-            pip_requirements=["scikit-learn", "pandas", "numpy", "joblib"],
-        )
+    ctx.log_model(
+        mlflow.pyfunc.save_model,
+        python_model=DiagnosisModel(),
+        artifacts={"estimator": str(estimator_path)},
+        code_paths=[str(Path(__file__).parent)],
+        input_example=sample.loc[:, FEATURE_NAMES],
+        pip_requirements=["scikit-learn", "pandas", "numpy", "joblib"],
+    )
     return {"train_accuracy": float(estimator.score(train["x"], train["y"]))}

@@ -8,8 +8,10 @@ from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from mlops_infra.gates.registry_client import alias_strategy
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.errors import RehearsalError
+from mlops_infra.rehearse.version_tag_auth import HOOK as VERSION_TAG_HOOK
 
 __all__ = ["GATE_TYPE", "run_gate"]
 
@@ -47,9 +49,13 @@ def run_gate(
     props = {k: v for k, v in registration.plain_inputs().items() if not k.startswith("__")}
     props["tracking_url"] = tracking_url
     # The local server has no authentication: the cloud's credentials and its client auth
-    # hook (SigV4, an ID token, Entra ID) are not rehearsed.
+    # hook (SigV4, an ID token, Entra ID) are not rehearsed; the alias strategy its module
+    # declares is (a registry without aliases answers them with 404 in the rehearsal too).
+    version_tags = alias_strategy(props.get("client_auth")) == "version-tag"
     for key in ("username", "password", "client_auth"):
         props.pop(key, None)
+    if version_tags:
+        props["client_auth"] = VERSION_TAG_HOOK
     # MLflow warns on every request when run from a process it cannot describe.
     logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
     try:

@@ -4,6 +4,9 @@ Each caller (a step, the gate) gets its own tracking URL, ``http://127.0.0.1:<po
 the proxy strips the caller from the path, forwards the request unchanged to the MLflow
 server and records the call's RPC name (:func:`mlops_infra.mlflow_rest.call_name`). What
 each caller called is then checked against what its cloud identity is granted.
+
+A cloud whose tracking server lacks part of MLflow's API passes ``unsupported``: the proxy
+answers those requests itself, as that server does, and never forwards them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import http.client
 import threading
 from collections import defaultdict
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
@@ -19,7 +22,11 @@ from urllib.parse import quote, unquote, urlsplit
 from mlops_infra.mlflow_rest import call_name
 from mlops_infra.rehearse.network import LOOPBACK
 
-__all__ = ["CallRecorder", "recording_proxy"]
+__all__ = ["CallRecorder", "Unsupported", "recording_proxy"]
+
+Unsupported = Callable[[str, str], int | None]
+"""``(method, path) -> status``: the status a cloud's tracking server answers a request it
+does not implement with (the proxy sends it with an empty body), or ``None`` to forward."""
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy recomputes.
 _NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -54,8 +61,13 @@ class CallRecorder:
 
 
 @contextmanager
-def recording_proxy(upstream: str) -> Generator[CallRecorder]:
-    """Runs the proxy in front of the MLflow server at ``upstream``; stops it on exit."""
+def recording_proxy(
+    upstream: str, *, unsupported: Unsupported | None = None
+) -> Generator[CallRecorder]:
+    """Runs the proxy in front of the MLflow server at ``upstream``; stops it on exit.
+
+    Requests ``unsupported`` gives a status for are recorded and answered with it.
+    """
     target = urlsplit(upstream)
     host, port = target.hostname or LOOPBACK, target.port or 80
 
@@ -69,6 +81,12 @@ def recording_proxy(upstream: str) -> Generator[CallRecorder]:
             recorder.record(caller, call_name(self.command, path) or f"{self.command} {path}")
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            refused = unsupported(self.command, path) if unsupported is not None else None
+            if refused is not None:
+                self.send_response(refused)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _NOT_FORWARDED}
             connection = http.client.HTTPConnection(host, port, timeout=600)
             try:

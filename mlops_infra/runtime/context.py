@@ -10,7 +10,8 @@ they deliver the context.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,28 @@ class StepContext:
         import mlflow  # noqa: PLC0415
 
         mlflow.log_params({f"{self.step}.{k}": v for k, v in params.items()}, run_id=self.run_id)
+
+    def log_model(
+        self, save_model: Callable[..., object], artifact_path: str = "model", **kwargs: Any
+    ) -> str:
+        """Logs a model to the run under ``artifact_path``; returns its ``runs:/`` URI.
+
+        ``save_model`` is an MLflow flavor's save function (``mlflow.pyfunc.save_model``,
+        ``mlflow.sklearn.save_model``, ...), called with a local folder as ``path`` and
+        ``kwargs``; the folder is then logged as the run's artifacts. Use this rather than
+        the flavor's ``log_model``: MLflow 3's ``log_model`` first creates a *logged model*
+        (``/api/2.0/mlflow/logged-models``), an API Azure ML's tracking server answers with
+        404 (https://github.com/Azure/azure-sdk-for-python/issues/44896, where Microsoft
+        gives this pattern), while run artifacts work on every tracking server, and
+        :meth:`register_model` registers from them.
+        """
+        import mlflow  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory(prefix="mlops-model-") as folder:
+            local = Path(folder, "model")
+            save_model(path=str(local), **kwargs)
+            mlflow.log_artifacts(str(local), artifact_path, run_id=self.run_id)
+        return f"runs:/{self.run_id}/{artifact_path}"
 
     def register_model(self, artifact_path: str = "model") -> str:
         """Registers the model logged at ``artifact_path`` of the run; returns the version.

@@ -94,3 +94,21 @@ def test_the_proxy_forwards_unchanged_and_records_per_caller() -> None:
     assert recorder.calls("step train") == {"CreateRun"}
     assert recorder.calls("gate g") == {"GetRun", "GET /unknown"}
     assert recorder.calls("nobody") == frozenset()
+
+
+def test_the_proxy_answers_unsupported_routes_itself() -> None:
+    def missing(method: str, path: str) -> int | None:
+        return 404 if path.startswith("/api/2.0/mlflow/logged-models") else None
+
+    with _upstream() as upstream, recording_proxy(upstream, unsupported=missing) as recorder:
+        refused = requests.post(
+            f"{recorder.url('step train')}/api/2.0/mlflow/logged-models",
+            json={"experiment_id": "1"}, timeout=10,
+        )  # fmt: skip
+        forwarded = requests.get(
+            f"{recorder.url('step train')}/api/2.0/mlflow/runs/get?run_id=r", timeout=10
+        )
+
+    assert (refused.status_code, refused.content) == (404, b"")
+    assert forwarded.status_code == 201
+    assert recorder.calls("step train") == {"CreateLoggedModel", "GetRun"}

@@ -48,6 +48,9 @@ HP_PARAMS = "mlops_params"
 HP_DATA = "mlops_data"
 HP_INPUTS = "mlops_inputs"
 HP_TAGS = "mlops_tags"
+HP_FINAL = "mlops_final"
+"""``"true"`` on a step nothing else depends on: it ends the pipeline's MLflow run
+(FINISHED), as a failing step does (FAILED)."""
 
 PACKAGE_ENV = "MLOPS_PACKAGE_URI"
 """Batch jobs: ``s3://`` URI of the version's package (the entry point stages it itself)."""

@@ -24,6 +24,7 @@ from mlops_infra.backends.aws._contract import (
     HP_COMPONENT,
     HP_DATA,
     HP_EXECUTION,
+    HP_FINAL,
     HP_INPUTS,
     HP_MODEL,
     HP_PARAMS,
@@ -337,6 +338,7 @@ def job_hyperparameters(
         HP_STEP: "train",
         HP_EXECUTION: execution,
         HP_INPUTS: json.dumps([]),
+        HP_FINAL: "true",
     }
 
 

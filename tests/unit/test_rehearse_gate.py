@@ -1,0 +1,44 @@
+"""The gate in a rehearsal: the cloud's credentials dropped, its registry's alias strategy kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_infra.gates import resource
+from mlops_infra.gates.registry_client import alias_strategy
+from mlops_infra.offline.runner import Registration
+from mlops_infra.rehearse.gate import GATE_TYPE, run_gate
+from mlops_infra.rehearse.version_tag_auth import HOOK
+
+
+@pytest.mark.parametrize(
+    ("client_auth", "rehearsed"),
+    [
+        # Azure ML has no registered-model aliases: still version tags, without Entra ID.
+        ("mlops_infra.backends.azure.mlflow_auth:client_environment", HOOK),
+        ("mlops_infra.backends.aws.mlflow_auth:client_environment", None),
+        (None, None),
+    ],
+)
+def test_the_rehearsed_gate_keeps_the_alias_strategy_not_the_credentials(
+    client_auth: str | None, rehearsed: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(resource, "decide", lambda props: seen.append(props) or {})
+    inputs = {
+        "model": "m", "alias": "champion", "tracking_url": "https://cloud.example",
+        "username": "u", "password": "p", "client_auth": client_auth, "__provider": "x",
+    }  # fmt: skip
+    gate = Registration(urn="urn:g", type=GATE_TYPE, name="g", parent=None, custom=True,
+                        inputs=inputs)  # fmt: skip
+
+    run_gate(gate, tracking_url="http://127.0.0.1:1/gate", environment={})
+
+    (props,) = seen
+    assert props == {
+        "model": "m", "alias": "champion", "tracking_url": "http://127.0.0.1:1/gate",
+        **({"client_auth": rehearsed} if rehearsed else {}),
+    }  # fmt: skip
+    assert alias_strategy(props.get("client_auth")) == alias_strategy(client_auth)
