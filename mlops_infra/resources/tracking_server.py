@@ -35,6 +35,14 @@ class TrackingRef:
     password: pulumi.Input[str | None] = None
     """Basic-auth password (a secret), when the server needs one."""
 
+    workload_username: pulumi.Input[str | None] = None
+    """Basic-auth user of the workloads (training jobs, pipeline steps) when the server gives
+    them their own, narrower than ``username`` (the deployer's); ``None``: they use
+    ``username``."""
+
+    workload_password: pulumi.Input[str | None] = None
+    """Password (a secret) of ``workload_username``."""
+
     id: pulumi.Input[str] | None = None
     """Cloud identifier of the tracking resource, for components that live inside it (the
     Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
@@ -133,6 +141,12 @@ class TrackingServer(pulumi.ComponentResource):
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
+            workload_username=ref.workload_username,
+            workload_password=(
+                None
+                if ref.workload_password is None
+                else pulumi.Output.secret(ref.workload_password)
+            ),
             id=ref.id,
             # The gate and the alias call the backend's auth hook through this reference.
             client_auth=ref.client_auth,

@@ -68,7 +68,8 @@ def workload_identity(
     It may read and write objects under its own packages (``package_root``, e.g.
     ``pipelines/churn``: code, data, step outputs) and MLflow's artifact root
     (``<store>/mlflow``), nothing else of the bucket; read its own copy of the tracking
-    password, and invoke the tracking service.
+    password (the server's workload user's where it has one, see
+    :mod:`~mlops_infra.backends.gcp.mlflow_users`), and invoke the tracking service.
     """
     account = service_account(ctx, "runner", purpose)
     prefixes = pulumi.Output.from_input(store.uri).apply(
@@ -79,14 +80,18 @@ def workload_identity(
         bucket_member(ctx, "runner-artifacts", store.uri, account, OBJECT_USER, prefixes=prefixes)
     ]
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": tracking.url}
-    if tracking.username is not None:
-        env["MLFLOW_TRACKING_USERNAME"] = tracking.username  # pyright: ignore[reportArgumentType] - set only when present
+    # The server's own workload user where it has one (never the deployer's admin).
+    own = tracking.workload_username is not None
+    username = tracking.workload_username if own else tracking.username
+    secret = tracking.workload_password if own else tracking.password
+    if username is not None:
+        env["MLFLOW_TRACKING_USERNAME"] = username  # pyright: ignore[reportArgumentType] - set only when present
     password: StoredSecret | None = None
-    if tracking.password is not None:
+    if secret is not None:
         password = store_secret(
             ctx,
             "tracking-password",
-            tracking.password,  # pyright: ignore[reportArgumentType] - checked just above
+            secret,  # pyright: ignore[reportArgumentType] - checked just above
             region=region,
             encryption_key=foundation.encryption_key if foundation else None,
             readers={"runner": account},

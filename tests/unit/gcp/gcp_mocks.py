@@ -120,6 +120,9 @@ class GcpMocks(EchoMocks):
             resource_id = (
                 f"projects/{PROJECT}/locations/{state['region']}/workflows/{state['name']}"
             )
+        elif typ == DYNAMIC + "GcpGeneratedPassword":
+            # Distinct per password, so tests can tell which one a workload received.
+            state["value"] = f"generated-{name}"
         elif typ == DYNAMIC + "PromotionDecision":
             state.update(
                 served_version=self.served_version,

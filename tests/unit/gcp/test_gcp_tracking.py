@@ -25,6 +25,7 @@ from gcp_mocks import (
     synth,
 )
 
+from mlops_infra.backends.gcp.mlflow_users import server_command
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
 from mlops_infra.offline import ProgramRun
@@ -193,7 +194,9 @@ def test_dev_server_scales_to_zero(dev: ProgramRun) -> None:
 
 def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: ProgramRun) -> None:
     container = _container(prod)
-    assert container["commands"] == ["mlflow", "server"]
+    # The workload users are written first (mlflow_users.py), then `mlflow server` runs.
+    assert container["commands"] == server_command()
+    assert container["commands"][:2] == ["python", "-c"]
     args = container["args"]
     assert "--no-serve-artifacts" in args
     assert args[args.index("--app-name") + 1] == "basic-auth"
@@ -209,6 +212,7 @@ def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: Pr
         "MLFLOW_BACKEND_STORE_URI",
         "MLFLOW_AUTH_ADMIN_PASSWORD",
         "MLFLOW_FLASK_SERVER_SECRET_KEY",
+        "MLOPS_RUNNER_PASSWORD",
     ):
         ref = env[variable]["valueSource"]["secretKeyRef"]
         assert ref["version"] == "1"
@@ -242,6 +246,7 @@ def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: Program
         "mlops-tracking-auth-config",
         "mlops-tracking-db-uri",
         "mlops-tracking-flask-secret",
+        "mlops-tracking-runner-password",
     }
     assert set(names(prod, SECRET)) == expected
     for name in expected:
@@ -287,8 +292,9 @@ def test_tracking_reference_is_the_deterministic_url_with_admin_credentials(
 def test_without_auth_no_admin_secrets_are_made() -> None:
     run = synth(base_spec("dev", tracking={"auth": False}))
     assert names(run, SECRET) == ["mlops-tracking-db-uri"]
-    args = inputs(run, SERVICE, "mlops-tracking-service")["template"]["containers"][0]["args"]
-    assert "--app-name" not in args
+    container = inputs(run, SERVICE, "mlops-tracking-service")["template"]["containers"][0]
+    assert "--app-name" not in container["args"]
+    assert container["commands"] == ["mlflow", "server"]
 
 
 def test_a_network_is_required() -> None:
@@ -358,6 +364,7 @@ def test_production_secrets_are_protected_and_retained(prod: ProgramRun, dev: Pr
         "mlops-tracking-auth-config",
         "mlops-tracking-db-uri",
         "mlops-tracking-flask-secret",
+        "mlops-tracking-runner-password",
     ]
     assert all(s.protect and s.retain_on_delete for s in secrets)
     assert not any(s.protect or s.retain_on_delete for s in dev.of_type(SECRET))

@@ -14,6 +14,7 @@ from gcp_mocks import (
     REGION,
     REPO,
     SECRET_IAM,
+    SECRET_VERSION,
     SERVICE_IAM,
     base_spec,
     inputs,
@@ -162,7 +163,8 @@ def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRu
     env = _env(pools[0]["containerSpec"])
     assert env["LOG_LEVEL"] == "info"
     assert env["MLOPS_EXECUTION_ID"] == version
-    assert env["MLFLOW_TRACKING_USERNAME"] == "admin"
+    # The server's workload user, not the deployer's admin (issue 14.9).
+    assert env["MLFLOW_TRACKING_USERNAME"] == "runner"
     assert env["MLOPS_CLOUD_RUN_AUTH"] == "1"
     assert env["MLOPS_TRACKING_PASSWORD_SECRET"].endswith("/versions/1")
     assert "MLFLOW_TRACKING_PASSWORD" not in env
@@ -306,3 +308,14 @@ def test_jobs_run_on_the_runtime_image_the_stack_builds(run: ProgramRun) -> None
         "role": "roles/artifactregistry.writer",
         "member": f"serviceAccount:{builder}@{PROJECT}.iam.gserviceaccount.com",
     }
+
+
+def test_job_reads_the_runner_password_not_the_admin_one(run: ProgramRun) -> None:
+    from mlops_infra.offline import unwrap_secrets
+
+    def value(name: str) -> Any:
+        return unwrap_secrets(inputs(run, SECRET_VERSION, name)["secretData"])
+
+    copied = value("mlops-job-tune-tracking-password-value")
+    assert copied == value("mlops-tracking-runner-password-value")
+    assert copied != value("mlops-tracking-admin-password-value")
