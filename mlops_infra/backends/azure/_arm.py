@@ -28,6 +28,7 @@ __all__ = [
     "ArmClient",
     "ArmError",
     "default_token",
+    "integral",
     "progress",
 ]
 
@@ -46,6 +47,22 @@ _ATTEMPTS = 4
 
 # Any: ARM answers JSON objects whose shape is the resource type's (validated by Azure).
 Json = dict[str, Any]
+
+
+def integral(value: Any) -> Any:
+    """``value`` with whole floats as ints.
+
+    Pulumi passes every number to a dynamic provider as a double; Azure's integer fields
+    (instance counts, capacity, requests per instance) take integers, so every request
+    body goes out through this.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in typing.cast(dict[str, Any], value).items()}
+    if isinstance(value, list):
+        return [integral(v) for v in typing.cast(list[Any], value)]
+    return value
 
 
 class ArmError(RuntimeError):
@@ -115,7 +132,7 @@ class ArmClient:
             ArmError: Azure refused the request (a GET of a missing resource is a 404 result).
         """
         url = f"{self.endpoint}{path}?api-version={api_version}"
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else json.dumps(integral(body)).encode()
         for attempt in range(_ATTEMPTS):
             request = urllib.request.Request(  # noqa: S310 - https (or a local fake in tests)
                 url,

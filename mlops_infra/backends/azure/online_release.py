@@ -39,7 +39,6 @@ __all__ = [
     "AUTOSCALE_API_VERSION",
     "AzureMlOnlineRelease",
     "deployment_name",
-    "integral",
     "serving_version",
 ]
 
@@ -66,21 +65,6 @@ def serving_version(traffic: Mapping[str, int], names: Mapping[str, str]) -> str
     if not shares or (len(shares) > 1 and shares[0][0] == shares[1][0]):
         return None
     return names.get(shares[0][1])
-
-
-def integral(value: Any) -> Any:
-    """``value`` with whole floats as ints.
-
-    Pulumi passes every number to a dynamic provider as a double; Azure's integer fields
-    (capacity, requests per instance) take integers.
-    """
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral(v) for k, v in cast(dict[str, Any], value).items()}
-    if isinstance(value, list):
-        return [integral(v) for v in cast(list[Any], value)]
-    return value
 
 
 def _props(body: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -125,7 +109,7 @@ class _ReleaseProvider(EngineBoundProvider):
         state = str(_props(current).get("provisioningState") or "")
         if state != "Succeeded" or _props(current).get("model") != props["model_id"]:
             progress(f"deploying model version {version} as {target}")
-            body: dict[str, Any] = integral(dict(props["deployment"]))
+            body: dict[str, Any] = dict(props["deployment"])
             body["properties"] = {**dict(body["properties"]), "model": props["model_id"]}
             client.put(path, ML_API_VERSION, body)
             state = self._provisioned(client, path, float(props["timeout_s"]), target)
@@ -156,7 +140,7 @@ class _ReleaseProvider(EngineBoundProvider):
             client.delete(f"{endpoint_path}/deployments/{name}", ML_API_VERSION)
             del names[name]
         if autoscale:
-            _put_autoscale(client, endpoint_path, target, integral(dict(autoscale)))
+            _put_autoscale(client, endpoint_path, target, dict(autoscale))
         deployed = serving_version(traffic, names)
         progress(f"serving model version {deployed} (traffic {traffic})")
         return {**outs, "deployed_version": deployed, "traffic": traffic, "names": names}

@@ -216,3 +216,18 @@ def test_the_waited_runs_model_version_reaches_the_gate_in_the_same_up() -> None
     gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
     assert gate["candidate_version"] == "7"
     assert run.outputs["pipelines"]["diagnosis"]["model_version"] == "7"
+
+
+def test_integer_fields_go_out_as_integers() -> None:
+    # The engine hands a dynamic provider every number as a double (`instance_count` of 2
+    # arrives as 2.0); the job's integers must reach ARM as integers, like every ARM body.
+    job = {
+        "properties": {
+            **BODY["properties"],
+            "jobs": {"train": {"resources": {"instance_count": 2.0}}},
+        }
+    }
+    with arm_fake() as (url, state):
+        _RunProvider().create(props(url, job=job))
+    sent = state.jobs[JOB_NAME]["properties"]["jobs"]["train"]["resources"]["instance_count"]
+    assert (sent, type(sent)) == (2, int)
