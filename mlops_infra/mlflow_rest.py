@@ -36,10 +36,11 @@ WORKLOAD_CALLS: frozenset[str] = frozenset({
 })  # fmt: skip
 """What a pipeline's steps and its register step call (the runtime: lineage run, step
 runs, metrics, the model logged as run artifacts, its registration, the version's
-lineage tags and the run's end), as a rehearsal of the ``dev`` example recorded them (artifact transfers
-excluded: the clouds' servers hand clients the artifact store's own URIs). No logged-model
-call: :meth:`mlops_infra.runtime.StepContext.log_model` logs run artifacts, which every
-tracking server serves (Azure ML does not serve MLflow 3's logged models)."""
+lineage tags and the run's end), as a rehearsal of the ``dev`` example recorded them
+(artifact transfers excluded: the clouds' servers hand clients the artifact store's own
+URIs). No logged-model call: :meth:`mlops_infra.runtime.StepContext.log_model` logs run
+artifacts, which every tracking server serves (Azure ML does not serve MLflow 3's logged
+models)."""
 
 GATE_CALLS: frozenset[str] = frozenset({
     "SearchModelVersions", "GetRegisteredModel", "GetModelVersion", "GetModelVersionByAlias",
