@@ -19,6 +19,7 @@ PINNED = {
     "mlops_infra.backends.gcp.image_build:_BuildProvider",
     "mlops_infra.backends.aws.pipeline_run:_RunProvider",
     "mlops_infra.backends.aws.training_run:_RunProvider",
+    "mlops_infra.backends.azure._deployer_access:_AccessProvider",
     "mlops_infra.backends.azure._propagation:_WaitProvider",
     "mlops_infra.backends.azure.online_release:_ReleaseProvider",
     "mlops_infra.backends.azure.pipeline_run:_RunProvider",

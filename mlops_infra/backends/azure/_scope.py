@@ -111,6 +111,11 @@ class AzureFoundationRef(FoundationRef):
     log_workspace_id: pulumi.Input[str | None] = None
     """ARM id of the stack's Log Analytics workspace, where components send audit logs."""
 
+    deployer_ip_ranges: tuple[str, ...] = ()
+    """Public IPv4 ranges ``pulumi up`` runs from (``network.options.deployer_ip_ranges``):
+    the private store and workspace accept requests from them (empty: private endpoints
+    only)."""
+
 
 def azure_foundation(foundation: FoundationRef | None, component: str) -> AzureFoundationRef:
     """Returns the Azure foundation reference, or explains how to provide one.

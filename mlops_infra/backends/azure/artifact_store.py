@@ -3,7 +3,9 @@
 * Account: HTTPS only, TLS 1.2 minimum, no public blob access, no shared key (Entra ID
   only, unless ``options.shared_key_access``), OAuth by default in the portal, no
   cross-tenant replication, infrastructure (double) encryption; public network access
-  off with private endpoints when the stack has a network.
+  off with private endpoints when the stack has a network (with
+  ``network.options.deployer_ip_ranges``: denied to all but those addresses, whose ``up``
+  uploads code packages).
 * Encryption with a customer-managed key when the spec names one (its ARM id) or the
   foundation's vault has purge protection (production), through a user-assigned
   identity granted *Key Vault Crypto Service Encryption User* on that key only; else
@@ -28,6 +30,7 @@ import re
 import pulumi
 from pulumi_azure_native import managedidentity, storage
 
+from mlops_infra.backends.azure._deployer_access import storage_ip_rules
 from mlops_infra.backends.azure._diagnostics import send_audit_logs
 from mlops_infra.backends.azure._naming import compact
 from mlops_infra.backends.azure._propagation import PropagationWait
@@ -134,6 +137,7 @@ class BlobArtifactStore(ArtifactStoreBackend):
             )
 
         private = foundation.private_network
+        ranges = foundation.deployer_ip_ranges if private else ()
         account_name = (
             pulumi.Output.from_input(options.account_name)
             if options.account_name
@@ -157,13 +161,21 @@ class BlobArtifactStore(ArtifactStoreBackend):
             enable_https_traffic_only=True,
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             is_hns_enabled=False,
+            # Deployer ranges: "enabled from selected networks" (IP rules take effect only
+            # with public network access on; everything else is denied).
             public_network_access=(
                 storage.PublicNetworkAccess.DISABLED
-                if private
+                if private and not ranges
                 else storage.PublicNetworkAccess.ENABLED
             ),
             network_rule_set=storage.NetworkRuleSetArgs(
-                default_action=storage.DefaultAction.DENY, bypass=storage.Bypass.AZURE_SERVICES
+                default_action=storage.DefaultAction.DENY,
+                bypass=storage.Bypass.AZURE_SERVICES,
+                ip_rules=[
+                    storage.IPRuleArgs(i_p_address_or_range=rule, action=storage.Action.ALLOW)
+                    for rule in storage_ip_rules(ranges)
+                ]
+                or None,
             )
             if private
             else None,

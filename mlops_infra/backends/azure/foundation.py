@@ -14,6 +14,9 @@
   ``secrets.recovery_window_days``, purge protection in production, firewall denying all
   but trusted Azure services, public network access off when the stack has a network.
 * An RSA key (wrap/unwrap only) with a rotation policy: the stack's customer-managed key.
+* ``network.options.deployer_ip_ranges`` (a created network's options): the addresses
+  ``pulumi up`` runs from, which the private store and workspace then accept (vault and
+  registry stay private).
 * A Log Analytics workspace (``<name>-logs``, ``options.log_retention_days``) receiving the
   audit logs of the vault, the registry and every component's resources (diagnostic
   settings ``<name>-<role>-diagnostics``).
@@ -204,6 +207,7 @@ class AzureFoundation(FoundationBackend):
             key_usable_for_storage=purge_protection,
             registry_id=registry_id,
             log_workspace_id=logs.id,
+            deployer_ip_ranges=options.deployer_ip_ranges if private else (),
         )
         send_audit_logs(ctx, "vault", foundation=ref, resource_uri=vault.id)
         if registry_id is not None:

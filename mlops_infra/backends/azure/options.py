@@ -7,9 +7,10 @@ defaults are the tight ones.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mlops_infra.specs import Spec
 
@@ -24,6 +25,7 @@ __all__ = [
     "AzureWorkloadOptions",
     "RegistrySku",
     "StorageSku",
+    "check_deployer_ranges",
 ]
 
 RegistrySku = Literal["Basic", "Standard", "Premium"]
@@ -40,6 +42,9 @@ StorageSku = Literal[
 """Storage account redundancy (StorageV2 standard tiers)."""
 
 _LOCATION = r"^[a-z][a-z0-9]{1,40}$"
+_MAX_DEPLOYER_RANGES = 100
+"""Storage accounts take up to 100 IP rules (the lower of the two services' documented
+limits; an ML workspace takes 200)."""
 _RESOURCE_GROUP = r"^[-A-Za-z0-9_.()]{1,89}[-A-Za-z0-9_()]$"
 
 
@@ -74,6 +79,61 @@ class AzureFoundationOptions(Spec):
     log_retention_days: int | None = Field(default=None, ge=30, le=730)
     """Days the stack's Log Analytics workspace keeps the resources' audit logs; default: 90
     in production, else 30 (within the retention included in the ingestion price)."""
+
+    deployer_ip_ranges: tuple[str, ...] = ()
+    """Public IPv4 addresses or CIDR ranges ``pulumi up`` runs from (a hosted runner's fixed
+    egress addresses), in a stack with a created network (``network.options``; an adopted
+    network is deployed from its own runners): the artifact store and the ML workspace
+    then accept requests from these addresses besides their private endpoints (the storage
+    firewall's IP rules; the workspace's public access *enabled from selected IP
+    addresses*), so ``up`` can upload code packages and the gate can call the workspace's
+    MLflow API from outside the network. The vault and the registry stay private. Given as
+    ``network.options.deployer_ip_ranges``. Requests from the store's own Azure region
+    bypass IP rules (Azure Storage), so the runner must run elsewhere or inside the network;
+    a stack serving online endpoints is deployed from inside (``check`` says why)."""
+
+    @field_validator("deployer_ip_ranges")
+    @classmethod
+    def _public_ipv4(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return check_deployer_ranges(value)
+
+
+def check_deployer_ranges(ranges: tuple[str, ...]) -> tuple[str, ...]:
+    """Validates deployer ranges: public IPv4 addresses or ranges, distinct, at most 100.
+
+    Azure's IP rules take public internet IPv4 addresses only (no private or reserved
+    ranges, no IPv6):
+    https://learn.microsoft.com/en-us/azure/storage/common/storage-network-security ,
+    https://learn.microsoft.com/en-us/azure/machine-learning/how-to-configure-private-link
+    (restrictions for IP network rules)
+
+    Raises:
+        ValueError: naming the value given and what is allowed.
+    """
+    if len(ranges) > _MAX_DEPLOYER_RANGES:
+        msg = f"{len(ranges)} ranges given; allowed: at most {_MAX_DEPLOYER_RANGES}"
+        raise ValueError(msg)
+    seen: set[ipaddress.IPv4Network] = set()
+    for text in ranges:
+        try:
+            network = ipaddress.ip_network(text, strict=True)
+        except ValueError:
+            msg = (
+                f"{text!r} is not an IPv4 address or range; allowed: a public address "
+                "(52.10.20.30) or CIDR range (52.10.20.0/24) with no host bits set"
+            )
+            raise ValueError(msg) from None
+        if not isinstance(network, ipaddress.IPv4Network) or not network.is_global:
+            msg = (
+                f"{text!r} is not allowed; allowed: public internet IPv4 addresses or ranges "
+                "(Azure IP rules take no private, reserved or IPv6 addresses)"
+            )
+            raise ValueError(msg)
+        if network in seen:
+            msg = f"{text!r} is given twice; allowed: each range once"
+            raise ValueError(msg)
+        seen.add(network)
+    return ranges
 
 
 class AzureStoreOptions(Spec):

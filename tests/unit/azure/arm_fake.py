@@ -19,11 +19,18 @@ documentation requires of every request:
   https://learn.microsoft.com/en-us/rest/api/azureml/online-endpoints/create-or-update ;
 * autoscale settings: ``PUT``/``DELETE`` ``Microsoft.Insights/autoscalesettings/{name}``
   (api-version 2022-10-01) with ``properties.targetResourceUri`` and ``profiles`` —
-  https://learn.microsoft.com/en-us/rest/api/monitor/autoscale-settings/create-or-update .
+  https://learn.microsoft.com/en-us/rest/api/monitor/autoscale-settings/create-or-update ;
+* workspaces: ``GET``/``PATCH .../workspaces/{ws}`` at api-version 2024-10-01-preview (the
+  contract declaring ``networkAcls``); the update is accepted (202, ``Updating``, then
+  ``Succeeded``); ``networkAcls.ipRules`` take public IPv4 addresses or ranges only, and
+  turning public access off resets them —
+  https://learn.microsoft.com/en-us/rest/api/azureml/workspaces/update ,
+  https://learn.microsoft.com/en-us/azure/machine-learning/how-to-configure-private-link#enable-public-access-only-from-internet-ip-ranges .
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import threading
@@ -48,6 +55,8 @@ AUTOSCALE = re.compile(
     r"Microsoft\.Insights/autoscalesettings/([A-Za-z0-9-]+)$"
 )
 AUTOSCALE_API_VERSION = "2022-10-01"
+WORKSPACE = re.compile(_WS + r"$")
+WORKSPACE_API_VERSION = "2024-10-01-preview"
 
 
 @dataclass
@@ -62,6 +71,7 @@ class ArmState:
     failing_models: set[str] = field(default_factory=set[str])
     refused: list[str] = field(default_factory=list[str])
     autoscale: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    workspaces: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
 
     def count(self, method: str, pattern: str = "") -> int:
         return sum(1 for m, p in self.requests if m == method and pattern in p)
@@ -90,7 +100,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             self._error(401, "AuthenticationFailed", "no valid Entra ID bearer token")
             return None
-        expected = AUTOSCALE_API_VERSION if AUTOSCALE.match(url.path) else API_VERSION
+        expected = (
+            AUTOSCALE_API_VERSION
+            if AUTOSCALE.match(url.path)
+            else WORKSPACE_API_VERSION
+            if WORKSPACE.match(url.path)
+            else API_VERSION
+        )
         if parse_qs(url.query).get("api-version") != [expected]:
             self._error(400, "MissingApiVersionParameter", "api-version is required")
             return None
@@ -105,7 +121,15 @@ class _Handler(BaseHTTPRequestHandler):
         path = self._checked()
         if path is None:
             return
-        if match := JOB.match(path):
+        if WORKSPACE.match(path):
+            workspace = self.state.workspaces.get(path)
+            if workspace is None:
+                self._error(404, "ResourceNotFound", "workspace not found")
+                return
+            if workspace["properties"].get("provisioningState") == "Updating":
+                workspace["properties"]["provisioningState"] = "Succeeded"
+            self._answer(200, workspace)
+        elif match := JOB.match(path):
             job = self.state.jobs.get(match[1])
             if job is None:
                 self._error(404, "UserError", "job not found")
@@ -185,6 +209,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, body)
         else:
             self._error(404, "NotFound", path)
+
+    def do_PATCH(self) -> None:
+        path = self._checked()
+        if path is None:
+            return
+        if not WORKSPACE.match(path):
+            self._error(404, "NotFound", path)
+            return
+        workspace = self.state.workspaces.get(path)
+        if workspace is None:
+            self._error(404, "ResourceNotFound", "workspace not found")
+            return
+        update = self._body().get("properties", {})
+        acls = update.get("networkAcls")
+        if acls is not None:
+            if acls.get("defaultAction") not in ("Allow", "Deny"):
+                self._error(400, "BadRequest", "networkAcls.defaultAction: Allow or Deny")
+                return
+            for rule in acls.get("ipRules") or []:
+                try:
+                    network = ipaddress.ip_network(str(rule.get("value")))
+                except ValueError:
+                    network = None
+                if not isinstance(network, ipaddress.IPv4Network) or not network.is_global:
+                    self._error(400, "BadRequest", f"ipRules: {rule} is no public IPv4 range")
+                    return
+        props = workspace["properties"]
+        props.update(update)
+        if props.get("publicNetworkAccess") == "Disabled":
+            props["networkAcls"] = {"defaultAction": "Deny", "ipRules": []}
+        props["provisioningState"] = "Updating"
+        self._answer(202, workspace)
 
     def do_DELETE(self) -> None:
         path = self._checked()

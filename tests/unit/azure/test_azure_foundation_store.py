@@ -12,6 +12,7 @@ from mlops_infra.backends.azure._roles import ROLE_ASSIGNMENT_NAMESPACE, role_as
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import ArtifactStore, ArtifactStoreArgs, Target
+from mlops_infra.specs import StackSpec
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -494,3 +495,68 @@ def test_a_created_network_gives_workloads_an_outbound_path() -> None:
     # An adopted network brings its own path.
     adopted = azure_run({"environment": "dev", "network": {"existing": SPOKE}})
     assert not adopted.of_type("azure-native:network:NatGateway")
+
+
+def test_the_workspace_reports_to_a_workspace_based_application_insights() -> None:
+    """Issue 15 item 13: no Application Insights anywhere. A workspace-based component keeps
+    its telemetry in the stack's Log Analytics workspace
+    (https://learn.microsoft.com/en-us/azure/azure-monitor/app/create-workspace-resource) and
+    the ML workspace names it (its applicationInsights property)."""
+    run = azure_run({"environment": "dev"})
+    insights = resource(run, "mlops-tracking-insights")
+    assert insights.type == "azure-native:applicationinsights:Component"
+    got = insights.plain_inputs()
+    assert got["resourceName"].startswith("appi-mlops-tracking-test-")
+    assert got["kind"] == "web"
+    assert got["applicationType"] == "web"
+    assert got["workspaceResourceId"] == "mlops-logs-id"
+    assert got["ingestionMode"] == "LogAnalytics"
+    assert got["resourceGroupName"] == "rg-test"
+    assert got["tags"]["mlops-component"] == "mlops-tracking"
+    assert inputs(run, "mlops-tracking")["applicationInsights"] == "mlops-tracking-insights-id"
+    assert "mlops:index:TrackingServer" in (insights.parent or "")
+
+
+DEPLOYER = {"deployer_ip_ranges": ["52.10.20.30", "20.61.0.0/24"]}
+
+
+def test_deployer_ranges_need_a_created_network() -> None:
+    """Without a network store and workspace take requests from anywhere already; an adopted
+    network's deployments run from its own (hub) runners (README)."""
+    for network in ({}, {"existing": SPOKE}):
+        data = {"cloud": "azure", "network": {**network, "options": DEPLOYER}}
+        with pytest.raises(ValueError, match=r"network.options\n  applies to a created network"):
+            StackSpec.model_validate(data)
+
+
+def test_deployer_ranges_and_a_public_workspace_are_refused() -> None:
+    spec = {
+        "environment": "dev",
+        "network": {"create": True, "options": DEPLOYER},
+        "tracking": {"options": {"public_network_access": True}},
+    }
+    with pytest.raises(
+        Exception, match=r"options.public_network_access opens the workspace to every address"
+    ):
+        azure_run(spec)
+
+
+@pytest.mark.parametrize(
+    ("ranges", "says"),
+    [
+        (["10.1.0.0/16"], "'10.1.0.0/16' is not allowed; allowed: public internet IPv4"),
+        (["2001:4860::/32"], "'2001:4860::/32' is not allowed"),
+        (["52.10.20.1/24"], "'52.10.20.1/24' is not an IPv4 address or range"),
+        (["52.10.20.30", "52.10.20.30/32"], "'52.10.20.30/32' is given twice"),
+    ],
+)
+def test_deployer_ranges_are_public_ipv4(ranges: list[str], says: str) -> None:
+    """Azure IP rules take public IPv4 addresses only (storage-network-security;
+    how-to-configure-private-link#restrictions-for-ip-network-rules)."""
+    data = {
+        "cloud": "azure",
+        "network": {"create": True, "options": {"deployer_ip_ranges": ranges}},
+    }
+    with pytest.raises(ValueError, match=r"network\.options\.deployer_ip_ranges") as error:
+        StackSpec.model_validate(data)
+    assert says in str(error.value)

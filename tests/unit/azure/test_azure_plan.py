@@ -197,6 +197,167 @@ def test_a_private_variants_check_names_what_its_deployment_needs(
     deploy = found["MLOPS-AZURE-NET-002"].outcome.message
     assert f"it uploads {blobs} code package blob(s) to the private storage account" in deploy
     assert "the promotion gate and the registry alias call the workspace's MLflow API" in deploy
-    assert "Run it from a runner inside the stack's network" in deploy
+    assert (
+        "Either list the runner's fixed public egress addresses in "
+        "network.options.deployer_ip_ranges" in deploy
+    )
+    assert "or run it from a runner inside the stack's network" in deploy
     images = found["MLOPS-AZURE-NET-003"].outcome.message
     assert "set tracking.options.image_build_compute to a stack cluster" in images
+    assert "(clusters: cpu, gpu;" in images
+    # Its endpoint's deployments have egress disabled: they run only images built so.
+    assert "its 1 online deployment(s) have egress disabled" in images
+
+
+RANGES = ["52.10.20.30", "20.61.0.0/24", "52.10.21.0/31"]
+
+
+def _deployed_from(ranges: list[str], *, endpoints: bool = True) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        data["network"] = {
+            "create": True,
+            "cidr": "10.8.0.0/16",
+            "options": {"deployer_ip_ranges": ranges},
+        }
+        if not endpoints:
+            data.pop("endpoints", None)
+
+    return edit
+
+
+def test_deployer_ranges_open_the_store_and_workspace_to_those_addresses_only(
+    azure_dev: dict[str, Any],
+) -> None:
+    """Issue 15 item 5: a private stack could not be deployed from an ordinary runner. With
+    network.options.deployer_ip_ranges the store takes those addresses through its firewall
+    (public access on, default action Deny, one IP rule each, /31 and /32 as addresses:
+    https://learn.microsoft.com/en-us/azure/storage/common/storage-network-security) and the
+    workspace is opened to them after it exists (how-to-configure-private-link#enable-public-
+    access-only-from-internet-ip-ranges); vault and registry stay private."""
+    plan = plan_of(variant(azure_dev, _deployed_from(RANGES, endpoints=False)), "azure-private")
+    store = named(plan, "mlops-store")
+    assert store.inputs["publicNetworkAccess"] == "Enabled"
+    assert store.inputs["networkRuleSet"] == {
+        "defaultAction": "Deny",
+        "bypass": "AzureServices",
+        "ipRules": [
+            {"iPAddressOrRange": "52.10.20.30", "action": "Allow"},
+            {"iPAddressOrRange": "20.61.0.0/24", "action": "Allow"},
+            {"iPAddressOrRange": "52.10.21.0", "action": "Allow"},
+            {"iPAddressOrRange": "52.10.21.1", "action": "Allow"},
+        ],
+    }
+    workspace = named(plan, "mlops-tracking")
+    # Declared closed, and kept so: a PUT of the workspace closes it rather than open it.
+    assert workspace.inputs["publicNetworkAccess"] == "Disabled"
+    assert workspace.ignore_changes == ("publicNetworkAccess",)
+    access = named(plan, "mlops-tracking-deployer-access")
+    assert access.type == "pulumi-python:dynamic/mlops:AzureWorkspaceDeployerAccess"
+    assert access.inputs["ranges"] == RANGES
+    assert access.inputs["workspace_id"] == "mlops-tracking-id"
+    assert access.inputs["arm_endpoint"] == "https://management.azure.com"
+    assert workspace.urn in access.depends_on
+    assert named(plan, "mlops-vault").inputs["properties"]["publicNetworkAccess"] == "Disabled"
+    assert named(plan, "mlops-registry").inputs["publicNetworkAccess"] == "Disabled"
+    # check: the deployment path is in place (NET-002 passes without a suppression).
+    report = run_policies(plan, all_rules(), ())
+    assert "MLOPS-AZURE-NET-002" not in {f.rule.id for f in report.violations}
+
+
+def test_deployer_ranges_follow_every_change_of_the_workspace(azure_dev: dict[str, Any]) -> None:
+    """A workspace PUT resets its IP ranges (how-to-configure-private-link): the access
+    resource's revision changes with the workspace's declared inputs, so the same `up`
+    applies the ranges again; the ranges alone change nothing else."""
+
+    def revision(edit: Edit) -> str:
+        plan = plan_of(variant(azure_dev, edit), "azure-private")
+        return str(named(plan, "mlops-tracking-deployer-access").inputs["revision"])
+
+    base = _deployed_from(RANGES, endpoints=False)
+
+    def other_ranges(data: dict[str, Any]) -> None:
+        _deployed_from(RANGES[:1], endpoints=False)(data)
+
+    def retagged(data: dict[str, Any]) -> None:
+        base(data)
+        data["tags"] = {"cost-center": "research"}
+
+    assert revision(base) == revision(other_ranges)
+    assert revision(base) != revision(retagged)
+
+
+def test_deployer_ranges_with_online_endpoints_in_the_stacks_network_are_refused_by_check(
+    azure_dev: dict[str, Any],
+) -> None:
+    """Azure ML fails managed online deployments in a workspace enabled from selected IPs
+    without a managed virtual network (how-to-configure-private-link#restrictions-for-ip-
+    network-rules); a stack in its own network has none (isolation Disabled)."""
+    plan = plan_of(variant(azure_dev, _deployed_from(RANGES)), "azure-private")
+    report = run_policies(plan, all_rules(), ())
+    (found,) = [f for f in report.violations if f.rule.id == "MLOPS-AZURE-NET-002"]
+    assert found.outcome.message == (
+        "network.options.deployer_ip_ranges opens the workspace to the deployer's addresses, "
+        "but Azure ML fails managed online deployments in a workspace enabled from selected "
+        "IP addresses without a managed virtual network (isolation is Disabled: the stack's "
+        "own network), and this stack serves 1 endpoint(s): deploy it from a runner inside "
+        "the network instead (remove network.options.deployer_ip_ranges, then record where "
+        "it runs as a suppression of this rule)"
+    )
+
+
+def test_a_production_store_open_to_the_deployer_only_passes_net_001(
+    azure_dev: dict[str, Any],
+) -> None:
+    def prod_from_runner(data: dict[str, Any]) -> None:
+        prod(data)
+        _deployed_from(RANGES, endpoints=False)(data)
+        data["tracking"] = {"options": {"image_build_compute": "cpu"}}
+
+    plan = plan_of(variant(azure_dev, prod_from_runner))
+    assert named(plan, "mlops-store").inputs["publicNetworkAccess"] == "Enabled"
+    assert _violations(plan) == []
+
+
+def test_an_image_build_compute_that_is_no_stack_cluster_fails_check(
+    azure_dev: dict[str, Any],
+) -> None:
+    """Issue 15 item 11: the workspace would wait for a build compute that never exists."""
+
+    def typo(data: dict[str, Any]) -> None:
+        prod(data)
+        data["tracking"] = {"options": {"image_build_compute": "cpu2"}}
+
+    report = run_policies(plan_of(variant(azure_dev, typo)), all_rules(), SUPPRESSIONS)
+    (found,) = [f for f in report.violations if f.rule.id == "MLOPS-AZURE-NET-003"]
+    assert found.outcome.message.startswith(
+        "tracking.options.image_build_compute 'cpu2' is not a cluster of this stack "
+        "(clusters: cpu, gpu)"
+    )
+
+
+def _adopted(data: dict[str, Any]) -> None:
+    prod(data)
+    vnet = "/subscriptions/s/resourceGroups/hub/providers/Microsoft.Network/virtualNetworks/spoke"
+    data["network"] = {
+        "existing": {
+            "id": vnet,
+            "private_subnet_ids": [f"{vnet}/subnets/workloads", f"{vnet}/subnets/endpoints"],
+        }
+    }
+
+
+def test_clusters_in_an_adopted_network_need_its_outbound_path(azure_dev: dict[str, Any]) -> None:
+    """Issue 15 item 11: workload subnets have no default outbound access; a created network
+    gets a NAT gateway, an adopted one brings its own path, which check asks for
+    (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-secure-training-vnet)."""
+    plan = plan_of(variant(azure_dev, _adopted))
+    assert not [r for r in plan.resources if r.type == "azure-native:network:NatGateway"]
+    report = run_policies(plan, all_rules(), SUPPRESSIONS)
+    (found,) = [f for f in report.violations if f.rule.id == "MLOPS-AZURE-NET-004"]
+    assert found.resource.name == "mlops-tracking"
+    assert found.outcome.message.startswith(
+        "clusters cpu, gpu run in an adopted network whose subnets the stack does not give an "
+        "outbound path"
+    )
+    created = run_policies(plan_of(variant(azure_dev, prod)), all_rules(), SUPPRESSIONS)
+    assert "MLOPS-AZURE-NET-004" not in {f.rule.id for f in created.violations}

@@ -178,6 +178,9 @@ def _one(
 
 
 _AML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+_AML_CPU = res(
+    "azure-native:machinelearningservices:Compute", {"computeName": "cpu"}, name="mlops-cluster-cpu"
+)
 
 CASES: tuple[Case, ...] = (
     # --- mlops
@@ -941,12 +944,33 @@ CASES: tuple[Case, ...] = (
         ),
         "uploads 1 code package blob(s)",
     ),
-    _one(
+    Case(
         "MLOPS-AZURE-NET-003",
-        _AML_WORKSPACE,
-        {"publicNetworkAccess": "Disabled", "containerRegistry": "cr", "imageBuildCompute": "c"},
-        {"publicNetworkAccess": "Disabled", "containerRegistry": "cr"},
+        _s(
+            res(
+                _AML_WORKSPACE,
+                {
+                    "publicNetworkAccess": "Disabled",
+                    "containerRegistry": "cr",
+                    "imageBuildCompute": "cpu",
+                },
+            ),
+            DEV,
+            _AML_CPU,
+        ),
+        _s(res(_AML_WORKSPACE, {"publicNetworkAccess": "Disabled", "containerRegistry": "cr"})),
         "image_build_compute",
+    ),
+    Case(
+        "MLOPS-AZURE-NET-004",
+        _s(
+            res(_AML_WORKSPACE, {"publicNetworkAccess": "Disabled"}),
+            DEV,
+            _AML_CPU,
+            res("azure-native:network:NatGateway", name="mlops-nat"),
+        ),
+        _s(res(_AML_WORKSPACE, {"publicNetworkAccess": "Disabled"}), DEV, _AML_CPU),
+        "clusters cpu run in an adopted network",
     ),
 )
 """Every rule's good and broken fixture."""
