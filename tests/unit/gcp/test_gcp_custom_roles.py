@@ -11,7 +11,7 @@ https://cloud.google.com/iam/docs/creating-custom-roles#deleting-custom-role).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from gcp_mocks import (
@@ -25,6 +25,7 @@ from gcp_mocks import (
     synth,
 )
 
+from mlops_infra.backends.gcp import _rehearse_vertex
 from mlops_infra.backends.gcp._custom_role import ROLE_ID_MAX, RoleSuffix, _SuffixProvider, role_id
 from mlops_infra.backends.gcp._workflow import (
     WORKFLOW_PERMISSIONS,
@@ -34,8 +35,10 @@ from mlops_infra.backends.gcp._workflow import (
 from mlops_infra.backends.gcp.pipeline import SCHEDULER_PERMISSIONS
 from mlops_infra.backends.gcp.plan import MOCK_ROLE_SUFFIX, plan_outputs
 from mlops_infra.offline import ProgramRun
+from mlops_infra.rehearse.errors import RehearsalError
 
 _SUFFIX_TYPE = "pulumi-python:dynamic/mlops:GcpRoleSuffix"
+_VERTEX = "https://europe-west4-aiplatform.googleapis.com/v1"
 
 
 @pytest.mark.parametrize(
@@ -149,3 +152,41 @@ def test_no_predefined_vertex_or_workflows_role_is_granted_on_the_project(run: P
     ]
     description = inputs(run, CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")["description"]
     assert description == "submits and polls the Vertex AI custom jobs of pipeline churn"
+
+
+@pytest.mark.parametrize(
+    ("function", "url", "args", "missing"),
+    [
+        (
+            "http.post",
+            f"{_VERTEX}/projects/p/locations/l/customJobs",
+            {},
+            "aiplatform.customJobs.create",
+        ),
+        (
+            "http.get",
+            f"{_VERTEX}/projects/p/locations/l/customJobs/1",
+            {},
+            "aiplatform.customJobs.get",
+        ),
+        (
+            "googleapis.aiplatform.v1.projects.locations.customJobs.create",
+            "",
+            {"parent": "projects/p/locations/l"},
+            "aiplatform.customJobs.create",
+        ),
+    ],
+)
+def test_rehearsal_refuses_a_vertex_call_the_workflow_role_does_not_grant(
+    monkeypatch: pytest.MonkeyPatch, function: str, url: str, args: dict[str, Any], missing: str
+) -> None:
+    monkeypatch.setattr(
+        _rehearse_vertex,
+        "WORKFLOW_PERMISSIONS",
+        tuple(p for p in WORKFLOW_PERMISSIONS if p != missing),
+    )
+    fake = _rehearse_vertex.VertexFake(
+        ctx=cast(Any, None), gcs=cast(Any, None), runtime_env={}, requirements=()
+    )
+    with pytest.raises(RehearsalError, match=f"needs {re.escape(missing)}, which"):
+        fake(function, {"url": url, **args})
