@@ -37,6 +37,7 @@ most 100 bytes and descriptions 300 (https://cloud.google.com/iam/quotas#limits)
 _TITLE_MAX = 100
 _DESCRIPTION_MAX = 300
 _SUFFIX_BYTES = 4
+_OFFLINE_SUFFIX = "0" * 2 * _SUFFIX_BYTES
 _INVALID_ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -100,7 +101,8 @@ def custom_role(
     return projects.IAMCustomRole(
         name,
         project=current_project_id(),
-        role_id=suffix.value.apply(lambda value: role_id(name, value)),
+        # Offline runs echo inputs (no suffix drawn): zeros keep the id well-formed there.
+        role_id=suffix.value.apply(lambda value: role_id(name, value or _OFFLINE_SUFFIX)),
         title=f"{name} (stack {ctx.stack_name})"[:_TITLE_MAX],
         description=purpose[:_DESCRIPTION_MAX],
         permissions=sorted(permissions),

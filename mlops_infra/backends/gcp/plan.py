@@ -21,7 +21,8 @@ MOCK_PROJECT_NUMBER = "123456789012"
 """The project number every plan reports (obviously fake)."""
 
 MOCK_ROLE_SUFFIX = "00000000"
-"""The custom role suffix every plan reports (drawn at random at ``pulumi up``)."""
+"""The custom role suffix every plan reports (drawn at random at ``pulumi up``; the same
+zeros the program falls back on when an offline run echoes no suffix)."""
 
 _ROLE_SUFFIX = "pulumi-python:dynamic/mlops:GcpRoleSuffix"
 _CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"

@@ -34,7 +34,7 @@ from mlops_infra.backends.gcp._workflow import (
 )
 from mlops_infra.backends.gcp.pipeline import SCHEDULER_PERMISSIONS
 from mlops_infra.backends.gcp.plan import MOCK_ROLE_SUFFIX, plan_outputs
-from mlops_infra.offline import ProgramRun
+from mlops_infra.offline import EchoMocks, ProgramRun
 from mlops_infra.rehearse.errors import RehearsalError
 
 _SUFFIX_TYPE = "pulumi-python:dynamic/mlops:GcpRoleSuffix"
@@ -190,3 +190,14 @@ def test_rehearsal_refuses_a_vertex_call_the_workflow_role_does_not_grant(
     )
     with pytest.raises(RehearsalError, match=f"needs {re.escape(missing)}, which"):
         fake(function, {"url": url, **args})
+
+
+def test_an_offline_run_without_gcp_mocks_still_gets_well_formed_role_ids() -> None:
+    # Plain echo mocks compute nothing: the suffix falls back on the plans' zeros.
+    pipeline: dict[str, Any] = {
+        "name": "churn",
+        "steps": [{"name": "train", "component": "diagnosis.train"}],
+    }
+    run = synth(base_spec("dev", pipelines=[pipeline]), mocks=EchoMocks())
+    role = inputs(run, CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")
+    assert role["roleId"] == f"mlops_pipeline_churn_workflow_jobs_{MOCK_ROLE_SUFFIX}"
