@@ -2,7 +2,8 @@
 
 Answers ``POST <region>-aiplatform.googleapis.com/v1/projects/*/locations/*/customJobs``
 (and the ``customJobs.create`` connector) by running the job's container to completion,
-and ``GET`` of the job by its state. The container gets Vertex AI's contract
+and ``GET`` of the job by its state, each only while the workflow's custom role holds its
+permission (:data:`~._workflow.WORKFLOW_PERMISSIONS`). The container gets Vertex AI's contract
 (https://cloud.google.com/vertex-ai/docs/training/code-requirements#environment-variables):
 its ``command``/``args`` and ``env``, ``AIP_MODEL_DIR``, ``AIP_CHECKPOINT_DIR`` and
 ``AIP_TENSORBOARD_LOG_DIR`` under ``baseOutputDirectory``, ``CLOUD_ML_JOB_ID``, and the
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_infra.backends.gcp._rehearse_gcs import EmulatedGcs, FuseMount
+from mlops_infra.backends.gcp._workflow import WORKFLOW_PERMISSIONS
 from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
@@ -41,6 +43,8 @@ _JOB = re.compile(
     r"(?P<name>projects/[^/]+/locations/[^/]+/customJobs/[^/]+)$"
 )
 _CONNECTOR = "googleapis.aiplatform.v1.projects.locations.customJobs.create"
+_CREATE = "aiplatform.customJobs.create"
+_GET = "aiplatform.customJobs.get"
 _BODY_KEYS = {"displayName", "jobSpec", "labels", "encryptionSpec"}
 _SPEC_KEYS = {
     "workerPoolSpecs", "scheduling", "serviceAccount", "baseOutputDirectory",
@@ -50,6 +54,16 @@ _GCS_PATH = re.compile(r"/gcs/([a-z0-9][a-z0-9._-]*)/")
 _DROPPED = ("MLOPS_CLOUD_RUN_AUTH",)
 _CONTRACT = "Vertex AI custom job container"
 _STEP_VARIABLE = "MLOPS_STEP"
+
+
+def _granted(permission: str, call: str) -> None:
+    """Fails like Vertex AI's 403 when the workflow's custom role lacks ``permission``."""
+    if permission not in WORKFLOW_PERMISSIONS:
+        raise RehearsalError(
+            "workflow",
+            "the workflow identity's custom role",
+            f"{call} needs {permission}, which WORKFLOW_PERMISSIONS does not hold",
+        )
 
 
 @dataclass
@@ -74,13 +88,16 @@ class VertexFake:
         """Answers an HTTP or connector call of the workflow."""
         url = str(args.get("url", ""))
         if function == "http.post" and (match := _JOBS.match(url)):
+            _granted(_CREATE, f"POST {url}")
             job = self._create(match["project"], match["location"], args.get("body"))
             return {"code": 200, "headers": {}, "body": job}
         if function == "http.get" and (match := _JOB.match(url)):
+            _granted(_GET, f"GET {url}")
             if match["name"] not in self.jobs:
                 raise RehearsalError("workflow", "Vertex AI API", f"GET {url}: no such job")
             return {"code": 200, "headers": {}, "body": self.jobs[match["name"]]}
         if function == _CONNECTOR:
+            _granted(_CREATE, function)
             parent = str(args.get("parent", ""))
             parts = parent.split("/")
             if len(parts) != 4:

@@ -19,6 +19,7 @@ from mlops_infra.backends.gcp._legacy_providers import LegacyBookkeepingProvider
 
 __all__ = [
     "EXECUTION_ID",
+    "WORKFLOW_PERMISSIONS",
     "CompiledStep",
     "executions_url",
     "workflow_definition",
@@ -26,6 +27,13 @@ __all__ = [
 
 EXECUTION_ID = "${execution}"
 """Expression a step's environment uses for the execution id (set in ``init``)."""
+
+WORKFLOW_PERMISSIONS = ("aiplatform.customJobs.create", "aiplatform.customJobs.get")
+"""Every permission the workflow's calls need: ``customJobs.create`` on the location
+(``submit``) and ``customJobs.get`` on the job (``poll``), as Vertex AI's REST reference
+lists them (https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.customJobs/create,
+https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.customJobs/get).
+A failed job is retried by submitting a new one; nothing is cancelled."""
 
 _API = "https://workflowexecutions.googleapis.com/v1"
 _FAILED = ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED")

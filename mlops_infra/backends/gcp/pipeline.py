@@ -21,6 +21,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_gcp import cloudscheduler, projects, serviceaccount, workflows
 
+from mlops_infra.backends.gcp._custom_role import custom_role
 from mlops_infra.backends.gcp._iam import bucket_name, service_account
 from mlops_infra.backends.gcp._package import Package, package_root, publish_package
 from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, project_id, region_of
@@ -29,6 +30,7 @@ from mlops_infra.backends.gcp._run import PipelineRun
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import (
     EXECUTION_ID,
+    WORKFLOW_PERMISSIONS,
     CompiledStep,
     executions_url,
     workflow_definition,
@@ -52,10 +54,14 @@ from mlops_infra.resources import (
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import VersionManifest
 
-__all__ = ["WorkflowsPipeline", "ancestors"]
+__all__ = ["SCHEDULER_PERMISSIONS", "WorkflowsPipeline", "ancestors"]
 
 _CPU_MACHINE = "n1-standard-8"
 _SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+SCHEDULER_PERMISSIONS = ("workflows.executions.create",)
+"""What the schedule's identity needs: Cloud Scheduler only POSTs ``executions.create``
+(https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/create)."""
 
 
 def ancestors(spec: PipelineSpec, step: str) -> list[str]:
@@ -124,7 +130,7 @@ class WorkflowsPipeline(PipelineBackend):
             images=images,
         )
         orchestrator = service_account(ctx, "workflow", f"runs pipeline {spec.name}")
-        grants = self._orchestrator_grants(ctx, orchestrator, runner.account)
+        grants = self._orchestrator_grants(ctx, spec, orchestrator, runner.account)
         definition = workflow_definition(
             steps, region=region, version=deployed, poll_interval_s=options.poll_interval_s
         )
@@ -233,16 +239,25 @@ class WorkflowsPipeline(PipelineBackend):
     @staticmethod
     def _orchestrator_grants(
         ctx: BuildContext[PipelineArgs],
+        spec: PipelineSpec,
         orchestrator: serviceaccount.Account,
         runner: serviceaccount.Account,
     ) -> list[pulumi.Resource]:
         project = current_project_id()
+        # CustomJobs have no resource-level grant: a project custom role with only the calls
+        # the workflow makes, rather than aiplatform.user (issue 14 item 9).
+        jobs = custom_role(
+            ctx,
+            "workflow-jobs",
+            WORKFLOW_PERMISSIONS,
+            f"submits and polls the Vertex AI custom jobs of pipeline {spec.name}",
+        )
         return [
-            # Submitting CustomJobs has no resource-level grant: aiplatform.user on the project.
+            jobs,
             projects.IAMMember(
                 ctx.child_name("workflow-vertex"),
                 project=project,
-                role="roles/aiplatform.user",
+                role=jobs.name,
                 member=orchestrator.member,
                 opts=ctx.opts(),
             ),
@@ -273,11 +288,18 @@ class WorkflowsPipeline(PipelineBackend):
         schedule = spec.schedule
         assert schedule is not None  # noqa: S101 - checked by the caller
         scheduler = service_account(ctx, "scheduler", f"starts pipeline {spec.name}")
-        # Workflows has no per-workflow IAM: starting executions is granted on the project.
+        # Workflows has no per-workflow IAM: starting executions is granted on the project,
+        # through a custom role holding only that (not workflows.invoker's get/list/cancel).
+        starts = custom_role(
+            ctx,
+            "scheduler-starts",
+            SCHEDULER_PERMISSIONS,
+            f"starts executions of pipeline {spec.name} on its schedule",
+        )
         invoker = projects.IAMMember(
             ctx.child_name("scheduler-invoker"),
             project=current_project_id(),
-            role="roles/workflows.invoker",
+            role=starts.name,
             member=scheduler.member,
             opts=ctx.opts(),
         )

@@ -15,10 +15,17 @@ from typing import Any
 
 from mlops_infra.plan.provider_rules import ProviderRules
 
-__all__ = ["MOCK_PROJECT_NUMBER", "PLAN_RULES", "plan_invokes"]
+__all__ = ["MOCK_PROJECT_NUMBER", "MOCK_ROLE_SUFFIX", "PLAN_RULES", "plan_invokes", "plan_outputs"]
 
 MOCK_PROJECT_NUMBER = "123456789012"
 """The project number every plan reports (obviously fake)."""
+
+MOCK_ROLE_SUFFIX = "00000000"
+"""The custom role suffix every plan reports (drawn at random at ``pulumi up``; the same
+zeros the program falls back on when an offline run echoes no suffix)."""
+
+_ROLE_SUFFIX = "pulumi-python:dynamic/mlops:GcpRoleSuffix"
+_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
 
 PLAN_RULES = ProviderRules(
     replaced_on=MappingProxyType(
@@ -85,3 +92,25 @@ def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
             "accessToken": "",
         },
     }
+
+
+def plan_outputs(
+    typ: str, name: str, inputs: Mapping[str, Any], region: str | None
+) -> Mapping[str, Any] | None:
+    """Outputs GCP computes that the backends read back, as fixed, obviously fake values.
+
+    A custom role's suffix is drawn at ``pulumi up``; the role's ``name``
+    (``projects/<project>/roles/<role id>``) is what its grants name.
+
+    Args:
+        typ: The resource's type token.
+        name: Its logical name.
+        inputs: Its inputs.
+        region: The stack's region.
+    """
+    del name, region  # neither shapes these outputs
+    if typ == _ROLE_SUFFIX:
+        return {"value": MOCK_ROLE_SUFFIX}
+    if typ == _CUSTOM_ROLE:
+        return {"name": f"projects/{inputs.get('project')}/roles/{inputs.get('roleId')}"}
+    return None

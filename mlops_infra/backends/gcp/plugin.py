@@ -31,6 +31,7 @@ CLOUD = CloudInfo(
     policies=(f"{_PACKAGE}.policies:RULES",),
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
     plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
+    plan_outputs=f"{_PACKAGE}.plan:plan_outputs",
     rehearsal=f"{_PACKAGE}.rehearse:CloudWorkflowsRehearsal",
     quotas=f"{_PACKAGE}.quotas:quota_lines",
 )

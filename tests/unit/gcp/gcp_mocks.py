@@ -56,6 +56,8 @@ WORKFLOW = "gcp:workflows/workflow:Workflow"
 SCHEDULER = "gcp:cloudscheduler/job:Job"
 OBJECT = "gcp:storage/bucketObject:BucketObject"
 PROJECT_IAM = "gcp:projects/iAMMember:IAMMember"
+CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+ROLE_SUFFIX = "1a2b3c4d"
 
 
 class GcpMocks(EchoMocks):
@@ -120,6 +122,10 @@ class GcpMocks(EchoMocks):
             resource_id = (
                 f"projects/{PROJECT}/locations/{state['region']}/workflows/{state['name']}"
             )
+        elif typ == CUSTOM_ROLE:
+            state["name"] = f"projects/{state['project']}/roles/{state['roleId']}"
+        elif typ == DYNAMIC + "GcpRoleSuffix":
+            state["value"] = ROLE_SUFFIX
         elif typ == DYNAMIC + "GcpGeneratedPassword":
             # Distinct per password, so tests can tell which one a workload received.
             state["value"] = f"generated-{name}"

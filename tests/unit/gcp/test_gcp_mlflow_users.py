@@ -170,31 +170,14 @@ def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
             metrics=[{"key": "auc", "value": 0.9, "timestamp": int(now), "step": 0}],
             params=[{"key": "train.depth", "value": "4"}],
         ),
-        "GetMetricHistory": call("GET", "metrics/get-history", run_id="{run}", metric_key="auc"),
         "SearchRuns": call("POST", "runs/search", experiment_ids=["{churn}"]),
-        "CreateLoggedModel": remember(
-            "model_id",
-            call("POST", "logged-models", experiment_id="{churn}", name="model", source_run_id="{run}"),
-            "model", "info", "model_id",
-        ),
-        "FinalizeLoggedModel": call(
-            "PATCH", "logged-models/{model_id}", model_id="{model_id}", status="LOGGED_MODEL_READY"
-        ),
-        "GetLoggedModel": call("GET", "logged-models/{model_id}"),
-        "SearchLoggedModels": call("POST", "logged-models/search", experiment_ids=["{churn}"]),
-        "SetLoggedModelTags": call(
-            "PATCH", "logged-models/{model_id}/tags", tags=[{"key": "mlops.step", "value": "train"}]
-        ),
-        "LogOutputs": call(
-            "POST", "runs/outputs", run_id="{run}", models=[{"model_id": "{model_id}", "step": 0}]
-        ),
         "CreateRegisteredModel": call("POST", "registered-models/create", name="fraud-model"),
         "GetRegisteredModel": call("GET", "registered-models/get", name="churn-model"),
         "CreateModelVersion": remember(
             "version",
             call(
                 "POST", "model-versions/create", name="churn-model",
-                source="models:/{model_id}", run_id="{run}", model_id="{model_id}",
+                source="runs:/{run}/model", run_id="{run}",
             ),
             "model_version", "version",
         ),

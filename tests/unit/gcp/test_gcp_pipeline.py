@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from gcp_mocks import (
     ACCOUNT,
+    CUSTOM_ROLE,
     DYNAMIC,
     OBJECT,
     PROJECT,
     PROJECT_IAM,
     REGION,
+    ROLE_SUFFIX,
     RUN_MODEL_VERSION,
     SCHEDULER,
     WORKFLOW,
@@ -155,7 +157,14 @@ def test_workflow_identity_may_submit_jobs_and_act_as_the_runner_only(run: Progr
         for name in names(run, PROJECT_IAM)
         if name.startswith("mlops-pipeline-diagnosis-workflow")
     }
-    assert roles == {"roles/aiplatform.user", "roles/logging.logWriter"}
+    role_name = f"projects/{PROJECT}/roles/mlops_pipeline_diagnosis_workflow_jobs_{ROLE_SUFFIX}"
+    assert roles == {role_name, "roles/logging.logWriter"}
+    jobs = inputs(run, CUSTOM_ROLE, "mlops-pipeline-diagnosis-workflow-jobs")
+    assert jobs["permissions"] == ["aiplatform.customJobs.create", "aiplatform.customJobs.get"]
+    assert jobs["roleId"] == f"mlops_pipeline_diagnosis_workflow_jobs_{ROLE_SUFFIX}"
+    assert jobs["project"] == PROJECT
+    assert jobs["title"] == "mlops-pipeline-diagnosis-workflow-jobs (stack dev)"
+    assert jobs["stage"] == "GA"
     acts_as = inputs(
         run,
         "gcp:serviceaccount/iAMMember:IAMMember",
@@ -180,7 +189,11 @@ def test_schedule_starts_the_workflow_with_its_own_identity(run: ProgramRun) -> 
     scheduler = inputs(run, ACCOUNT, "mlops-pipeline-diagnosis-scheduler-sa")["accountId"]
     assert target["oauthToken"]["serviceAccountEmail"].startswith(scheduler)
     invoker = inputs(run, PROJECT_IAM, "mlops-pipeline-diagnosis-scheduler-invoker")
-    assert invoker["role"] == "roles/workflows.invoker"
+    starts = inputs(run, CUSTOM_ROLE, "mlops-pipeline-diagnosis-scheduler-starts")
+    assert starts["permissions"] == ["workflows.executions.create"]
+    assert starts["title"] == "mlops-pipeline-diagnosis-scheduler-starts (stack dev)"
+    assert invoker["role"] == f"projects/{PROJECT}/roles/{starts['roleId']}"
+    assert invoker["member"] == f"serviceAccount:{scheduler}@{PROJECT}.iam.gserviceaccount.com"
 
 
 def test_a_new_version_is_run_once(run: ProgramRun) -> None:
