@@ -23,6 +23,7 @@ PINNED = {
     "mlops_infra.backends.azure._propagation:_WaitProvider",
     "mlops_infra.backends.azure.online_release:_ReleaseProvider",
     "mlops_infra.backends.azure.pipeline_run:_RunProvider",
+    "mlops_infra.backends.gcp._custom_role:_SuffixProvider",
     "mlops_infra.backends.gcp._deployment:_DeploymentProvider",
     "mlops_infra.backends.gcp._legacy_providers:LegacyBookkeepingProvider",
     "mlops_infra.backends.gcp._revisions:_PlanProvider",
