@@ -72,7 +72,10 @@ def test_options_given_as_a_path_are_imported_on_first_use() -> None:
     ("path", "message"),
     [
         ("mlops_infra.nowhere:Options", r"flavor acme/artifact_store/disk: options: cannot import"),
-        ("mlops_infra.registry:Nothing", "module 'mlops_infra.registry' has no attribute 'Nothing'"),
+        (
+            "mlops_infra.registry:Nothing",
+            "module 'mlops_infra.registry' has no attribute 'Nothing'",
+        ),
         ("mlops_infra.registry:BUILTIN_KINDS", "options must be a pydantic model class"),
     ],
 )
@@ -90,9 +93,7 @@ def test_declaring_the_clouds_builds_no_options_model() -> None:
         "FlavorRegistry().flavors()\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.endswith('.options'))))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # aws.options is imported with the AWS backends; every other cloud's waits for a stack.
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert not loaded & {f"mlops_infra.backends.{c}.options" for c in ("azure", "gcp", "local")}
