@@ -1,4 +1,8 @@
-"""``mlops-infra check``: run the policies on planned stacks; non-zero exit on a violation."""
+"""``mlops-infra check``: run the policies on planned stacks; non-zero exit on a violation.
+
+The policies are imported when a command uses them, not when the command line is parsed:
+``mlops-infra plan`` (one process per stack in CI) needs none of them.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,35 @@ import argparse
 import json
 import sys
 import typing
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlops_infra.cli.plan_cmd import add_project_options, plan_named_stack, stack_names
 from mlops_infra.errors import RegistryError
 from mlops_infra.plan.build import stack_file_path
 from mlops_infra.plan.model import Plan, load_plan
-from mlops_infra.policies import (
-    PACKS,
-    SUPPRESSIONS_FILE,
-    PolicyReport,
-    Rule,
-    Suppression,
-    all_rules,
-    load_suppressions,
-    rules_of,
-    run_policies,
-)
 from mlops_infra.registry import default_registry
 from mlops_infra.specs.loading import load_stack_file
 
+if TYPE_CHECKING:
+    from mlops_infra.policies import PolicyReport, Rule, Suppression
+
 __all__ = ["load_project_suppressions", "quota_notes", "register", "rule_line"]
+
+
+class _PackNames:
+    """The pack names ``--pack`` accepts, read from the installed clouds when argparse asks."""
+
+    def __contains__(self, name: object) -> bool:
+        from mlops_infra.policies import PACKS  # noqa: PLC0415 - see the module docstring
+
+        return name in PACKS
+
+    def __iter__(self) -> Iterator[str]:
+        from mlops_infra.policies import PACKS  # noqa: PLC0415
+
+        return iter(list(PACKS))
 
 
 def rule_line(rule: Rule) -> str:
@@ -38,6 +49,12 @@ def rule_line(rule: Rule) -> str:
 
 def load_project_suppressions(project_dir: Path, path: str | None) -> tuple[Suppression, ...]:
     """Reads the suppressions (``--suppressions``, else ``stacks/policy-suppressions.yaml``)."""
+    from mlops_infra.policies import (  # noqa: PLC0415
+        SUPPRESSIONS_FILE,
+        all_rules,
+        load_suppressions,
+    )
+
     file = Path(path) if path else stack_file_path(project_dir, "x").parent / SUPPRESSIONS_FILE
     return load_suppressions(file, known_rules=[r.id for r in all_rules()])
 
@@ -114,6 +131,8 @@ def _json(report: PolicyReport) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from mlops_infra.policies import rules_of, run_policies  # noqa: PLC0415
+
     rules = rules_of(args.pack or None)
     if args.list:
         for rule in rules:
@@ -147,9 +166,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--stack", action="append", help="stack to plan and check (repeatable)")
     parser.add_argument("--plan", action="append", help="plan file to check (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the rules and exit")
-    parser.add_argument(
-        "--pack", action="append", choices=list(PACKS), help="only this pack (repeatable)"
-    )
+    pack = parser.add_argument("--pack", action="append", help="only this pack (repeatable)")
+    # Set after add_argument, which formats (so iterates) the choices it is given.
+    pack.choices = _PackNames()
     parser.add_argument(
         "--suppressions", help="suppressions file; default: stacks/policy-suppressions.yaml"
     )

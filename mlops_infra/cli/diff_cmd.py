@@ -15,7 +15,6 @@ from mlops_infra.plan.json_report import render_json
 from mlops_infra.plan.markdown import render_markdown
 from mlops_infra.plan.model import Plan, load_plan
 from mlops_infra.plan.report import PolicyDigest
-from mlops_infra.policies import run_policies
 
 __all__ = ["register"]
 
@@ -46,6 +45,8 @@ def _plans(args: argparse.Namespace, project_dir: Path) -> tuple[Plan, Plan] | s
 def _policies(args: argparse.Namespace, project_dir: Path, diff: PlanDiff) -> PolicyDigest | None:
     if args.no_policies:
         return None
+    from mlops_infra.policies import run_policies  # noqa: PLC0415 - see check_cmd
+
     suppressions = load_project_suppressions(project_dir, args.suppressions)
     head = run_policies(diff.head, suppressions=suppressions)
     base = run_policies(diff.base, suppressions=suppressions) if diff.base.resources else None

@@ -120,7 +120,9 @@ class Flavor:
         name: Flavor name used in stack files (``flavor: self-hosted``).
         implementation: ``"package.module:ClassName"``, imported on first use.
         description: One line shown by ``mlops-infra flavors``.
-        options: Pydantic model of the flavor's ``options:`` block, if it takes any.
+        options: Pydantic model of the flavor's ``options:`` block, if it takes any, or its
+            ``"package.module:ClassName"`` path, imported on first use (see
+            :attr:`options_model`) so that declaring a flavor builds no model.
         default: Used when a spec names no flavor.
         requires: Python packages the implementation imports (checked before importing).
         extra: The ``mlops-infra[...]`` extra that installs ``requires``.
@@ -131,7 +133,7 @@ class Flavor:
     name: str
     implementation: str
     description: str
-    options: type[BaseModel] | None = None
+    options: type[BaseModel] | str | None = None
     default: bool = False
     requires: tuple[str, ...] = ()
     extra: str | None = None
@@ -145,6 +147,32 @@ class Flavor:
     def label(self) -> str:
         """``cloud/kind/name``, for messages."""
         return "/".join(self.key)
+
+    @property
+    def options_model(self) -> type[BaseModel] | None:
+        """The model of the ``options:`` block (``options`` imported once if a path).
+
+        Raises:
+            RegistryError: the path cannot be imported or names no pydantic model class.
+        """
+        if not isinstance(self.options, str):
+            return self.options
+        with _options_lock:
+            model = _options_models.get(self.options)
+            if model is None:
+                found = _import(self.options, f"flavor {self.label}: options")
+                if not (isinstance(found, type) and issubclass(found, BaseModel)):
+                    raise RegistryError(_options_not_a_model(self))
+                model = _options_models[self.options] = found
+            return model
+
+
+_options_models: dict[str, type[BaseModel]] = {}
+_options_lock = threading.Lock()
+
+
+def _options_not_a_model(flavor: Flavor) -> str:
+    return f"flavor {flavor.label}: options must be a pydantic model class"
 
 
 @dataclass
@@ -225,11 +253,12 @@ class FlavorRegistry:
                 "'package.module:ClassName'"
             )
             raise RegistryError(msg)
-        if flavor.options is not None and not (
+        if isinstance(flavor.options, str):
+            _check_path(f"flavor {flavor.label}: options", flavor.options)
+        elif flavor.options is not None and not (
             isinstance(flavor.options, type) and issubclass(flavor.options, BaseModel)  # pyright: ignore[reportUnnecessaryIsInstance]
         ):
-            msg = f"flavor {flavor.label}: options must be a pydantic model class"
-            raise RegistryError(msg)
+            raise RegistryError(_options_not_a_model(flavor))
         if flavor.key in self._flavors:
             _, first = self._flavors[flavor.key]
             msg = f"flavor {flavor.label} is registered twice: by {first!r} and by {self._source!r}"

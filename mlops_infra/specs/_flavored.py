@@ -63,7 +63,8 @@ def validate_options(
         The validated options (``None`` when the flavor takes none) and the issues found,
         each located from ``options``; the options are ``None`` when there are issues.
     """
-    if flavor.options is None:
+    model = flavor.options_model
+    if model is None:
         if options:
             return None, [
                 (
@@ -73,7 +74,7 @@ def validate_options(
             ]
         return None, []
     try:
-        return flavor.options.model_validate(dict(options)), []
+        return model.model_validate(dict(options)), []
     except ValidationError as error:
         return None, [
             (("options", *detail["loc"]), f"{detail['msg']} (options of flavor {flavor.label})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -46,11 +48,55 @@ def _flavor(**overrides: object) -> Flavor:
         ({"cloud": "ACME"}, "cloud 'ACME' is not valid"),
         ({"implementation": "no colon here"}, "is not 'package.module:ClassName'"),
         ({"options": dict}, "options must be a pydantic model class"),
+        ({"options": "no colon"}, "options 'no colon' is not 'package.module:attribute'"),
     ],
 )
 def test_registration_checks_every_field(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(RegistryError, match=message):
         _registry().register_flavor(_flavor(**overrides))
+
+
+def test_options_given_as_a_path_are_imported_on_first_use() -> None:
+    path = "mlops_infra.backends.local.options:LocalStoreOptions"
+    flavor = _flavor(options=path)
+    _registry().register_flavor(flavor)
+    from mlops_infra.backends.local.options import LocalStoreOptions
+
+    assert flavor.options == path
+    assert flavor.options_model is LocalStoreOptions
+    assert _flavor(options=LocalStoreOptions).options_model is LocalStoreOptions
+    assert _flavor().options_model is None
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("mlops_infra.nowhere:Options", r"flavor acme/artifact_store/disk: options: cannot import"),
+        (
+            "mlops_infra.registry:Nothing",
+            "module 'mlops_infra.registry' has no attribute 'Nothing'",
+        ),
+        ("mlops_infra.registry:BUILTIN_KINDS", "options must be a pydantic model class"),
+    ],
+)
+def test_options_path_errors_name_the_flavor(path: str, message: str) -> None:
+    flavor = _flavor(options=path)
+    _registry().register_flavor(flavor)
+    with pytest.raises(RegistryError, match=message):
+        flavor.options_model  # noqa: B018 - the property imports
+
+
+def test_declaring_the_clouds_builds_no_options_model() -> None:
+    code = (
+        "import json, sys\n"
+        "from mlops_infra.registry import FlavorRegistry\n"
+        "FlavorRegistry().flavors()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.endswith('.options'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # aws.options is imported with the AWS backends; every other cloud's waits for a stack.
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert not loaded & {f"mlops_infra.backends.{c}.options" for c in ("azure", "gcp", "local")}
 
 
 def test_registration_rejects_other_types() -> None:

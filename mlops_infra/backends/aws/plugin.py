@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 from mlops_infra.backends.aws.gpus import AWS_GPUS
-from mlops_infra.backends.aws.options import (
-    BatchClusterOptions,
-    S3StoreOptions,
-    SageMakerEndpointOptions,
-    SageMakerJobOptions,
-    SageMakerPipelineOptions,
-    SageMakerTrackingOptions,
-    SelfHostedTrackingOptions,
-)
 from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
 __all__ = ["CLOUD", "FLAVORS", "register"]
@@ -51,7 +42,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="s3",
         implementation=f"{_PACKAGE}.artifact_store:S3ArtifactStore",
         description="S3 bucket: public access blocked, SSE-KMS, versioned, lifecycle, TLS-only",
-        options=S3StoreOptions,
+        options=f"{_PACKAGE}.options:S3StoreOptions",
         default=True,
         requires=_SDK,
         extra="aws",
@@ -62,7 +53,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="sagemaker",
         implementation=f"{_PACKAGE}.tracking_server:SageMakerMlflow",
         description="SageMaker managed MLflow (tracking server or serverless app), IAM auth",
-        options=SageMakerTrackingOptions,
+        options=f"{_PACKAGE}.options:SageMakerTrackingOptions",
         default=True,
         requires=_SDK,
         extra="aws",
@@ -73,7 +64,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="self-hosted",
         implementation=f"{_PACKAGE}.tracking_self_hosted:SelfHostedMlflow",
         description="MLflow on ECS Fargate behind an internal ALB, RDS PostgreSQL, basic auth",
-        options=SelfHostedTrackingOptions,
+        options=f"{_PACKAGE}.options:SelfHostedTrackingOptions",
         requires=_SDK,
         extra="aws",
     ),
@@ -93,7 +84,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="batch",
         implementation=f"{_PACKAGE}.batch_cluster:BatchGpuPool",
         description="standing AWS Batch GPU pool that scales to zero vCPUs",
-        options=BatchClusterOptions,
+        options=f"{_PACKAGE}.options:BatchClusterOptions",
         requires=_SDK,
         extra="aws",
     ),
@@ -103,7 +94,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="sagemaker",
         implementation=f"{_PACKAGE}.training_job:SageMakerTrainingJob",
         description="sagemaker.TrainingJob named by its content hash, MLflow wired in",
-        options=SageMakerJobOptions,
+        options=f"{_PACKAGE}.options:SageMakerJobOptions",
         default=True,
         requires=_SDK,
         extra="aws",
@@ -125,7 +116,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="sagemaker",
         implementation=f"{_PACKAGE}.pipeline:SageMakerPipeline",
         description="SageMaker pipeline compiled from the DAG, versioned package in S3, scheduler",
-        options=SageMakerPipelineOptions,
+        options=f"{_PACKAGE}.options:SageMakerPipelineOptions",
         default=True,
         requires=_SDK,
         extra="aws",
@@ -136,7 +127,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="sagemaker",
         implementation=f"{_PACKAGE}.serving_endpoint:SageMakerEndpoint",
         description="gated SageMaker endpoint: MLflow image, blue/green canary, autoscaling",
-        options=SageMakerEndpointOptions,
+        options=f"{_PACKAGE}.options:SageMakerEndpointOptions",
         default=True,
         requires=_SDK,
         extra="aws",

@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 from mlops_infra.backends.azure.gpus import AZURE_GPUS
-from mlops_infra.backends.azure.options import (
-    AzureClusterOptions,
-    AzureEndpointOptions,
-    AzureFoundationOptions,
-    AzureJobOptions,
-    AzurePipelineOptions,
-    AzureStoreOptions,
-    AzureTrackingOptions,
-)
 from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
 __all__ = ["CLOUD", "FLAVORS", "register"]
@@ -41,7 +32,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="default",
         implementation=f"{_PACKAGE}.foundation:AzureFoundation",
         description="resource group, optional virtual network, ACR, Key Vault (RBAC) and a CMK key",
-        options=AzureFoundationOptions,
+        options=f"{_PACKAGE}.options:AzureFoundationOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -54,7 +45,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "StorageV2 account + container: Entra ID only, TLS 1.2, versioning, soft delete"
         ),
-        options=AzureStoreOptions,
+        options=f"{_PACKAGE}.options:AzureStoreOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -67,7 +58,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "Azure Machine Learning workspace: its MLflow endpoint and model registry (Entra ID)"
         ),
-        options=AzureTrackingOptions,
+        options=f"{_PACKAGE}.options:AzureTrackingOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -78,7 +69,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="amlcompute",
         implementation=f"{_PACKAGE}.training_cluster:AmlComputeCluster",
         description="AmlCompute cluster: 0 nodes when idle, low priority for spot, no public IPs",
-        options=AzureClusterOptions,
+        options=f"{_PACKAGE}.options:AzureClusterOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -89,7 +80,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="azureml",
         implementation=f"{_PACKAGE}.training_job:AzureMlTrainingJob",
         description="Azure ML command job named by its content hash (the PUT submits the run)",
-        options=AzureJobOptions,
+        options=f"{_PACKAGE}.options:AzureJobOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -100,7 +91,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="azureml",
         implementation=f"{_PACKAGE}.pipeline:AzureMlPipeline",
         description="component versions per step, package in Blob storage, pipeline job, schedule",
-        options=AzurePipelineOptions,
+        options=f"{_PACKAGE}.options:AzurePipelineOptions",
         default=True,
         requires=_SDK,
         extra="azure",
@@ -111,7 +102,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="online-endpoint",
         implementation=f"{_PACKAGE}.serving_endpoint:ManagedOnlineEndpoint",
         description="managed online endpoint + deployment of the gated version (no scale to zero)",
-        options=AzureEndpointOptions,
+        options=f"{_PACKAGE}.options:AzureEndpointOptions",
         default=True,
         requires=_SDK,
         extra="azure",

@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 from mlops_infra.backends.gcp.gpus import GCP_GPUS
-from mlops_infra.backends.gcp.options import (
-    CloudRunJobOptions,
-    CloudRunServingOptions,
-    CloudRunTrackingOptions,
-    GcpNetworkOptions,
-    GcsStoreOptions,
-    GkeClusterOptions,
-    VertexClusterOptions,
-    VertexJobOptions,
-    WorkflowsPipelineOptions,
-)
 from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
 __all__ = ["CLOUD", "FLAVORS", "register"]
@@ -44,7 +33,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="default",
         implementation=f"{_PACKAGE}.foundation:GcpFoundation",
         description="VPC network (optional), Artifact Registry, KMS key for secrets and data",
-        options=GcpNetworkOptions,
+        options=f"{_PACKAGE}.options:GcpNetworkOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -57,7 +46,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "GCS bucket: uniform access, public access prevention, versioning, CMEK, lifecycle"
         ),
-        options=GcsStoreOptions,
+        options=f"{_PACKAGE}.options:GcsStoreOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -70,7 +59,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "MLflow on Cloud Run (internal ingress, basic auth) over private Cloud SQL PostgreSQL"
         ),
-        options=CloudRunTrackingOptions,
+        options=f"{_PACKAGE}.options:CloudRunTrackingOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -81,7 +70,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="vertex",
         implementation=f"{_PACKAGE}.training_cluster:VertexTrainingCluster",
         description="Vertex AI per-job compute: nothing standing, zero cost when idle",
-        options=VertexClusterOptions,
+        options=f"{_PACKAGE}.options:VertexClusterOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -92,7 +81,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="gke",
         implementation=f"{_PACKAGE}.training_cluster:GkeTrainingCluster",
         description="GKE cluster with a node pool scaling to zero (GPU, spot optional)",
-        options=GkeClusterOptions,
+        options=f"{_PACKAGE}.options:GkeClusterOptions",
         requires=_SDK,
         extra="gcp",
     ),
@@ -102,7 +91,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="vertex",
         implementation=f"{_PACKAGE}.training_job:VertexTrainingJob",
         description="one Vertex AI CustomJob per version (submitted at pulumi up)",
-        options=VertexJobOptions,
+        options=f"{_PACKAGE}.options:VertexJobOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -113,7 +102,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="cloud-run",
         implementation=f"{_PACKAGE}.training_job:CloudRunTrainingJob",
         description="Cloud Run job (L4 GPU optional) run once per version, waited for at pulumi up",
-        options=CloudRunJobOptions,
+        options=f"{_PACKAGE}.options:CloudRunJobOptions",
         requires=_SDK,
         extra="gcp",
     ),
@@ -125,7 +114,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "versioned package in GCS, Cloud Workflows DAG of Vertex AI jobs, Cloud Scheduler"
         ),
-        options=WorkflowsPipelineOptions,
+        options=f"{_PACKAGE}.options:WorkflowsPipelineOptions",
         default=True,
         requires=_SDK,
         extra="gcp",
@@ -138,7 +127,7 @@ FLAVORS: tuple[Flavor, ...] = (
         description=(
             "MLflow model server on Cloud Run behind the promotion gate (L4 GPU, canary split)"
         ),
-        options=CloudRunServingOptions,
+        options=f"{_PACKAGE}.options:CloudRunServingOptions",
         default=True,
         requires=_SDK,
         extra="gcp",

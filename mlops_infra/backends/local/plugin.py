@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from mlops_infra.backends.local.options import (
-    LocalEndpointOptions,
-    LocalStoreOptions,
-    LocalTrackingOptions,
-)
 from mlops_infra.catalog.gpus import GpuOffers
 from mlops_infra.registry import CloudInfo, Flavor, FlavorRegistry
 
@@ -41,7 +36,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="directory",
         implementation=f"{_PACKAGE}.artifact_store:LocalArtifactStore",
         description="a directory (file:// URI) with retention rules",
-        options=LocalStoreOptions,
+        options=f"{_PACKAGE}.options:LocalStoreOptions",
         default=True,
     ),
     Flavor(
@@ -50,7 +45,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="mlflow",
         implementation=f"{_PACKAGE}.tracking_server:LocalTrackingServer",
         description="mlflow server process: sqlite registry, served artifacts, loopback only",
-        options=LocalTrackingOptions,
+        options=f"{_PACKAGE}.options:LocalTrackingOptions",
         default=True,
     ),
     Flavor(
@@ -83,7 +78,7 @@ FLAVORS: tuple[Flavor, ...] = (
         name="mlflow-serve",
         implementation=f"{_PACKAGE}.serving_endpoint:LocalServingEndpoint",
         description="mlflow models serve process behind the promotion gate",
-        options=LocalEndpointOptions,
+        options=f"{_PACKAGE}.options:LocalEndpointOptions",
         default=True,
     ),
 )

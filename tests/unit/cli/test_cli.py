@@ -122,3 +122,25 @@ def test_console_script_is_installed() -> None:
     )
     assert "validate" in result.stdout
     assert "schema" in result.stdout
+
+
+_PARSE_PLAN = """
+import importlib, json, sys
+parser = importlib.import_module("mlops_infra.cli.main").build_parser()
+parser.parse_args(["plan", "--stack", "dev"])
+print(json.dumps(sorted(m for m in sys.modules if "policies" in m)))
+"""
+
+
+def test_parsing_a_plan_command_imports_no_policy() -> None:
+    """``plan`` runs in a fresh process per stack in CI: the policies are not its cost."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PARSE_PLAN], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_pack_choices_are_checked_and_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["check", "--pack", "nope"])
+    assert "invalid choice: 'nope' (choose from 'mlops', 'aws'" in capsys.readouterr().err
