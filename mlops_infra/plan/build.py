@@ -212,7 +212,7 @@ def plan_program(
     stack: str,
     project_dir: Path,
     project: str = DEFAULT_PROJECT,
-    mocks: PlanMocks | None = None,
+    mocks: pulumi.runtime.Mocks | None = None,
     config: Mapping[str, Any] | None = None,
     secret_keys: tuple[str, ...] = (),
     secret_values: tuple[str, ...] = (),

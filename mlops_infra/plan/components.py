@@ -71,7 +71,10 @@ class RegisteredComponent:
 
 
 def registered_components(resources: Iterable[PlannedResource]) -> tuple[RegisteredComponent, ...]:
-    """Returns the components among ``resources`` that registered a target, in their order."""
+    """Returns the components among ``resources`` that registered a target, by name.
+
+    Sorted, because registrations arrive in whatever order the program's outputs resolve.
+    """
     found: list[RegisteredComponent] = []
     for resource in resources:
         target = _mapping(resource.inputs.get("target"))
@@ -86,4 +89,4 @@ def registered_components(resources: Iterable[PlannedResource]) -> tuple[Registe
                 manifest=_mapping(resource.inputs.get("version_manifest")),
             )
         )
-    return tuple(found)
+    return tuple(sorted(found, key=lambda c: (c.name, c.kind)))

@@ -113,7 +113,7 @@ class ImageFact:
 
 @dataclass(frozen=True)
 class StackFacts:
-    """Stack-wide settings a policy or a diff needs, derived from the spec.
+    """Settings a policy or a diff needs, as the components registered them.
 
     Attributes:
         cloud: Cloud of the stack.
