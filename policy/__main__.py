@@ -3,8 +3,9 @@
 This file only builds the ``PolicyPack``, whose constructor starts the analyzer's gRPC
 server and blocks; the policies themselves come from :mod:`mlops_infra.policies.crossguard`
 (tested there, never by importing this file). Suppressions are read from
-``stacks/policy-suppressions.yaml``; the stack's facts (environment, limits) from its
-``mlops:*`` config in its stack file (or the config the engine passes to the pack).
+``stacks/policy-suppressions.yaml``; the stack's facts from the inputs its components
+register (their effective specs), and only where no component is seen from its ``mlops:*``
+config in its stack file (or the config the engine passes to the pack).
 """
 
 from pathlib import Path

@@ -9,7 +9,13 @@ Example::
     print(render_markdown(diff_plans(base, head)))
 """
 
-from mlops_infra.plan.build import plan_stack, plan_stack_file, read_stack_source, stack_file_path
+from mlops_infra.plan.build import (
+    plan_program,
+    plan_stack,
+    plan_stack_file,
+    read_stack_source,
+    stack_file_path,
+)
 from mlops_infra.plan.diff import Op, PlanDiff, ResourceChange, diff_plans
 from mlops_infra.plan.facts import StackFacts
 from mlops_infra.plan.json_report import diff_to_dict, render_json
@@ -43,6 +49,7 @@ __all__ = [
     "diff_to_dict",
     "dump_plan",
     "load_plan",
+    "plan_program",
     "plan_stack",
     "plan_stack_file",
     "read_stack_source",

@@ -1,7 +1,9 @@
 """Build a plan: run the stack's program offline, under mocks, and record it masked.
 
 The program is the one ``pulumi up`` runs (:func:`~mlops_infra.program.build_stack`), so
-a plan shows exactly what a deployment would register. Secret config values are never
+a plan shows exactly what a deployment would register. Facts and the ML summary are read
+from what the components registered, so :func:`plan_program` plans a program composed by
+hand the same way. Secret config values are never
 decrypted: each ``secure:`` entry the spec names is handed to the program as a secret
 placeholder, and its ciphertext only contributes a fingerprint.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pulumi
 import yaml
 
 from mlops_infra.errors import SpecIssue, SpecValidationError
-from mlops_infra.offline import ProgramRun, Registration, run_offline
+from mlops_infra.offline import Registration, run_offline
 from mlops_infra.plan.facts import StackFacts
 from mlops_infra.plan.ml import ml_summary
 from mlops_infra.plan.mocks import PlanMocks
@@ -35,6 +37,7 @@ from mlops_infra.specs.loading import CONFIG_NAMESPACE, load_stack_file, read_st
 __all__ = [
     "DEFAULT_PROJECT",
     "StackSource",
+    "plan_program",
     "plan_stack",
     "plan_stack_file",
     "project_name",
@@ -186,29 +189,78 @@ def plan_stack(
             registry=registry,
         )
 
-    run: ProgramRun = run_offline(
+    return plan_program(
         program,
-        project=project,
         stack=stack,
+        project_dir=project_dir,
+        project=project,
+        mocks=PlanMocks(region=spec.region, clouds=[spec.cloud], registry=registry),
         config=config_values,
         secret_keys=tuple(_full_key(k) for k in program_secrets),
-        mocks=PlanMocks(region=spec.region, clouds=[spec.cloud], registry=registry),
-    )
-    normalizer = Normalizer(project_dir=project_dir, secret_values=tuple(given.values()))
-    outputs: dict[str, Any] = normalizer.value(masked_outputs(holder["stack"].summary()))
-    resources = sorted((_resource(r, normalizer) for r in run.registrations), key=lambda r: r.urn)
-    ml: dict[str, Any] = normalizer.value(ml_summary(spec, project_dir, outputs))
-    return Plan(
-        project=project,
-        stack=stack,
-        facts=StackFacts.from_spec(spec),
-        resources=tuple(resources),
-        ml=ml,
-        outputs=outputs,
+        secret_values=tuple(given.values()),
+        outputs=lambda: holder["stack"].summary(),  # noqa: PLW0108 - built when it runs
         secret_config={
             _full_key(key): (secret_fingerprints or {}).get(_full_key(key), "set")
             for key in sorted(program_secrets)
         },
+    )
+
+
+def plan_program(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    project_dir: Path,
+    project: str = DEFAULT_PROJECT,
+    mocks: pulumi.runtime.Mocks | None = None,
+    config: Mapping[str, Any] | None = None,
+    secret_keys: tuple[str, ...] = (),
+    secret_values: tuple[str, ...] = (),
+    outputs: Callable[[], Mapping[str, Any]] | None = None,
+    secret_config: Mapping[str, str] | None = None,
+) -> Plan:
+    """Plans any Pulumi program offline (e.g. components composed by hand).
+
+    The facts and the ML summary are read from the ``mlops:index:*`` components the
+    program registered: each is judged by the effective spec it built from.
+
+    Args:
+        program: The program; it builds resources.
+        stack: Stack name (part of every URN).
+        project_dir: Project root (component code and data).
+        project: Project name (part of every URN).
+        mocks: Plan mocks; default: those of the local cloud.
+        config: Config values by full key.
+        secret_keys: Full keys of the config values that are secret.
+        secret_values: Secret values to mask wherever they would appear.
+        outputs: Returns the stack outputs once the program ran; default: none.
+        secret_config: What the plan records of each secret config key (fingerprints).
+
+    Raises:
+        MlopsError: the program failed.
+    """
+    project_dir = project_dir.resolve()
+    run = run_offline(
+        program,
+        project=project,
+        stack=stack,
+        config=dict(config or {}),
+        secret_keys=secret_keys,
+        mocks=mocks or PlanMocks(),
+    )
+    normalizer = Normalizer(project_dir=project_dir, secret_values=secret_values)
+    published: dict[str, Any] = normalizer.value(masked_outputs(outputs() if outputs else {}))
+    registered = [_resource(r, normalizer) for r in run.registrations]
+    facts = StackFacts.from_components(registered) or StackFacts()
+    ml: dict[str, Any] = normalizer.value(ml_summary(registered, project_dir, published))
+    return Plan(
+        project=project,
+        stack=stack,
+        facts=facts,
+        resources=tuple(sorted(registered, key=lambda r: r.urn)),
+        ml=ml,
+        outputs=published,
+        secret_config=dict(secret_config or {}),
     )
 
 

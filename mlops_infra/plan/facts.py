@@ -1,21 +1,21 @@
-"""Stack facts: the spec-level settings policies and diffs need, as plain data.
+"""Stack facts: the component settings policies and diffs need, as plain data.
 
-Component resources (``mlops:index:*``) register no inputs, so what they were asked for
-(GPU shapes, endpoint exposure, gates, the tracking server's authentication) is taken
-from the spec and kept beside the resources. Facts read the effective spec the components
-build from (:mod:`mlops_infra.specs.effective`), so a policy sees what will be deployed.
+Facts are read from what the components registered (:mod:`mlops_infra.plan.components`):
+each ``mlops:index:*`` component registers its effective spec (tier defaults applied) and
+its target, so a policy sees what was built, by whatever program built it.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlops_infra.program import STACK_RESOURCE_NAME
-from mlops_infra.resources.stack import component_name as stack_component_name
-from mlops_infra.specs import StackSpec, effective_tracking, min_replicas_of
+from mlops_infra.plan.components import RegisteredComponent, registered_components
+
+if TYPE_CHECKING:
+    from mlops_infra.plan.model import PlannedResource
 
 __all__ = [
     "ComputeFact",
@@ -23,18 +23,7 @@ __all__ = [
     "ImageFact",
     "LimitsFact",
     "StackFacts",
-    "component_name",
 ]
-
-
-def component_name(kind: str, item: str | None = None) -> str:
-    """Returns the resource name :class:`~mlops_infra.MlopsStack` gives a component of the program.
-
-    Args:
-        kind: ``store``, ``tracking``, ``cluster``, ``job``, ``pipeline`` or ``endpoint``.
-        item: The item's name in the spec (clusters, jobs, pipelines, endpoints).
-    """
-    return stack_component_name(STACK_RESOURCE_NAME, kind, item)
 
 
 @dataclass(frozen=True)
@@ -124,7 +113,7 @@ class ImageFact:
 
 @dataclass(frozen=True)
 class StackFacts:
-    """Stack-wide settings a policy or a diff needs, derived from the spec.
+    """Settings a policy or a diff needs, as the components registered them.
 
     Attributes:
         cloud: Cloud of the stack.
@@ -182,93 +171,61 @@ class StackFacts:
         return next((e for e in self.endpoints if e.component == component), None)
 
     @classmethod
-    def from_spec(cls, spec: StackSpec) -> StackFacts:
-        """Derives the facts of ``spec``, with the tier's defaults applied."""
-        profile = spec.profile
-        tracking = effective_tracking(spec.tracking, profile)
-        store = spec.artifact_store
-        network = (
-            "create" if spec.network.create else "existing" if spec.network.existing else "default"
-        )
-        compute = [
-            ComputeFact(
-                kind="cluster",
-                name=c.name,
-                component=component_name("cluster", c.name),
-                gpu=c.gpu,
-                gpu_count=c.gpu_count if c.gpu else 0,
-                instance_type=c.instance_type,
-                max_nodes=c.max_nodes,
-                spot=c.spot,
-            )
-            for c in spec.clusters
-            if c.existing is None
-        ]
-        compute += [
-            ComputeFact(
-                kind="endpoint",
-                name=e.name,
-                component=component_name("endpoint", e.name),
-                gpu=e.gpu,
-                gpu_count=e.gpu_count if e.gpu else 0,
-                instance_type=e.instance_type,
-                max_nodes=e.max_replicas,
-            )
-            for e in spec.endpoints
-        ]
-        endpoints = tuple(
-            EndpointFact(
-                name=e.name,
-                component=component_name("endpoint", e.name),
-                model=e.model,
-                alias=e.alias,
-                public=e.public,
-                gated=e.gate is not None,
-                min_replicas=min_replicas_of(e, profile),
-                max_replicas=e.max_replicas,
-            )
-            for e in spec.endpoints
-        )
-        images: list[ImageFact] = []
-        for p in spec.pipelines:
-            for step in p.steps:
-                image = step.image or p.image
-                if image:
-                    images.append(
-                        ImageFact(
-                            component=component_name("pipeline", p.name),
-                            owner=f"pipeline {p.name}, step {step.name}",
-                            image=image,
-                        )
-                    )
-        images += [
-            ImageFact(component=component_name("job", j.name), owner=f"job {j.name}", image=j.image)
-            for j in spec.jobs
-            if j.image
-        ]
+    def from_target(cls, target: Mapping[str, Any], **facts: Any) -> StackFacts:
+        """Returns the facts of a registered target (``Target.inputs()``), with ``facts`` added."""
+        limits = _mapping(target.get("limits"))
         return cls(
-            cloud=spec.cloud,
-            environment=spec.environment,
-            tier=profile.tier,
-            protect_stateful=spec.protects_stateful,
-            region=spec.region,
-            tags=dict(spec.tags),
+            cloud=str(target.get("cloud", "local")),
+            environment=str(target.get("environment", "local")),
+            tier=str(target.get("tier", "local")),
+            protect_stateful=bool(target.get("protect_stateful", False)),
+            region=typing.cast(str | None, target.get("region")),
+            tags={str(k): str(v) for k, v in _mapping(target.get("tags")).items()},
             limits=LimitsFact(
-                max_gpus_per_node=spec.limits.max_gpus_per_node,
-                max_total_gpus=spec.limits.max_total_gpus,
-                max_hourly_usd=spec.limits.max_hourly_usd,
+                max_gpus_per_node=int(limits.get("max_gpus_per_node", 8)),
+                max_total_gpus=int(limits.get("max_total_gpus", 64)),
+                max_hourly_usd=typing.cast(float | None, limits.get("max_hourly_usd")),
             ),
-            tracking_auth=tracking.auth,
-            store_versioning=None if store.existing is not None else store.versioning,
-            store_purge_on_delete=store.purge_on_delete,
-            tracking_purge_on_delete=tracking.purge_on_delete,
-            network=network,
-            permissions_boundary=spec.identity.permissions_boundary,
-            registry_immutable_tags=spec.registry.immutable_tags,
-            registry_scan_on_push=spec.registry.scan_on_push,
-            compute=tuple(compute),
-            endpoints=endpoints,
-            images=tuple(images),
+            network=str(target.get("network", "default")),
+            permissions_boundary=typing.cast(str | None, target.get("permissions_boundary")),
+            registry_immutable_tags=bool(target.get("registry_immutable_tags", True)),
+            registry_scan_on_push=bool(target.get("registry_scan_on_push", True)),
+            **facts,
+        )
+
+    @classmethod
+    def from_components(cls, resources: Iterable[PlannedResource]) -> StackFacts | None:
+        """Returns the facts of the components among ``resources``, as they registered them.
+
+        The stack-wide settings come from the foundation's target (else the first
+        component's); ``None`` when no component registered its inputs.
+        """
+        components = registered_components(resources)
+        if not components:
+            return None
+        foundation = _first(components, "Foundation") or components[0]
+        tracking = _first(components, "TrackingServer")
+        store = _first(components, "ArtifactStore")
+        return cls.from_target(
+            foundation.target,
+            tracking_auth=(
+                None
+                if tracking is None or "existing" in tracking.spec
+                else bool(tracking.spec.get("auth"))
+            ),
+            store_versioning=(
+                None
+                if store is None or "existing" in store.spec
+                else bool(store.spec.get("versioning", True))
+            ),
+            store_purge_on_delete=bool(store and store.spec.get("purge_on_delete")),
+            tracking_purge_on_delete=bool(tracking and tracking.spec.get("purge_on_delete")),
+            compute=tuple(
+                [_compute("cluster", c, "max_nodes") for c in _all(components, "TrainingCluster")]
+                + [_compute("endpoint", e, "max_replicas") for e in _endpoints(components)]
+            ),
+            endpoints=tuple(_endpoint(e) for e in _endpoints(components)),
+            images=tuple(_images(components)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,3 +253,69 @@ class StackFacts:
             ImageFact(**item) for item in typing.cast(list[dict[str, Any]], data.get("images", []))
         )
         return cls(**values)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return typing.cast(Mapping[str, Any], value) if isinstance(value, Mapping) else {}
+
+
+def _first(components: Iterable[RegisteredComponent], kind: str) -> RegisteredComponent | None:
+    return next((c for c in components if c.kind == kind), None)
+
+
+def _all(components: Iterable[RegisteredComponent], kind: str) -> list[RegisteredComponent]:
+    return [c for c in components if c.kind == kind and "existing" not in c.spec]
+
+
+def _endpoints(components: Iterable[RegisteredComponent]) -> list[RegisteredComponent]:
+    return _all(components, "ServingEndpoint")
+
+
+def _compute(kind: str, component: RegisteredComponent, most: str) -> ComputeFact:
+    spec = component.spec
+    gpu = typing.cast(str | None, spec.get("gpu"))
+    return ComputeFact(
+        kind=kind,
+        name=str(spec.get("name", component.name)),
+        component=component.name,
+        gpu=gpu,
+        gpu_count=int(spec.get("gpu_count", 1)) if gpu else 0,
+        instance_type=typing.cast(str | None, spec.get("instance_type")),
+        max_nodes=int(spec.get(most, 1)),
+        spot=bool(spec.get("spot", False)),
+    )
+
+
+def _endpoint(component: RegisteredComponent) -> EndpointFact:
+    spec = component.spec
+    return EndpointFact(
+        name=str(spec.get("name", component.name)),
+        component=component.name,
+        model=str(spec.get("model", "")),
+        alias=str(spec.get("alias", "")),
+        public=bool(spec.get("public", False)),
+        gated=spec.get("gate") is not None,
+        min_replicas=int(spec.get("min_replicas", 1)),
+        max_replicas=int(spec.get("max_replicas", 2)),
+    )
+
+
+def _images(components: Iterable[RegisteredComponent]) -> Iterable[ImageFact]:
+    listed = list(components)
+    for pipeline in (c for c in listed if c.kind == "Pipeline"):
+        name = pipeline.spec.get("name", pipeline.name)
+        steps = typing.cast(list[Mapping[str, Any]], pipeline.spec.get("steps") or [])
+        for step in steps:
+            image = step.get("image") or pipeline.spec.get("image")
+            if image:
+                yield ImageFact(
+                    component=pipeline.name,
+                    owner=f"pipeline {name}, step {step.get('name')}",
+                    image=str(image),
+                )
+    for job in (c for c in listed if c.kind == "TrainingJob"):
+        image = job.spec.get("image")
+        if image:
+            yield ImageFact(
+                component=job.name, owner=f"job {job.spec.get('name', job.name)}", image=str(image)
+            )

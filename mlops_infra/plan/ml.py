@@ -1,18 +1,26 @@
 """The ML view of a plan: pipelines, jobs, endpoints and clusters in the words reviewers use.
 
-Versions come from the same manifests the components compute
-(:func:`~mlops_infra.versioning.pipeline_manifest`), with per-file hashes kept so that a
-diff of two plan files can say which component files changed.
+Everything is read from what the components registered (:mod:`mlops_infra.plan.components`):
+their effective specs (tier defaults applied) and, for pipelines and jobs, the version
+manifests they computed, with per-file hashes kept so that a diff of two plan files can
+say which component files changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlops_infra.specs import PipelineSpec, ServingEndpointSpec, StackSpec, effective_endpoint
-from mlops_infra.versioning import HashCache, component_files, job_manifest, pipeline_manifest
+from mlops_infra.plan.components import RegisteredComponent, registered_components
+from mlops_infra.plan.model import PlannedResource
+from mlops_infra.specs import (
+    PipelineSpec,
+    ServingEndpointSpec,
+    TrainingClusterSpec,
+    TrainingJobSpec,
+)
+from mlops_infra.versioning import component_files
 
 __all__ = ["describe_gate", "ml_summary"]
 
@@ -48,12 +56,23 @@ def _step_files(spec: PipelineSpec, project_dir: Path) -> dict[str, list[str]]:
     }
 
 
-def _pipeline(spec: PipelineSpec, project_dir: Path, cache: HashCache) -> dict[str, Any]:
-    manifest = pipeline_manifest(spec, project_dir, cache)
-    files = _step_files(spec, project_dir)
+def _manifest(component: RegisteredComponent) -> dict[str, Any]:
+    manifest = component.manifest
     return {
-        "version": manifest.version,
-        "deployed_version": spec.version or manifest.version,
+        "code": dict(manifest.get("code") or {}),
+        "data": dict(manifest.get("data") or {}),
+        "config_hash": manifest.get("config_hash"),
+    }
+
+
+def _pipeline(component: RegisteredComponent, project_dir: Path) -> dict[str, Any]:
+    spec = component.spec_as(PipelineSpec)
+    version = component.manifest.get("version")
+    files = _step_files(spec, project_dir)
+    manifest = _manifest(component)
+    return {
+        "version": version,
+        "deployed_version": spec.version or version,
         "model_name": spec.registered_model,
         "schedule": spec.schedule.cron if spec.schedule else None,
         "run_on_change": spec.run_on_change,
@@ -70,9 +89,24 @@ def _pipeline(spec: PipelineSpec, project_dir: Path, cache: HashCache) -> dict[s
             }
             for step in spec.ordered_steps()
         },
-        "code": dict(manifest.code),
-        "data": {name: dict(ref) for name, ref in manifest.data.items()},
-        "config_hash": manifest.config_hash,
+        "code": manifest["code"],
+        "data": manifest["data"],
+        "config_hash": manifest["config_hash"],
+    }
+
+
+def _job(component: RegisteredComponent) -> dict[str, Any]:
+    spec = component.spec_as(TrainingJobSpec)
+    manifest = _manifest(component)
+    return {
+        "version": component.manifest.get("version"),
+        "component": spec.component,
+        "output_model": spec.output_model,
+        "cluster": spec.cluster,
+        "image": spec.image,
+        "parameters": dict(spec.parameters),
+        "code": manifest["code"],
+        "data": manifest["data"],
     }
 
 
@@ -92,51 +126,49 @@ def _endpoint(spec: ServingEndpointSpec) -> dict[str, Any]:
     }
 
 
+def _cluster(spec: TrainingClusterSpec) -> dict[str, Any]:
+    return {
+        "gpu": spec.gpu,
+        "gpu_count": spec.gpu_count if spec.gpu else 0,
+        "instance_type": spec.instance_type,
+        "min_nodes": spec.min_nodes,
+        "max_nodes": spec.max_nodes,
+        "spot": spec.spot,
+        "adopted": spec.existing is not None,
+    }
+
+
 def ml_summary(
-    spec: StackSpec, project_dir: Path, outputs: Mapping[str, Any] | None = None
+    resources: Iterable[PlannedResource],
+    project_dir: Path,
+    outputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Returns the stack's pipelines, jobs, endpoints and clusters as plain data.
+    """Returns the pipelines, jobs, endpoints and clusters of a program run as plain data.
 
     Args:
-        spec: The stack spec.
-        project_dir: Project root (component code and data are relative to it).
+        resources: The run's resources, in registration order; the components among them
+            are read (their registered effective specs and manifests).
+        project_dir: Project root (component code is relative to it).
         outputs: Masked stack outputs; gate decisions are taken from them.
     """
-    cache = HashCache()
+    components = registered_components(resources)
     endpoint_outputs: Mapping[str, Any] = (outputs or {}).get("endpoints") or {}
     endpoints: dict[str, Any] = {}
-    for endpoint in spec.endpoints:
-        summary = _endpoint(effective_endpoint(endpoint, spec.profile))
-        published: Mapping[str, Any] = endpoint_outputs.get(endpoint.name) or {}
+    for component in (c for c in components if c.kind == "ServingEndpoint"):
+        spec = component.spec_as(ServingEndpointSpec)
+        summary = _endpoint(spec)
+        published: Mapping[str, Any] = endpoint_outputs.get(spec.name) or {}
         summary["decision"] = published.get("decision")
-        endpoints[endpoint.name] = summary
+        endpoints[spec.name] = summary
+    pipelines: dict[str, Any] = {}
     jobs: dict[str, Any] = {}
-    for job in spec.jobs:
-        manifest = job_manifest(job, project_dir, cache)
-        jobs[job.name] = {
-            "version": manifest.version,
-            "component": job.component,
-            "output_model": job.output_model,
-            "cluster": job.cluster,
-            "image": job.image,
-            "parameters": dict(job.parameters),
-            "code": dict(manifest.code),
-            "data": {name: dict(ref) for name, ref in manifest.data.items()},
-        }
-    return {
-        "pipelines": {p.name: _pipeline(p, project_dir, cache) for p in spec.pipelines},
-        "jobs": jobs,
-        "endpoints": endpoints,
-        "clusters": {
-            c.name: {
-                "gpu": c.gpu,
-                "gpu_count": c.gpu_count if c.gpu else 0,
-                "instance_type": c.instance_type,
-                "min_nodes": c.min_nodes,
-                "max_nodes": c.max_nodes,
-                "spot": c.spot,
-                "adopted": c.existing is not None,
-            }
-            for c in spec.clusters
-        },
-    }
+    clusters: dict[str, Any] = {}
+    for component in components:
+        if component.kind == "Pipeline":
+            pipelines[str(component.spec.get("name"))] = _pipeline(component, project_dir)
+        elif component.kind == "TrainingJob":
+            jobs[str(component.spec.get("name"))] = _job(component)
+        elif component.kind == "TrainingCluster":
+            spec = component.spec_as(TrainingClusterSpec)
+            clusters[spec.name] = _cluster(spec)
+    return {"pipelines": pipelines, "jobs": jobs, "endpoints": endpoints, "clusters": clusters}

@@ -129,7 +129,7 @@ class Plan:
     Attributes:
         project: Pulumi project name.
         stack: Stack name (``dev``, ``prod``...).
-        facts: Stack-wide settings from the spec (environment, tier, limits, compute...).
+        facts: Settings the components registered (environment, tier, limits, compute...).
         resources: Every registered resource, sorted by URN.
         ml: Pipelines, jobs, endpoints and clusters in ML terms (versions, manifests, gates).
         outputs: Stack outputs, secrets masked (unknown values read ``None`` offline).

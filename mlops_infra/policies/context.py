@@ -17,7 +17,7 @@ class PolicyContext:
 
     Attributes:
         stack: Stack name.
-        facts: Stack-wide settings from the spec (environment, tier, limits, compute...).
+        facts: Settings the components registered (environment, tier, limits, compute...).
         resources: Every resource of the stack (empty where a rule runs on one resource
             alone, as CrossGuard resource policies do).
     """

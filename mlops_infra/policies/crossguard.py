@@ -2,8 +2,17 @@
 
 Each rule becomes one policy named by its id: rules that look at one resource become
 resource policies, rules that look at other resources (``uses_stack``) stack policies.
-The stack's facts (environment, tier, limits...) come from its ``mlops:*`` config, which
-the policy process reads from the stack file (or, failing that, gets from the engine).
+
+The stack's facts come from the ``mlops:index:*`` components, from the inputs each
+registered (its target and effective spec): a component is judged by what it built, even
+one composed by hand. The engine hands a resource policy the resource's *inputs* but a
+stack policy every resource's *outputs* (a component's outputs are what it passed to
+``register_outputs``), so the settings remember every component a resource policy saw:
+components register before their children and the stack is checked last. Only when no
+component has been seen (a program built without them) do the facts come from the
+stack's ``mlops:*`` config, read from the stack file (or, failing that, from the engine):
+the stack-wide settings of its :class:`~mlops_infra.resources.Target`, the tracking
+server's authentication through :mod:`mlops_infra.specs.effective`.
 Building the ``PolicyPack`` itself happens only in ``policy/__main__.py``: its
 constructor starts a gRPC server and blocks, so tests import this module, never that one.
 """
@@ -41,7 +50,8 @@ from mlops_infra.policies.catalog import all_rules
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Rule, Status
 from mlops_infra.policies.suppressions import Suppression
-from mlops_infra.specs import profile_for
+from mlops_infra.resources import Target
+from mlops_infra.specs import StackSpec, effective_tracking, profile_for
 from mlops_infra.specs.loading import CONFIG_NAMESPACE, read_stack_file, spec_from_config
 
 __all__ = [
@@ -160,7 +170,7 @@ def facts_from_config(config: Mapping[str, Any]) -> StackFacts:
         if value is not None:
             values[full] = value
     try:
-        return StackFacts.from_spec(spec_from_config(values))
+        return _stack_facts(spec_from_config(values))
     except MlopsError:
         # An invalid spec fails the program itself; judge by the environment meanwhile.
         environment = str(values.get(f"{CONFIG_NAMESPACE}:environment") or "local")
@@ -171,6 +181,19 @@ def facts_from_config(config: Mapping[str, Any]) -> StackFacts:
             protect_stateful=profile.protect_stateful,
             tracking_auth=profile.tracking_auth,
         )
+
+
+def _stack_facts(spec: StackSpec) -> StackFacts:
+    """The stack-wide facts of ``spec`` (its components' facts come from their registrations)."""
+    tracking = effective_tracking(spec.tracking, spec.profile)
+    store = spec.artifact_store
+    return StackFacts.from_target(
+        Target.from_spec(spec).inputs(),
+        tracking_auth=tracking.auth,
+        store_versioning=None if store.existing is not None else store.versioning,
+        store_purge_on_delete=store.purge_on_delete,
+        tracking_purge_on_delete=tracking.purge_on_delete,
+    )
 
 
 class CrossGuardSettings:
@@ -200,6 +223,7 @@ class CrossGuardSettings:
         self._config = config
         self._facts = facts
         self._stack_dir = stack_dir
+        self._components: dict[str, PlannedResource] = {}
         self.suppressions = tuple(suppressions)
 
     @property
@@ -228,6 +252,22 @@ class CrossGuardSettings:
             config = self._config if self._config is not None else self._stack_config()
             self._facts = facts_from_config(config)
         return self._facts
+
+    def observe(self, resource: PlannedResource) -> None:
+        """Remembers ``resource`` if it is a component that registered its inputs."""
+        if not resource.custom and "target" in resource.inputs:
+            self._components.setdefault(resource.urn, resource)
+
+    def facts_for(self, resources: Iterable[PlannedResource] = ()) -> StackFacts:
+        """The facts of the components seen so far and those among ``resources``.
+
+        Falls back to :attr:`facts` (the stack's config) when no component registered inputs.
+        """
+        seen = dict(self._components)
+        for resource in resources:
+            if not resource.custom and "target" in resource.inputs:
+                seen.setdefault(resource.urn, resource)
+        return StackFacts.from_components(seen.values()) or self.facts
 
     def suppressed(self, rule_id: str, resource: str) -> bool:
         """Whether a violation of ``rule_id`` on ``resource`` is accepted."""
@@ -266,7 +306,7 @@ def policy_for(rule: Rule, settings: CrossGuardSettings) -> Policy:
 
         def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
             resources = tuple(resource_from_policy_resource(r) for r in args.resources)
-            context = PolicyContext(settings.stack, settings.facts, resources)
+            context = PolicyContext(settings.stack, settings.facts_for(resources), resources)
             for resource in resources:
                 if rule.matches(resource):
                     _report(
@@ -282,8 +322,9 @@ def policy_for(rule: Rule, settings: CrossGuardSettings) -> Policy:
 
     def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         resource = resource_from_args(args)
+        settings.observe(resource)
         if rule.matches(resource):
-            context = PolicyContext(settings.stack, settings.facts, ())
+            context = PolicyContext(settings.stack, settings.facts_for(), ())
             _report(
                 rule,
                 resource,

@@ -13,11 +13,13 @@ from mlops_infra.errors import BackendError, SpecIssue, SpecValidationError
 from mlops_infra.registry import Flavor
 from mlops_infra.resources.target import Target
 from mlops_infra.specs._flavored import FlavoredSpec, validate_options
+from mlops_infra.versioning import VersionManifest
 
 __all__ = [
     "TYPE_PREFIX",
     "Backend",
     "BuildContext",
+    "component_inputs",
     "exclusive",
     "resolve_backend",
     "start_build",
@@ -185,6 +187,34 @@ def start_build(
         prerequisites=tuple(getattr(foundation, "prerequisites", ())),
     )
     return context, backend
+
+
+def component_inputs(
+    target: Target, spec: BaseModel | None = None, manifest: VersionManifest | None = None
+) -> dict[str, Any]:
+    """The inputs a component registers: its target, its effective spec and its version.
+
+    ``spec`` must be the spec the component builds from, tier defaults applied
+    (:mod:`mlops_infra.specs.effective`): plan facts, the ML diff and policies read these
+    inputs and derive nothing again. No secret value can be among them: specs name secrets
+    by config key only (``admin_password_config_key``), and the values travel in args,
+    which are never registered. ``manifest`` (pipelines, jobs) is the version the component
+    computed, so nothing hashes its code again.
+
+    The SDK also sets each input key on the component as an output attribute: ``target``,
+    ``spec`` and ``version_manifest`` are no component's own attributes.
+    """
+    inputs: dict[str, Any] = {"target": target.inputs()}
+    if spec is not None:
+        inputs["spec"] = spec.model_dump(mode="json")
+    if manifest is not None:
+        inputs["version_manifest"] = {
+            "version": manifest.version,
+            "config_hash": manifest.config_hash,
+            "code": dict(manifest.code),
+            "data": {name: dict(ref) for name, ref in manifest.data.items()},
+        }
+    return inputs
 
 
 def exclusive(what: str, spec: object | None, existing: object | None) -> None:

@@ -11,6 +11,7 @@ from mlops_infra.resources._component import (
     TYPE_PREFIX,
     Backend,
     BuildContext,
+    component_inputs,
     exclusive,
     start_build,
 )
@@ -104,10 +105,12 @@ class ArtifactStore(pulumi.ComponentResource):
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Creates (or adopts) the artifact store ``name``."""
-        super().__init__(f"{TYPE_PREFIX}ArtifactStore", name, None, opts)
         exclusive("ArtifactStoreArgs", args.spec, args.existing)
-        spec = args.spec or ArtifactStoreSpec()
-        existing = args.existing or spec.existing
+        spec = args.spec or ArtifactStoreSpec(existing=args.existing)
+        super().__init__(
+            f"{TYPE_PREFIX}ArtifactStore", name, component_inputs(args.target, spec), opts
+        )
+        existing = spec.existing
         context, backend = start_build(
             self, "artifact_store", ArtifactStoreBackend, name, args, spec=spec
         )

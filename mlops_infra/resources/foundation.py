@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 import pulumi
 
 from mlops_infra.errors import BackendError
-from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    component_inputs,
+    start_build,
+)
 from mlops_infra.resources.target import Target
 from mlops_infra.specs._flavored import FlavoredSpec
 
@@ -91,7 +97,7 @@ class Foundation(pulumi.ComponentResource):
         self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Creates the shared infrastructure named ``name``."""
-        super().__init__(f"{TYPE_PREFIX}Foundation", name, None, opts)
+        super().__init__(f"{TYPE_PREFIX}Foundation", name, component_inputs(args.target), opts)
         # network.options are the foundation flavor's options (the cloud's only flavor).
         spec = FlavoredSpec(options=dict(args.target.network.options))
         context, backend = start_build(self, "foundation", FoundationBackend, name, args, spec=spec)

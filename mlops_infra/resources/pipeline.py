@@ -9,13 +9,19 @@ from types import MappingProxyType
 
 import pulumi
 
-from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    component_inputs,
+    start_build,
+)
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
 from mlops_infra.resources.tracking_server import TrackingRef
 from mlops_infra.resources.training_cluster import ComputeRef
-from mlops_infra.specs import PipelineSpec, wait_for_run_of
+from mlops_infra.specs import PipelineSpec, effective_pipeline, wait_for_run_of
 from mlops_infra.versioning import VersionManifest, pipeline_manifest
 
 __all__ = [
@@ -118,9 +124,13 @@ class Pipeline(pulumi.ComponentResource):
         self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Declares the pipeline ``name``."""
-        super().__init__(f"{TYPE_PREFIX}Pipeline", name, None, opts)
-        spec = args.spec
-        self.manifest = pipeline_manifest(spec, args.target.project_dir)
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
+        spec = effective_pipeline(args.spec, args.target.profile)
+        manifest = pipeline_manifest(spec, args.target.project_dir)
+        super().__init__(
+            f"{TYPE_PREFIX}Pipeline", name, component_inputs(args.target, spec, manifest), opts
+        )
+        self.manifest = manifest
         self.version = self.manifest.version
         self.model_name = spec.registered_model
         context, backend = start_build(self, "pipeline", PipelineBackend, name, args, spec=spec)

@@ -27,7 +27,13 @@ from mlops_infra.gates import (
     PromotionDecision,
     describe_decision,
 )
-from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    component_inputs,
+    start_build,
+)
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
@@ -135,9 +141,12 @@ class ServingEndpoint(pulumi.ComponentResource):
         self, name: str, args: ServingEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Declares the endpoint ``name``."""
-        super().__init__(f"{TYPE_PREFIX}ServingEndpoint", name, None, opts)
-        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to,
+        # and the component registers it as its inputs for plans and policies to read.
         spec = effective_endpoint(args.spec, args.target.profile)
+        super().__init__(
+            f"{TYPE_PREFIX}ServingEndpoint", name, component_inputs(args.target, spec), opts
+        )
         self.model_name = spec.model
         context, backend = start_build(
             self, "serving_endpoint", ServingEndpointBackend, name, args, spec=spec

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from mlops_infra.registry import Registry, default_registry
 from mlops_infra.specs import (
@@ -118,6 +119,33 @@ class Target:
     def backends(self) -> Registry:
         """The registry flavors are resolved in."""
         return self.registry or default_registry()
+
+    @property
+    def network_mode(self) -> str:
+        """``create``, ``existing`` or ``default`` (the cloud's default network)."""
+        if self.network.create:
+            return "create"
+        return "existing" if self.network.existing is not None else "default"
+
+    def inputs(self) -> dict[str, Any]:
+        """What every component registers as its ``target`` input: JSON-safe, defaults resolved.
+
+        The tier and protection are the effective ones, so whatever reads a component's
+        inputs (plan facts, policies) judges it by the environment it was built for.
+        """
+        return {
+            "cloud": self.cloud,
+            "environment": self.environment,
+            "tier": self.profile.tier,
+            "protect_stateful": self.protects_stateful,
+            "region": self.region,
+            "tags": dict(self.tags),
+            "limits": self.limits.model_dump(mode="json"),
+            "network": self.network_mode,
+            "permissions_boundary": self.identity.permissions_boundary,
+            "registry_immutable_tags": self.container_registry.immutable_tags,
+            "registry_scan_on_push": self.container_registry.scan_on_push,
+        }
 
     def resource_tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """Tags for a resource: the standard ones, the stack's, then ``extra``."""

@@ -11,6 +11,7 @@ from mlops_infra.resources._component import (
     TYPE_PREFIX,
     Backend,
     BuildContext,
+    component_inputs,
     exclusive,
     start_build,
 )
@@ -122,11 +123,16 @@ class TrackingServer(pulumi.ComponentResource):
         self, name: str, args: TrackingServerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Creates (or adopts) the tracking server ``name``."""
-        super().__init__(f"{TYPE_PREFIX}TrackingServer", name, None, opts)
         exclusive("TrackingServerArgs", args.spec, args.existing)
-        # Tier defaults are applied once, here: the backend builds what the spec resolves to.
-        spec = effective_tracking(args.spec or TrackingServerSpec(), args.target.profile)
-        existing = args.existing or spec.existing
+        # Tier defaults are applied once, here: the backend builds what the spec resolves to,
+        # and the component registers it as its inputs for plans and policies to read.
+        spec = effective_tracking(
+            args.spec or TrackingServerSpec(existing=args.existing), args.target.profile
+        )
+        super().__init__(
+            f"{TYPE_PREFIX}TrackingServer", name, component_inputs(args.target, spec), opts
+        )
+        existing = spec.existing
         context, backend = start_build(
             self, "tracking_server", TrackingServerBackend, name, args, spec=spec
         )

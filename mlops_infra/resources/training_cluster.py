@@ -12,6 +12,7 @@ from mlops_infra.resources._component import (
     TYPE_PREFIX,
     Backend,
     BuildContext,
+    component_inputs,
     exclusive,
     start_build,
 )
@@ -141,10 +142,12 @@ class TrainingCluster(pulumi.ComponentResource):
         self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Creates (or adopts) the training cluster ``name``."""
-        super().__init__(f"{TYPE_PREFIX}TrainingCluster", name, None, opts)
         exclusive("TrainingClusterArgs", args.spec, args.existing)
-        spec = args.spec or TrainingClusterSpec()
-        existing = args.existing or spec.existing
+        spec = args.spec or TrainingClusterSpec(existing=args.existing)
+        super().__init__(
+            f"{TYPE_PREFIX}TrainingCluster", name, component_inputs(args.target, spec), opts
+        )
+        existing = spec.existing
         context, backend = start_build(
             self, "training_cluster", TrainingClusterBackend, name, args, spec=spec
         )

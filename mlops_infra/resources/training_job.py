@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext, start_build
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    component_inputs,
+    start_build,
+)
 from mlops_infra.resources.artifact_store import StoreRef
 from mlops_infra.resources.foundation import FoundationRef
 from mlops_infra.resources.target import Target
@@ -88,9 +94,12 @@ class TrainingJob(pulumi.ComponentResource):
         self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Declares the training job ``name``."""
-        super().__init__(f"{TYPE_PREFIX}TrainingJob", name, None, opts)
         spec = args.spec
-        self.manifest = job_manifest(spec, args.target.project_dir)
+        manifest = job_manifest(spec, args.target.project_dir)
+        super().__init__(
+            f"{TYPE_PREFIX}TrainingJob", name, component_inputs(args.target, spec, manifest), opts
+        )
+        self.manifest = manifest
         self.version = self.manifest.version
         context, backend = start_build(
             self, "training_job", TrainingJobBackend, name, args, spec=spec

@@ -6,6 +6,7 @@ from mlops_infra.specs.compute import ComputeSpec
 from mlops_infra.specs.data import DataRef
 from mlops_infra.specs.effective import (
     effective_endpoint,
+    effective_pipeline,
     effective_tracking,
     min_replicas_of,
     wait_for_run_of,
@@ -63,6 +64,7 @@ __all__ = [
     "TrainingJobSpec",
     "WorkloadSpec",
     "effective_endpoint",
+    "effective_pipeline",
     "effective_tracking",
     "min_replicas_of",
     "profile_for",

@@ -13,18 +13,29 @@ from mlops_infra.specs.pipeline import PipelineSpec
 from mlops_infra.specs.serving_endpoint import ServingEndpointSpec
 from mlops_infra.specs.tracking_server import TrackingServerSpec
 
-__all__ = ["effective_endpoint", "effective_tracking", "min_replicas_of", "wait_for_run_of"]
+__all__ = [
+    "effective_endpoint",
+    "effective_pipeline",
+    "effective_tracking",
+    "min_replicas_of",
+    "wait_for_run_of",
+]
 
 
 def effective_tracking(spec: TrackingServerSpec, profile: EnvironmentProfile) -> TrackingServerSpec:
-    """Returns ``spec`` with ``auth`` decided: the spec's own, else the tier's.
+    """Returns ``spec`` with ``auth`` and ``high_availability`` decided: its own, else the tier's.
 
-    An adopted server (``existing``) is returned as given: its authentication is not ours
-    to decide.
+    An adopted server (``existing``) is returned as given: its authentication and
+    availability are not ours to decide.
     """
-    if spec.existing is not None or spec.auth is not None:
+    if spec.existing is not None:
         return spec
-    return spec.model_copy(update={"auth": profile.tracking_auth})
+    update: dict[str, bool] = {}
+    if spec.auth is None:
+        update["auth"] = profile.tracking_auth
+    if spec.high_availability is None:
+        update["high_availability"] = profile.high_availability
+    return spec.model_copy(update=update) if update else spec
 
 
 def min_replicas_of(spec: ServingEndpointSpec, profile: EnvironmentProfile) -> int:
@@ -39,6 +50,13 @@ def effective_endpoint(
     if spec.min_replicas is not None:
         return spec
     return spec.model_copy(update={"min_replicas": min_replicas_of(spec, profile)})
+
+
+def effective_pipeline(spec: PipelineSpec, profile: EnvironmentProfile) -> PipelineSpec:
+    """Returns ``spec`` with ``wait_for_run`` decided (:func:`wait_for_run_of`)."""
+    if spec.wait_for_run is not None:
+        return spec
+    return spec.model_copy(update={"wait_for_run": wait_for_run_of(spec, profile)})
 
 
 def wait_for_run_of(spec: PipelineSpec, profile: EnvironmentProfile) -> bool:

@@ -101,7 +101,9 @@ def test_its_stateful_type_and_replacement_rule_drive_the_diff(project: Path) ->
         cwd=project,
     )
     diff = json.loads((project / "diff.json").read_text(encoding="utf-8"))
-    (change,) = diff["changes"]
+    component, change = diff["changes"]
+    # The component registers its effective spec, so its changed option shows as an update.
+    assert (component["type"], component["op"]) == ("mlops:index:ArtifactStore", "update")
     assert change["type"] == "nimbus:storage:Bucket"
     assert change["op"] == "replace"
     assert change["replace_reasons"] == ["zone"]

@@ -48,7 +48,7 @@ from mlops_infra.backends.aws.pipeline_definition import (
 )
 from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
-from mlops_infra.specs import PipelineSpec, ScheduleSpec
+from mlops_infra.specs import PipelineSpec, ScheduleSpec, wait_for_run_of
 from mlops_infra.versioning import VersionManifest
 
 __all__ = ["SageMakerPipeline"]
@@ -197,11 +197,7 @@ class SageMakerPipeline(PipelineBackend):
                 "pipeline_name": pipeline.pipeline_name,
                 "region": scope.region,
                 "version": version,
-                "wait": (
-                    spec.wait_for_run
-                    if spec.wait_for_run is not None
-                    else ctx.target.profile.wait_for_run
-                ),
+                "wait": wait_for_run_of(spec, ctx.target.profile),
                 "timeout_s": spec.run_timeout_s,
                 "model_name": spec.registered_model,
                 "tracking_url": tracking.url,

@@ -63,7 +63,7 @@ from mlops_infra.resources import (
     ServingEndpointBackend,
 )
 from mlops_infra.resources.training_cluster import node_shape
-from mlops_infra.specs import ServingEndpointSpec
+from mlops_infra.specs import ServingEndpointSpec, min_replicas_of
 
 __all__ = [
     "SCALING_METRIC",
@@ -124,9 +124,7 @@ class SageMakerEndpoint(ServingEndpointBackend):
         if not instance_type.startswith("ml."):
             msg = f"{ctx.name}: instance_type {instance_type!r} is not a SageMaker type (ml.*)"
             raise BackendError(msg)
-        min_replicas = (
-            spec.min_replicas if spec.min_replicas is not None else ctx.target.profile.min_replicas
-        )
+        min_replicas = min_replicas_of(spec, ctx.target.profile)
         if min_replicas < 1:
             pulumi.log.warn(
                 f"{ctx.name}: SageMaker real-time endpoints keep at least one instance; "

@@ -53,7 +53,7 @@ from mlops_infra.resources import (
     TrackingServerArgs,
     TrackingServerBackend,
 )
-from mlops_infra.specs import TrackingServerSpec
+from mlops_infra.specs import TrackingServerSpec, effective_tracking
 
 with quiet_sdk_import():
     from pulumi_aws import ec2, vpc
@@ -150,11 +150,7 @@ class SelfHostedMlflow(TrackingServerBackend):
         )  # fmt: skip
         image: pulumi.Input[str] = options.image or (built.image if built else "")
         key = _require(foundation.encryption_key, "the stack's KMS key")
-        high_availability = (
-            spec.high_availability
-            if spec.high_availability is not None
-            else ctx.target.profile.high_availability
-        )
+        high_availability = bool(effective_tracking(spec, ctx.target.profile).high_availability)
         protect = ctx.target.protects_stateful and not spec.purge_on_delete
         groups = self._security_groups(ctx, scope, network, options)
         database = self._database(ctx, scope, network, spec, options, key=key, group=groups["db"],

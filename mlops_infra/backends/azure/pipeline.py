@@ -55,7 +55,7 @@ from mlops_infra.backends.azure.pipeline_run import AzureMlPipelineRun, RunInput
 from mlops_infra.backends.azure.training_job import job_name, lineage_tags
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
-from mlops_infra.specs import PipelineSpec, ScheduleSpec, StepSpec
+from mlops_infra.specs import PipelineSpec, ScheduleSpec, StepSpec, wait_for_run_of
 from mlops_infra.versioning import VersionManifest
 
 __all__ = ["WINDOWS_TIME_ZONES", "AzureMlPipeline", "component_name", "schedule_time_zone"]
@@ -170,11 +170,7 @@ class AzureMlPipeline(PipelineBackend):
         tags = {**ctx.tags(), "mlops-version": deployed}
         model_version: pulumi.Output[str | None] | None = None
         if spec.run_on_change and not pinned:
-            wait = (
-                spec.wait_for_run
-                if spec.wait_for_run is not None
-                else ctx.target.profile.wait_for_run
-            )
+            wait = wait_for_run_of(spec, ctx.target.profile)
             started = AzureMlPipelineRun(
                 ctx.child_name("run"),
                 RunInputs(

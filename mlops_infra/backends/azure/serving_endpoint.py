@@ -50,7 +50,7 @@ from mlops_infra.resources import (
     ServingEndpointBackend,
 )
 from mlops_infra.resources.training_cluster import node_shape
-from mlops_infra.specs import ServingEndpointSpec
+from mlops_infra.specs import ServingEndpointSpec, min_replicas_of
 
 __all__ = ["ManagedOnlineEndpoint", "deployment_body", "model_asset_id"]
 
@@ -139,9 +139,7 @@ class ManagedOnlineEndpoint(ServingEndpointBackend):
         instance_type = (
             offer.instance_type if offer else spec.instance_type or options.cpu_instance_type
         )
-        min_replicas = (
-            spec.min_replicas if spec.min_replicas is not None else ctx.target.profile.min_replicas
-        )
+        min_replicas = min_replicas_of(spec, ctx.target.profile)
         if min_replicas < 1:
             pulumi.log.warn(
                 f"{ctx.name}: Azure managed online deployments cannot scale to zero; "

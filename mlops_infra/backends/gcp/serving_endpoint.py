@@ -56,7 +56,7 @@ from mlops_infra.resources import (
 )
 from mlops_infra.resources.artifact_store import bucket_of
 from mlops_infra.resources.training_cluster import node_shape
-from mlops_infra.specs import ServingEndpointSpec
+from mlops_infra.specs import ServingEndpointSpec, min_replicas_of
 
 __all__ = ["SERVE_SCRIPT", "CloudRunServingEndpoint", "served_prefix"]
 
@@ -164,7 +164,7 @@ class CloudRunServingEndpoint(ServingEndpointBackend):
         }
         if offer is not None:
             limits["nvidia.com/gpu"] = str(offer.count)
-        min_replicas = spec.min_replicas if spec.min_replicas is not None else profile.min_replicas
+        min_replicas = min_replicas_of(spec, profile)
         labels = gcp_labels(ctx.tags({"mlops-model": spec.model}))
         template: dict[str, Any] = {
             "labels": labels,

@@ -61,7 +61,7 @@ from mlops_infra.resources import (
     TrackingServerArgs,
     TrackingServerBackend,
 )
-from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec
+from mlops_infra.specs import ExistingTrackingServer, TrackingServerSpec, effective_tracking
 
 __all__ = [
     "ADMIN_USER",
@@ -210,7 +210,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
         image: pulumi.Input[str] = options.image or (built.image if built else "")
         region = region_of(ctx)
         profile = ctx.target.profile
-        auth = spec.auth if spec.auth is not None else profile.tracking_auth
+        auth = bool(effective_tracking(spec, profile).auth)
         account = service_account(ctx, "server", "MLflow tracking server")
         bucket_grant = bucket_member(ctx, "artifacts", ctx.args.store.uri, account, OBJECT_USER)
         user, database_uri = self._database(

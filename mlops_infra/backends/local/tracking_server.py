@@ -50,7 +50,7 @@ from mlops_infra.resources import (
     TrackingServerArgs,
     TrackingServerBackend,
 )
-from mlops_infra.specs import TrackingServerSpec
+from mlops_infra.specs import TrackingServerSpec, effective_tracking
 
 __all__ = ["LocalTrackingServer", "MlflowServer"]
 
@@ -269,7 +269,7 @@ class LocalTrackingServer(TrackingServerBackend):
         """Declares the server process."""
         options = ctx.options_as(LocalTrackingOptions)
         layout = StackLayout.of(ctx.target.project_dir, ctx.stack_name)
-        auth = spec.auth if spec.auth is not None else ctx.target.profile.tracking_auth
+        auth = bool(effective_tracking(spec, ctx.target.profile).auth)
         store_path = pulumi.Output.from_input(ctx.args.store.uri).apply(_local_path)
         server = MlflowServer(
             ctx.child_name(),

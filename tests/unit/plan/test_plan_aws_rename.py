@@ -23,7 +23,9 @@ def plans() -> tuple[Plan, Plan]:
 def test_renaming_the_bucket_replaces_it_and_nothing_else(plans: tuple[Plan, Plan]) -> None:
     diff = diff_plans(*plans)
     assert [(c.name, c.type, c.op, c.replace_reasons) for c in diff.changes] == [
-        ("mlops-store", "aws:s3/bucket:Bucket", Op.REPLACE, ("bucket",))
+        # The component registers its effective spec: its bucket_name input changed.
+        ("mlops-store", "mlops:index:ArtifactStore", Op.UPDATE, ()),
+        ("mlops-store", "aws:s3/bucket:Bucket", Op.REPLACE, ("bucket",)),
     ]
     (change,) = diff.loud
     assert change.stateful

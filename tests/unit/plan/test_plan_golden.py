@@ -31,6 +31,11 @@ EXPECTED_OPS = {
     ("mlops-cluster-gpu", "pulumi-python:dynamic/mlops:LocalSlots"): Op.UPDATE,
     ("mlops-pipeline-churn", "pulumi-python:dynamic/mlops:LocalPipeline"): Op.UPDATE,
     ("mlops-endpoint-churn-gate", "pulumi-python:dynamic/mlops:PromotionDecision"): Op.UPDATE,
+    # Components register their effective specs (and pipelines their versions) as inputs.
+    ("mlops-store", "mlops:index:ArtifactStore"): Op.UPDATE,
+    ("mlops-cluster-gpu", "mlops:index:TrainingCluster"): Op.UPDATE,
+    ("mlops-pipeline-churn", "mlops:index:Pipeline"): Op.UPDATE,
+    ("mlops-endpoint-churn", "mlops:index:ServingEndpoint"): Op.UPDATE,
 }
 
 

@@ -9,9 +9,12 @@ import pytest
 
 from mlops_infra.specs import (
     ExistingTrackingServer,
+    PipelineSpec,
     ServingEndpointSpec,
+    StepSpec,
     TrackingServerSpec,
     effective_endpoint,
+    effective_pipeline,
     effective_tracking,
     min_replicas_of,
     profile_for,
@@ -27,6 +30,28 @@ REPO = Path(__file__).resolve().parents[3]
 def test_effective_tracking(environment: str, auth: bool | None, expected: bool) -> None:
     spec = effective_tracking(TrackingServerSpec(auth=auth), profile_for(environment))
     assert spec.auth is expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "high_availability", "expected"),
+    [("dev", None, False), ("prod", None, True), ("prod", False, False), ("dev", True, True)],
+)
+def test_effective_tracking_decides_availability(
+    environment: str, high_availability: bool | None, expected: bool
+) -> None:
+    spec = TrackingServerSpec(high_availability=high_availability)
+    assert effective_tracking(spec, profile_for(environment)).high_availability is expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "wait_for_run", "expected"),
+    [("local", None, True), ("dev", None, True), ("prod", None, False), ("prod", True, True)],
+)
+def test_effective_pipeline(environment: str, wait_for_run: bool | None, expected: bool) -> None:
+    spec = PipelineSpec(
+        name="p", steps=(StepSpec(name="s", component="c.s"),), wait_for_run=wait_for_run
+    )
+    assert effective_pipeline(spec, profile_for(environment)).wait_for_run is expected
 
 
 def test_an_adopted_tracking_server_keeps_its_own_authentication() -> None:
@@ -45,14 +70,15 @@ def test_effective_endpoint(environment: str, min_replicas: int | None, expected
     assert min_replicas_of(spec, profile) == expected
 
 
-def test_no_core_module_applies_tier_defaults_itself() -> None:
-    """``x if x is not None else profile.x`` lives in specs/effective.py only (backends aside)."""
-    pattern = re.compile(r"is not None\s+else\s+[\w.]*profile\.", re.MULTILINE)
+def test_no_module_applies_tier_defaults_itself() -> None:
+    """``spec.x if spec.x is not None else profile.x`` lives in specs/effective.py only.
+
+    (A flavor's own options may still default by tier: they are not part of the spec.)
+    """
+    pattern = re.compile(r"spec\.(\w+)\s+if\s+spec\.\1\s+is not None\s+else\s+[\w.]*profile\.")
     found = [
         str(path.relative_to(REPO))
         for path in (REPO / "mlops_infra").rglob("*.py")
-        if "backends" not in path.parts
-        and path.name != "effective.py"
-        and pattern.search(path.read_text(encoding="utf-8"))
+        if path.name != "effective.py" and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert found == []
