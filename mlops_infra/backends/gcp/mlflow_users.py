@@ -44,21 +44,12 @@ WORKLOAD_PERMISSION = "EDIT"
 _PAGE = 1000
 
 
-def _experiment_ids(client: Any) -> Iterator[str]:
+def _every(search: Callable[..., Any]) -> Iterator[Any]:
+    """Every item a paged MLflow search returns (``search_experiments``, ...)."""
     token = None
     while True:
-        page = client.search_experiments(max_results=_PAGE, page_token=token)
-        yield from (str(experiment.experiment_id) for experiment in page)
-        token = page.token
-        if not token:
-            return
-
-
-def _model_names(client: Any) -> Iterator[str]:
-    token = None
-    while True:
-        page = client.search_registered_models(max_results=_PAGE, page_token=token)
-        yield from (str(model.name) for model in page)
+        page = search(max_results=_PAGE, page_token=token)
+        yield from page
         token = page.token
         if not token:
             return
@@ -114,8 +105,8 @@ def bootstrap(passwords: Mapping[str, str], *, auth_database_uri: str, tracking_
     store: Any = SqlAlchemyStore()
     store.init_db(auth_database_uri)
     client: Any = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    experiments = list(_experiment_ids(client))
-    models = list(_model_names(client))
+    experiments = [str(e.experiment_id) for e in _every(client.search_experiments)]
+    models = [str(m.name) for m in _every(client.search_registered_models)]
     for username, password in passwords.items():
         _upsert_user(store, username, password)
         for experiment_id in experiments:
