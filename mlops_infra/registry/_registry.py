@@ -95,6 +95,8 @@ class CloudInfo:
         quotas: Path of a function ``(spec: StackSpec) -> list[str]`` naming, one line
             each, the quotas a stack needs that the cloud may not grant by default
             (``mlops-infra check`` prints them).
+        runs_pipelines_in_up: Its pipelines run a new version inside ``pulumi up`` in every
+            tier (``wait_for_run`` resolves to true; an explicit false is refused).
     """
 
     name: str
@@ -108,6 +110,7 @@ class CloudInfo:
     plan_outputs: str | None = None
     rehearsal: str | None = None
     quotas: str | None = None
+    runs_pipelines_in_up: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

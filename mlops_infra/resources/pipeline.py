@@ -125,7 +125,8 @@ class Pipeline(pulumi.ComponentResource):
     ) -> None:
         """Declares the pipeline ``name``."""
         # Tier defaults are applied once, here: the backend builds what the spec resolves to.
-        spec = effective_pipeline(args.spec, args.target.profile)
+        runs_in_up = args.target.backends.cloud(args.target.cloud).runs_pipelines_in_up
+        spec = effective_pipeline(args.spec, args.target.profile, runs_in_up=runs_in_up)
         manifest = pipeline_manifest(spec, args.target.project_dir)
         super().__init__(
             f"{TYPE_PREFIX}Pipeline", name, component_inputs(args.target, spec, manifest), opts

@@ -52,11 +52,18 @@ def effective_endpoint(
     return spec.model_copy(update={"min_replicas": min_replicas_of(spec, profile)})
 
 
-def effective_pipeline(spec: PipelineSpec, profile: EnvironmentProfile) -> PipelineSpec:
-    """Returns ``spec`` with ``wait_for_run`` decided (:func:`wait_for_run_of`)."""
+def effective_pipeline(
+    spec: PipelineSpec, profile: EnvironmentProfile, *, runs_in_up: bool = False
+) -> PipelineSpec:
+    """Returns ``spec`` with ``wait_for_run`` decided (:func:`wait_for_run_of`).
+
+    ``runs_in_up``: the cloud runs every new version inside ``up`` (the local target), so
+    nothing but the spec's own choice can make it not wait.
+    """
     if spec.wait_for_run is not None:
         return spec
-    return spec.model_copy(update={"wait_for_run": wait_for_run_of(spec, profile)})
+    waits = runs_in_up or wait_for_run_of(spec, profile)
+    return spec.model_copy(update={"wait_for_run": waits})
 
 
 def wait_for_run_of(spec: PipelineSpec, profile: EnvironmentProfile) -> bool:

@@ -233,9 +233,9 @@ class LocalPipeline(PipelineBackend):
         self, ctx: BuildContext[PipelineArgs], spec: PipelineSpec, manifest: VersionManifest
     ) -> PipelineResult:
         """Declares the deployment of ``manifest`` (or of the pinned ``spec.version``)."""
-        # The user's own choice, not the tier's default (``spec`` has that applied): a local
-        # run always happens inside ``up``, whatever the tier.
-        if ctx.args.spec.wait_for_run is False:
+        # The tier's default resolves to true here (the local cloud runs pipelines inside
+        # ``up``), so false is the user's own choice.
+        if spec.wait_for_run is False:
             msg = (
                 f"{ctx.name}: wait_for_run: false is not supported on the local target, which "
                 "runs a new version inside pulumi up; remove it or set it to true"
