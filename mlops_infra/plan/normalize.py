@@ -29,6 +29,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.offline import Registration
+from mlops_infra.resources import decode_component_inputs
 from mlops_infra.versioning import HashingError, hash_tree
 
 __all__ = [
@@ -136,7 +137,7 @@ class Normalizer:
 
     def inputs(self, registration: Registration) -> dict[str, Any]:
         """Returns the registration's inputs as a plan shows them."""
-        masked = registration.masked_inputs()
+        masked = decode_component_inputs(registration.type, registration.masked_inputs())
         for key in registration.additional_secret_outputs:
             if key in masked and masked[key] is not None:
                 masked[key] = SECRET_MASK

@@ -50,7 +50,7 @@ from mlops_infra.policies.catalog import all_rules
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Rule, Status
 from mlops_infra.policies.suppressions import Suppression
-from mlops_infra.resources import Target
+from mlops_infra.resources import Target, decode_component_inputs
 from mlops_infra.specs import StackSpec, effective_tracking, profile_for
 from mlops_infra.specs.loading import CONFIG_NAMESPACE, read_stack_file, spec_from_config
 
@@ -123,7 +123,7 @@ def resource_from_args(args: ResourceValidationArgs) -> PlannedResource:
         name=args.name,
         parent=args.opts.parent,
         custom=not args.resource_type.startswith("mlops:index:"),
-        inputs=_plain(args.props),
+        inputs=decode_component_inputs(args.resource_type, _plain(args.props)),
         **options,
     )
 
@@ -136,7 +136,7 @@ def resource_from_policy_resource(resource: PolicyResource) -> PlannedResource:
     which resource it refers to (e.g. the bucket a ``BucketLogging`` delivers to).
     """
     options = _options(resource.opts)
-    inputs: dict[str, Any] = _plain(resource.props)
+    inputs = decode_component_inputs(resource.resource_type, _plain(resource.props))
     for key, sources in resource.property_dependencies.items():
         if inputs.get(key) == UNKNOWN and len(sources) == 1:
             inputs[key] = f"{sources[0].name}-id"

@@ -1,6 +1,11 @@
 """Cloud-agnostic Pulumi components (``mlops:index:<Type>``), their args and backend contracts."""
 
-from mlops_infra.resources._component import TYPE_PREFIX, Backend, BuildContext
+from mlops_infra.resources._component import (
+    TYPE_PREFIX,
+    Backend,
+    BuildContext,
+    decode_component_inputs,
+)
 from mlops_infra.resources.artifact_store import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -84,5 +89,6 @@ __all__ = [
     "TrainingJob",
     "TrainingJobArgs",
     "TrainingJobBackend",
+    "decode_component_inputs",
     "waits_for_run",
 ]

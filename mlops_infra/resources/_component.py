@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -20,6 +22,7 @@ __all__ = [
     "Backend",
     "BuildContext",
     "component_inputs",
+    "decode_component_inputs",
     "exclusive",
     "resolve_backend",
     "start_build",
@@ -189,6 +192,10 @@ def start_build(
     return context, backend
 
 
+REGISTERED_INPUTS = ("target", "spec", "version_manifest")
+"""The inputs a component registers, each as JSON text (:func:`component_inputs`)."""
+
+
 def component_inputs(
     target: Target, spec: BaseModel | None = None, manifest: VersionManifest | None = None
 ) -> dict[str, Any]:
@@ -201,20 +208,63 @@ def component_inputs(
     which are never registered. ``manifest`` (pipelines, jobs) is the version the component
     computed, so nothing hashes its code again.
 
+    Each is registered as JSON text, read back with :func:`decode_component_inputs`: no
+    provider reads a component's inputs, and the SDK serializes (and resolves back) a
+    nested input one value at a time, which cost the ``dev`` stack 12 ms a synthesis
+    (8 % of the same resources written in plain ``pulumi_aws``) for 5 KB of data.
+
     The SDK also sets each input key on the component as an output attribute: ``target``,
     ``spec`` and ``version_manifest`` are no component's own attributes.
     """
-    inputs: dict[str, Any] = {"target": target.inputs()}
+    inputs: dict[str, Any] = {"target": _json(target.inputs())}
     if spec is not None:
-        inputs["spec"] = spec.model_dump(mode="json")
+        inputs["spec"] = _json(spec.model_dump(mode="json"))
     if manifest is not None:
-        inputs["version_manifest"] = {
-            "version": manifest.version,
-            "config_hash": manifest.config_hash,
-            "code": dict(manifest.code),
-            "data": {name: dict(ref) for name, ref in manifest.data.items()},
-        }
+        inputs["version_manifest"] = _json(
+            {
+                "version": manifest.version,
+                "config_hash": manifest.config_hash,
+                "code": dict(manifest.code),
+                "data": {name: dict(ref) for name, ref in manifest.data.items()},
+            }
+        )
     return inputs
+
+
+def decode_component_inputs(type_token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``inputs`` as data: a component's :func:`component_inputs` decoded, others' as given.
+
+    Text that is not JSON (an unknown value in a preview, a masked secret) stays as it is.
+    """
+    decoded = dict(inputs)
+    if not type_token.startswith(TYPE_PREFIX):
+        return decoded
+    for key in REGISTERED_INPUTS:
+        value = decoded.get(key)
+        if isinstance(value, str):
+            try:
+                decoded[key] = json.loads(value)
+            except ValueError:
+                continue
+    return decoded
+
+
+def _json(value: object) -> str:
+    return json.dumps(_without_nulls(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _without_nulls(value: object) -> object:
+    """``value`` without the ``None`` entries of its mappings, as Pulumi registers a mapping.
+
+    Readers take an absent key for the field's default, as they did when the SDK
+    serialized these inputs itself.
+    """
+    if isinstance(value, Mapping):
+        entries = typing.cast(Mapping[str, object], value)
+        return {k: _without_nulls(v) for k, v in entries.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_nulls(v) for v in typing.cast(Sequence[object], value)]
+    return value
 
 
 def exclusive(what: str, spec: object | None, existing: object | None) -> None:

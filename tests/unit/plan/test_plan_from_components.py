@@ -34,6 +34,7 @@ from mlops_infra import (
 from mlops_infra.plan import Plan, PlannedResource, plan_program
 from mlops_infra.policies import rule, run_policies
 from mlops_infra.policies.crossguard import CrossGuardSettings, policy_for
+from mlops_infra.resources import decode_component_inputs
 from mlops_infra.specs import ExistingTrackingServer
 from mlops_infra.testing import FAKE_CLOUD, EchoMocks, fake_registry, run_stack
 
@@ -71,9 +72,16 @@ def _component(plan: Plan, type_: str) -> PlannedResource:
 
 def test_component_inputs_are_the_effective_spec() -> None:
     run = run_stack(_STACK, registry=fake_registry(), project_dir=REPO, stack="prod")
-    (tracking,) = (r.plain_inputs() for r in run.of_type("mlops:index:TrackingServer"))
-    (endpoint,) = (r.plain_inputs() for r in run.of_type("mlops:index:ServingEndpoint"))
-    (pipeline,) = (r.plain_inputs() for r in run.of_type("mlops:index:Pipeline"))
+
+    def registered(kind: str) -> dict[str, Any]:
+        (found,) = run.of_type(f"mlops:index:{kind}")
+        text = found.plain_inputs()
+        # Registered as JSON text (cheap for the SDK to serialize), decoded by every reader.
+        assert all(isinstance(text[key], str) for key in text)
+        return decode_component_inputs(found.type, text)
+
+    tracking, endpoint = registered("TrackingServer"), registered("ServingEndpoint")
+    pipeline = registered("Pipeline")
     # The spec left these to the tier; production decides them, once, in the component.
     assert (tracking["spec"]["auth"], tracking["spec"]["high_availability"]) == (True, True)
     assert endpoint["spec"]["min_replicas"] == 2
