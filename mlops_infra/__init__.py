@@ -8,8 +8,6 @@ Importing this package imports no cloud SDK: each cloud's backend is imported wh
 component is first built for that cloud.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from mlops_infra._startup import collection_paused
 
 with collection_paused():
@@ -85,10 +83,28 @@ with collection_paused():
     )
     from mlops_infra.specs.loading import load_stack_file, spec_from_config
 
-try:
-    __version__ = version("mlops-infra")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__: str
+"""The installed distribution's version (``0.0.0`` from an uninstalled source tree)."""
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed distribution when first asked for.
+
+    Looking the distribution up scans the import path (about 8 ms on a 2-CPU machine),
+    which no program or plan needs.
+    """
+    if name != "__version__":
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        found = version("mlops-infra")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        found = "0.0.0"
+    globals()["__version__"] = found
+    return found
+
 
 __all__ = [
     "ArtifactStore",

@@ -64,13 +64,19 @@ def alias_strategy(client_auth: str | None) -> AliasStrategy:
 
 
 class RegistryClient:
-    """A thin wrapper over ``MlflowClient`` for what gates need.
+    """What gates need of an MLflow model registry.
+
+    Asks over MLflow's REST API when the server needs no client-side auth plugin
+    (:func:`~mlops_infra.gates.rest_registry.answers_over_rest`: importing MLflow's client
+    is most of a no-change ``up``), through ``MlflowClient`` otherwise.
 
     Args:
         tracking_url: Tracking server URI.
         username: Basic-auth user, if any.
         password: Basic-auth password, if any.
         client_auth: Hook giving the environment MLflow needs (see :func:`client_environment`).
+        over_rest: Ask over REST (``True``) or through ``MlflowClient`` (``False``);
+            ``None``: over REST when ``tracking_url`` and ``client_auth`` allow it.
     """
 
     aliases: AliasStrategy = "alias"
@@ -82,27 +88,36 @@ class RegistryClient:
         username: str | None = None,
         password: str | None = None,
         client_auth: str | None = None,
+        *,
+        over_rest: bool | None = None,
     ) -> None:
         """Connects to the registry at ``tracking_url``."""
+        # Imported here: programs and plans import this module for client_environment only.
+        from mlops_infra.gates.rest_registry import RestRegistry, answers_over_rest  # noqa: PLC0415
+
+        self.aliases = alias_strategy(client_auth)
+        if answers_over_rest(tracking_url, client_auth) if over_rest is None else over_rest:
+            self._client: Any = RestRegistry(tracking_url, username, password)
+            return
         if username and password:
             os.environ["MLFLOW_TRACKING_USERNAME"] = username
             os.environ["MLFLOW_TRACKING_PASSWORD"] = password
         # One provider process serves one stack's tracking server, so the process
         # environment (which is how MLflow and its auth plugins read credentials) is ours.
         os.environ.update(client_environment(client_auth, tracking_url))
-        self.aliases = alias_strategy(client_auth)
         from mlflow import MlflowClient  # noqa: PLC0415 - MLflow is heavy; import on use
 
-        self._client: Any = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
+        self._client = MlflowClient(tracking_uri=tracking_url, registry_uri=tracking_url)
 
     @classmethod
-    def of(cls, props: Mapping[str, Any]) -> RegistryClient:
+    def of(cls, props: Mapping[str, Any], *, over_rest: bool | None = None) -> RegistryClient:
         """The client for a resource's properties (``tracking_url``, credentials, auth hook)."""
         return cls(
             str(props["tracking_url"]),
             props.get("username"),
             props.get("password"),
             props.get("client_auth"),
+            over_rest=over_rest,
         )
 
     def latest_version(self, model: str) -> str | None:
@@ -190,9 +205,15 @@ def _reraise_unless_missing(error: Exception, also: tuple[str, ...] = ()) -> Non
     Any other failure (authentication, network) must stop the gate rather than read as
     "no champion" and let a candidate be promoted unchecked.
     """
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    from mlops_infra.gates.rest_registry import RestRegistryError  # noqa: PLC0415
 
     missing = ("RESOURCE_DOES_NOT_EXIST", *also)
+    if isinstance(error, RestRegistryError):
+        if error.error_code in missing:
+            return
+        raise error
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
     if isinstance(error, MlflowException) and error.error_code in missing:
         return
     raise error

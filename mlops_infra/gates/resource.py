@@ -34,12 +34,14 @@ _INPUTS = (
 )  # fmt: skip
 
 
-def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
+def _decide(
+    props: dict[str, Any], olds: dict[str, Any] | None, over_rest: bool | None = None
+) -> dict[str, Any]:
     from mlops_infra.gates.decision import evaluate_gate  # noqa: PLC0415 - provider side
     from mlops_infra.gates.registry_client import RegistryClient  # noqa: PLC0415
     from mlops_infra.specs import PromotionGate  # noqa: PLC0415
 
-    registry = RegistryClient.of(props)
+    registry = RegistryClient.of(props, over_rest=over_rest)
     model, alias = props["model"], props["alias"]
     proposed = (
         props.get("pinned_version")
@@ -71,13 +73,15 @@ def _decide(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any
     }
 
 
-def decide(props: dict[str, Any]) -> dict[str, Any]:
+def decide(props: dict[str, Any], *, over_rest: bool | None = None) -> dict[str, Any]:
     """What the gate's create does at ``pulumi up``, for callers outside the engine.
 
     ``mlops-infra rehearse`` runs the gate through this, with the inputs the program
-    registered, against its local tracking server.
+    registered, against its local tracking server, asking it the way the cloud's gate
+    would ask the cloud's server (``over_rest``, see
+    :class:`~mlops_infra.gates.registry_client.RegistryClient`).
     """
-    return _decide(props, None)
+    return _decide(props, None, over_rest)
 
 
 class _DecisionProvider(EngineBoundProvider):

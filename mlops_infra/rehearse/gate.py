@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mlops_infra.gates.registry_client import alias_strategy
+from mlops_infra.gates.rest_registry import answers_over_rest
 from mlops_infra.offline import Registration
 from mlops_infra.rehearse.errors import RehearsalError
 from mlops_infra.rehearse.version_tag_auth import HOOK as VERSION_TAG_HOOK
@@ -47,6 +48,9 @@ def run_gate(
     from mlops_infra.gates.resource import decide  # noqa: PLC0415 - imports MLflow
 
     props = {k: v for k, v in registration.plain_inputs().items() if not k.startswith("__")}
+    # Through the client the cloud's gate uses: MlflowClient where the real server needs
+    # an auth plugin (a SageMaker ARN, an identity token), even though the local one does not.
+    over_rest = answers_over_rest(str(props["tracking_url"]), props.get("client_auth"))
     props["tracking_url"] = tracking_url
     # The local server has no authentication: the cloud's credentials and its client auth
     # hook (SigV4, an ID token, Entra ID) are not rehearsed; the alias strategy its module
@@ -60,6 +64,6 @@ def run_gate(
     logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
     try:
         with _environment(environment):
-            return decide(props)
+            return decide(props, over_rest=over_rest)
     except Exception as error:  # the gate's errors are the MLflow client's, of many types
         raise RehearsalError(f"gate {registration.name}", "promotion gate", str(error)) from error

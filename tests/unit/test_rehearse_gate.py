@@ -14,19 +14,30 @@ from mlops_infra.rehearse.version_tag_auth import HOOK
 
 
 @pytest.mark.parametrize(
-    ("client_auth", "rehearsed"),
+    ("client_auth", "rehearsed", "over_rest"),
     [
         # Azure ML has no registered-model aliases: still version tags, without Entra ID.
-        ("mlops_infra.backends.azure.mlflow_auth:client_environment", HOOK),
-        ("mlops_infra.backends.aws.mlflow_auth:client_environment", None),
-        (None, None),
+        ("mlops_infra.backends.azure.mlflow_auth:client_environment", HOOK, False),
+        # The cloud's gate needs an auth plugin, so MLflow's client: the rehearsal uses it too.
+        ("mlops_infra.backends.aws.mlflow_auth:client_environment", None, False),
+        (None, None, True),
     ],
 )
 def test_the_rehearsed_gate_keeps_the_alias_strategy_not_the_credentials(
-    client_auth: str | None, rehearsed: str | None, monkeypatch: pytest.MonkeyPatch
+    client_auth: str | None,
+    rehearsed: str | None,
+    over_rest: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(resource, "decide", lambda props: seen.append(props) or {})
+    asked: list[bool | None] = []
+
+    def decide(props: dict[str, Any], *, over_rest: bool | None = None) -> dict[str, Any]:
+        seen.append(props)
+        asked.append(over_rest)
+        return {}
+
+    monkeypatch.setattr(resource, "decide", decide)
     inputs = {
         "model": "m", "alias": "champion", "tracking_url": "https://cloud.example",
         "username": "u", "password": "p", "client_auth": client_auth, "__provider": "x",
@@ -42,3 +53,4 @@ def test_the_rehearsed_gate_keeps_the_alias_strategy_not_the_credentials(
         **({"client_auth": rehearsed} if rehearsed else {}),
     }  # fmt: skip
     assert alias_strategy(props.get("client_auth")) == alias_strategy(client_auth)
+    assert asked == [over_rest]
