@@ -17,11 +17,24 @@ __all__ = ["collection_paused"]
 
 @contextlib.contextmanager
 def collection_paused() -> Generator[None]:
-    """Disables automatic collection for the block, if it was enabled, and enables it after."""
+    """Disables automatic collection for the block, if it was enabled, and enables it after.
+
+    What the block allocated is then moved to the oldest generation unscanned
+    (``gc.freeze`` and ``gc.unfreeze``: two list moves). Left young, it would all be
+    scanned by the first collection after the block, again by the next older one, and
+    cost the package's import 70-84 ms instead of 2-7 ms (``-X importtime``, 2-CPU
+    machine). Objects that were young before the block age with it: garbage among them
+    is collected by the next full collection instead of a young one; nothing is kept
+    from collection. Skipped when the process has frozen objects of its own (a server
+    about to fork): ``gc.unfreeze`` would release them too.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
