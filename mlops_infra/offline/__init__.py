@@ -1,5 +1,6 @@
 """Running Pulumi programs offline (under mocks) and recording what they register."""
 
+from mlops_infra.offline.cloud_mocks import CloudMocks
 from mlops_infra.offline.runner import (
     MOCK_ARN_PREFIX,
     EchoMocks,
@@ -13,6 +14,7 @@ from mlops_infra.offline.runner import (
 
 __all__ = [
     "MOCK_ARN_PREFIX",
+    "CloudMocks",
     "EchoMocks",
     "ProgramRun",
     "RecordingMonitor",

@@ -4,24 +4,24 @@
 provider and read back by the program (the local store's ``uri``, account ids from
 invokes). These mocks fill them with fixed, obviously fake values, so a plan is the
 same on every machine and never needs credentials. Each cloud answers its own invokes
-and fills its own computed outputs (its descriptor's ``plan_invokes`` and
-``plan_outputs``); this module knows no cloud.
+and fills its own computed outputs, through the mocks its descriptor names (its
+``mocks``, the class its unit tests use); this module knows no cloud.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
 from mlops_infra.errors import RegistryError
-from mlops_infra.offline import EchoMocks
+from mlops_infra.offline import CloudMocks, EchoMocks
 from mlops_infra.registry import FlavorRegistry, default_registry
 
-__all__ = ["GATE_PENDING", "PlanMocks", "cloud_invokes", "cloud_outputs"]
+__all__ = ["GATE_PENDING", "PlanMocks", "cloud_mocks"]
 
 _DYNAMIC = "pulumi-python:dynamic/"
 _GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
@@ -40,63 +40,42 @@ _GATE_OUTPUTS: dict[str, Any] = {
 }
 
 
-def cloud_invokes(
+def cloud_mocks(
     clouds: Iterable[str] | None = None,
     region: str | None = None,
     registry: FlavorRegistry | None = None,
-) -> dict[str, Mapping[str, Any]]:
-    """Returns the invoke answers of ``clouds`` (every registered cloud when ``None``).
+) -> list[CloudMocks]:
+    """Returns the mocks of ``clouds`` (every registered cloud when ``None``), previewed.
 
-    Each cloud declares them through its descriptor's
-    :attr:`~mlops_infra.registry.CloudInfo.plan_invokes`.
-
-    Raises:
-        RegistryError: a cloud is unknown, or its ``plan_invokes`` is not callable.
-    """
-    registry = registry or default_registry()
-    answers: dict[str, Mapping[str, Any]] = {}
-    for name in registry.clouds() if clouds is None else clouds:
-        cloud = registry.cloud(name)
-        if cloud.plan_invokes is None:
-            continue
-        what = f"cloud {name!r}: plan_invokes"
-        function = registry.resolve(cloud.plan_invokes, what)
-        if not callable(function):
-            msg = f"{what} {cloud.plan_invokes!r} is not a function (region) -> invoke answers"
-            raise RegistryError(msg)
-        answers.update(typing.cast(Callable[[str | None], Mapping[str, Any]], function)(region))
-    return answers
-
-
-OutputsFunction = Callable[[str, str, Mapping[str, Any], str | None], Mapping[str, Any] | None]
-"""A cloud's ``plan_outputs``: ``(type_token, name, inputs, region) -> outputs or None``."""
-
-
-def cloud_outputs(
-    clouds: Iterable[str] | None = None, registry: FlavorRegistry | None = None
-) -> list[OutputsFunction]:
-    """Returns the ``plan_outputs`` functions of ``clouds`` (every registered cloud when ``None``).
+    Each cloud names its :class:`~mlops_infra.offline.CloudMocks` subclass through its
+    descriptor's :attr:`~mlops_infra.registry.CloudInfo.mocks`; a cloud that names none
+    answers nothing.
 
     Raises:
-        RegistryError: a cloud is unknown, or its ``plan_outputs`` is not callable.
+        RegistryError: a cloud is unknown, or its ``mocks`` is not a ``CloudMocks`` subclass.
     """
     registry = registry or default_registry()
-    functions: list[OutputsFunction] = []
+    found: list[CloudMocks] = []
     for name in registry.clouds() if clouds is None else clouds:
         cloud = registry.cloud(name)
-        if cloud.plan_outputs is None:
+        if cloud.mocks is None:
             continue
-        what = f"cloud {name!r}: plan_outputs"
-        function = registry.resolve(cloud.plan_outputs, what)
-        if not callable(function):
-            msg = f"{what} {cloud.plan_outputs!r} is not a function (type, name, inputs, region)"
+        what = f"cloud {name!r}: mocks"
+        mocks = registry.resolve(cloud.mocks, what)
+        if not (isinstance(mocks, type) and issubclass(mocks, CloudMocks)):
+            msg = f"{what} {cloud.mocks!r} is not a subclass of mlops_infra.offline.CloudMocks"
             raise RegistryError(msg)
-        functions.append(typing.cast(OutputsFunction, function))
-    return functions
+        found.append(mocks(region=region, applied=False))
+    return found
 
 
 class PlanMocks(EchoMocks):
-    """Echo mocks with fixed invoke results and the outputs programs read back.
+    """The clouds' mocks, previewed, and what only a plan answers.
+
+    Each cloud's invokes and computed outputs are those of its
+    :class:`~mlops_infra.offline.CloudMocks` (the class its unit tests use), previewed:
+    nothing ``pulumi up`` would assign. Composing their hooks over one echo lets a program
+    that mixes clouds be planned too.
 
     Args:
         region: Region reported by region invokes (the stack's ``region``).
@@ -114,29 +93,29 @@ class PlanMocks(EchoMocks):
         registry: FlavorRegistry | None = None,
     ) -> None:
         """Creates the mocks."""
-        results = cloud_invokes(clouds, region, registry)
+        self._clouds = cloud_mocks(clouds, region, registry)
+        results: dict[str, Mapping[str, Any]] = {}
+        for mocks in self._clouds:
+            results.update(mocks.invoke_answers())
         results.update(calls or {})
         super().__init__(calls=results)
-        self._region = region
-        self._computed = cloud_outputs(clouds, registry)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """Echoes the inputs, with the outputs a plan must fill in.
 
-        A cloud's computed outputs come from its ``plan_outputs`` (over the echoed
-        inputs); a local resource's ``path`` gives its ``file://``
-        ``uri``; a promotion gate, which
-        is evaluated against the tracking server only at ``pulumi up``, reports the
-        placeholder version :data:`GATE_PENDING`, so that what it would deploy is planned;
-        a stack reference exports nothing.
+        A cloud's computed outputs come from its mocks, previewed (over the echoed
+        inputs: what the cloud's mocks answer with ``applied=False``); a local resource's
+        ``path`` gives its ``file://`` ``uri``; a promotion gate, which is evaluated
+        against the tracking server only at ``pulumi up``, reports the placeholder version
+        :data:`GATE_PENDING`, so that what it would deploy is planned; a stack reference
+        exports nothing.
         """
         resource_id, state = super().new_resource(args)
         inputs = typing.cast(Mapping[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType]
-        for outputs in self._computed:
-            computed = outputs(args.typ, args.name, inputs, self._region) or {}
+        for mocks in self._clouds:
             # The cloud's answer wins: it fills what the echo leaves empty and reshapes
             # what the provider returns differently (a list input that comes back a map).
-            state.update(computed)
+            state.update(mocks.previewed(args.typ, args.name, inputs) or {})
         if args.typ == _GATE:
             state.update(_GATE_OUTPUTS)
         elif args.typ == _STACK_REFERENCE:

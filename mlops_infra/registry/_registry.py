@@ -7,8 +7,8 @@ implementation module (which imports a cloud SDK) is imported on first use only.
 
 A cloud is one plugin: its :class:`CloudInfo` descriptor points, by ``module:attribute``
 strings imported on first use, at everything else the product knows of it (policy packs,
-replacement and stateful-type rules for plans and diffs, the invoke answers of plan
-mocks), so that ``plan/``, ``policies/`` and ``resources/`` name no cloud.
+replacement and stateful-type rules for plans and diffs, the mocks of plans and tests),
+so that ``plan/``, ``policies/`` and ``resources/`` name no cloud.
 """
 
 from __future__ import annotations
@@ -85,11 +85,9 @@ class CloudInfo:
             :class:`~mlops_infra.policies.Rule` of one pack (named by the rules' ``pack``).
         plan_rules: Path of its :class:`~mlops_infra.plan.provider_rules.ProviderRules`:
             which input changes replace a resource, which types hold data or take tags.
-        plan_invokes: Path of a function ``(region: str | None) -> {token: result}``
-            answering the provider invokes its backends make, for offline plans.
-        plan_outputs: Path of a function ``(type_token, name, inputs, region) -> outputs``
-            giving, for offline plans, the outputs its provider computes that its backends
-            read back (a load balancer's DNS name); ``None`` for other types.
+        mocks: Path of its :class:`~mlops_infra.offline.CloudMocks` subclass, the one place
+            its invoke answers and the outputs its provider computes are written: offline
+            plans use it previewed, unit tests applied.
         rehearsal: Path of a class whose instances rehearse a stack of the cloud on this
             machine (``mlops-infra rehearse``), if the cloud has one.
         quotas: Path of a function ``(spec: StackSpec) -> list[str]`` naming, one line
@@ -106,8 +104,7 @@ class CloudInfo:
     extra: str | None = None
     policies: tuple[str, ...] = ()
     plan_rules: str | None = None
-    plan_invokes: str | None = None
-    plan_outputs: str | None = None
+    mocks: str | None = None
     rehearsal: str | None = None
     quotas: str | None = None
     runs_pipelines_in_up: bool = False
@@ -225,7 +222,7 @@ class FlavorRegistry:
             raise RegistryError(msg)
         for index, path in enumerate(cloud.policies):
             _check_path(f"cloud {cloud.name!r}: policies[{index}]", path)
-        for attribute in ("plan_rules", "plan_invokes", "plan_outputs", "rehearsal", "quotas"):
+        for attribute in ("plan_rules", "mocks", "rehearsal", "quotas"):
             path = getattr(cloud, attribute)
             if path is not None:
                 _check_path(f"cloud {cloud.name!r}: {attribute}", path)

@@ -13,13 +13,14 @@ Example::
 up, refresh, destroy) for integration tests.
 """
 
-from mlops_infra.offline import EchoMocks, ProgramRun, Registration, run_offline
+from mlops_infra.offline import CloudMocks, EchoMocks, ProgramRun, Registration, run_offline
 from mlops_infra.testing.engine import EngineHarness, LifecycleError, LifecycleReport
 from mlops_infra.testing.fake import FAKE_CLOUD, FakeResource, fake_registry
 from mlops_infra.testing.stacks import run_stack
 
 __all__ = [
     "FAKE_CLOUD",
+    "CloudMocks",
     "EchoMocks",
     "EngineHarness",
     "FakeResource",

@@ -150,6 +150,7 @@ def test_the_guide_shows_the_fixtures_code() -> None:
         "nimbus_mlops/backends.py",
         "nimbus_mlops/policies.py",
         "nimbus_mlops/plan.py",
+        "nimbus_mlops/testing.py",
     }
     for name, code in blocks:
         assert code in (FAKECLOUD / name).read_text(encoding="utf-8"), name

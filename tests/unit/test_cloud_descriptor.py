@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pulumi.runtime.mocks import MockResourceArgs
 
 from mlops_infra.catalog import GpuOffers
 from mlops_infra.errors import RegistryError
-from mlops_infra.plan.mocks import PlanMocks, cloud_invokes
+from mlops_infra.offline import CloudMocks
+from mlops_infra.plan.mocks import PlanMocks, cloud_mocks
 from mlops_infra.plan.provider_rules import (
     ProviderRules,
     is_stateful_type,
@@ -37,6 +39,16 @@ def _rule(rule_id: str, pack: str) -> Rule:
     )
 
 
+class AcmeMocks(CloudMocks):
+    """A cloud's mocks: one invoke, one computed output."""
+
+    def invoke_answers(self) -> dict[str, dict[str, Any]]:
+        return {"acme:index:getZone": {"zone": f"{self.region}-1"}}
+
+    def previewed(self, typ: str, name: str, inputs: Any) -> dict[str, Any] | None:
+        return {"serial": f"{name}-serial"} if typ == "acme:index:Disk" else None
+
+
 @pytest.fixture
 def acme() -> Iterator[types.ModuleType]:
     """A module a descriptor points at, importable by name."""
@@ -47,9 +59,7 @@ def acme() -> Iterator[types.ModuleType]:
         stateful_types=frozenset({"acme:index:Disk"}),
         tagged_types=frozenset({"acme:index:Disk"}),
     )
-    module.plan_invokes = lambda region: {  # type: ignore[attr-defined]
-        "acme:index:getZone": {"zone": f"{region}-1"}
-    }
+    module.AcmeMocks = AcmeMocks  # type: ignore[attr-defined]
     module.NOT_RULES = ("just a string",)  # type: ignore[attr-defined]
     sys.modules[MODULE] = module
     yield module
@@ -70,7 +80,7 @@ def _registry(**fields: Any) -> FlavorRegistry:
         ({"policies": ("no colon",)}, "cloud 'acme': policies[0] 'no colon' is not"),
         ({"policies": ("a.b:C", "x y:z")}, "cloud 'acme': policies[1] 'x y:z' is not"),
         ({"plan_rules": "a.b"}, "cloud 'acme': plan_rules 'a.b' is not 'package.module:attr"),
-        ({"plan_invokes": ":f"}, "cloud 'acme': plan_invokes ':f' is not"),
+        ({"mocks": ":f"}, "cloud 'acme': mocks ':f' is not"),
     ],
 )
 def test_descriptor_paths_are_checked_at_registration(fields: dict[str, Any], message: str) -> None:
@@ -88,7 +98,7 @@ def test_a_clouds_rules_packs_and_invokes_are_found_through_its_descriptor() -> 
     registry = _registry(
         policies=(f"{MODULE}:RULES",),
         plan_rules=f"{MODULE}:PLAN_RULES",
-        plan_invokes=f"{MODULE}:plan_invokes",
+        mocks=f"{MODULE}:AcmeMocks",
     )
     assert is_stateful_type("acme:index:Disk", registry)
     assert is_stateful_type("mlops:index:ArtifactStore", registry)  # the core rules stay
@@ -98,9 +108,15 @@ def test_a_clouds_rules_packs_and_invokes_are_found_through_its_descriptor() -> 
     assert list(rules_by_pack(registry)) == ["mlops", "acme"]
     assert [r.id for r in rules_of(["acme"], registry)] == ["MLOPS-ACME-DISK-001"]
     assert all_rules(registry)[-1].id == "MLOPS-ACME-DISK-001"
-    assert cloud_invokes(["acme"], "north", registry) == {"acme:index:getZone": {"zone": "north-1"}}
+    (found,) = cloud_mocks(["acme"], "north", registry)
+    assert isinstance(found, AcmeMocks)
+    assert (found.region, found.applied) == ("north", False)
     mocks = PlanMocks(region="north", clouds=["acme"], registry=registry)
     assert mocks._calls == {"acme:index:getZone": {"zone": "north-1"}}  # pyright: ignore[reportPrivateUsage]
+    _, state = mocks.new_resource(
+        MockResourceArgs("acme:index:Disk", "d", {"zone": "n"}, custom=True)
+    )
+    assert state["serial"] == "d-serial"
 
 
 @pytest.mark.usefixtures("acme")
@@ -126,9 +142,9 @@ def test_resolve_imports_once() -> None:
             f"cloud 'acme': policies '{MODULE}:NOT_RULES' is not a tuple of Rule",
         ),
         (
-            {"plan_invokes": f"{MODULE}:RULES"},
-            lambda r: cloud_invokes(None, None, r),
-            f"cloud 'acme': plan_invokes '{MODULE}:RULES' is not a function",
+            {"mocks": f"{MODULE}:RULES"},
+            lambda r: cloud_mocks(None, None, r),
+            f"cloud 'acme': mocks '{MODULE}:RULES' is not a subclass of",
         ),
         (
             {"plan_rules": f"{MODULE}:MISSING"},
@@ -186,6 +202,30 @@ def test_builtin_clouds_declare_everything_through_their_descriptors() -> None:
         cloud = registry.cloud(name)
         assert cloud.policies == (f"mlops_infra.backends.{name}.policies:RULES",)
         assert cloud.plan_rules == f"mlops_infra.backends.{name}.plan:PLAN_RULES"
-        assert cloud.plan_invokes == f"mlops_infra.backends.{name}.plan:plan_invokes"
+    for name, mocks in (("aws", "AwsMocks"), ("gcp", "GcpMocks"), ("azure", "AzureMocks")):
+        assert registry.cloud(name).mocks == f"mlops_infra.backends.{name}.testing:{mocks}"
+    assert registry.cloud("local").mocks is None  # nothing to answer: its outputs are echoed
     assert list(rules_by_pack())[:1] == ["mlops"]
     assert {"aws", "gcp", "azure", "local"} <= set(rules_by_pack())
+
+
+@pytest.mark.parametrize("name", ["aws", "gcp", "azure"])
+def test_plans_and_unit_tests_share_one_mocks_class_per_cloud(name: str) -> None:
+    """Issue 16: what a plan shows and what a test asserts are written once, and agree."""
+    registry = default_registry()
+    (plan,) = cloud_mocks([name], "eu-west-1", registry)
+    path = registry.cloud(name).mocks
+    assert path is not None
+    assert type(plan) is registry.resolve(path, name)
+    applied = type(plan)(region="eu-west-1")
+    assert (plan.applied, applied.applied) == (False, True)
+    # Every invoke a plan answers, a test sees answered the same way (tests may see more).
+    for token, answer in plan.invoke_answers().items():
+        assert dict(applied.invoke_answers()[token]).items() >= dict(answer).items(), token
+    probe = {"identity": {"type": "SystemAssigned"}, "project": "p", "roleId": "r"}
+    for typ in (
+        "aws:lb/loadBalancer:LoadBalancer",
+        "gcp:projects/iAMCustomRole:IAMCustomRole",
+        "azure-native:machinelearningservices:Compute",
+    ):
+        assert plan.previewed(typ, "n", probe) == applied.previewed(typ, "n", probe), typ

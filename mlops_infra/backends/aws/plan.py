@@ -1,26 +1,19 @@
-"""What offline plans and diffs know of AWS: replacement rules, stateful types, invokes.
+"""What offline plans and diffs know of AWS: replacement rules, stateful types.
 
 A plan has no provider to ask: :data:`PLAN_RULES` says which input changes replace a
-resource and which types hold data; :func:`plan_invokes` answers the invokes the
-backends make (account, partition, region, zones); :func:`plan_outputs` fills the outputs
-AWS computes that the backends read back (the unit tests' mocks answer the same).
+resource and which types hold data. The invokes and computed outputs a plan needs are
+answered by :class:`~mlops_infra.backends.aws.testing.AwsMocks` (the unit tests' mocks).
 
 Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.aws.plugin` points here.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from mlops_infra.plan.provider_rules import ProviderRules
 
-__all__ = ["MOCK_ACCOUNT_ID", "PLAN_RULES", "plan_invokes", "plan_outputs"]
-
-MOCK_ACCOUNT_ID = "123456789012"
-"""The account id every plan reports (obviously fake)."""
+__all__ = ["PLAN_RULES"]
 
 PLAN_RULES = ProviderRules(
     replaced_on=MappingProxyType(
@@ -141,73 +134,3 @@ PLAN_RULES = ProviderRules(
     ),
 )
 """Rules of pulumi_aws 7 types (ForceNew arguments of the Terraform provider it bridges)."""
-
-
-def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
-    """Answers the invokes AWS backends make, with fixed, obviously fake values.
-
-    Args:
-        region: The stack's region (``us-east-1`` when it names none).
-    """
-    aws_region = region or "us-east-1"
-    return {
-        "aws:index/getCallerIdentity:getCallerIdentity": {
-            "accountId": MOCK_ACCOUNT_ID,
-            "arn": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:user/plan",
-            "id": MOCK_ACCOUNT_ID,
-            "userId": "PLAN",
-        },
-        "aws:index/getPartition:getPartition": {
-            "partition": "aws",
-            "dnsSuffix": "amazonaws.com",
-            "id": "aws",
-            "reverseDnsPrefix": "com.amazonaws",
-        },
-        "aws:index/getRegion:getRegion": {
-            "name": aws_region,
-            "region": aws_region,
-            "id": aws_region,
-            "endpoint": f"ec2.{aws_region}.amazonaws.com",
-        },
-        "aws:index/getAvailabilityZones:getAvailabilityZones": {
-            "id": aws_region,
-            "names": [f"{aws_region}{zone}" for zone in "abc"],
-            "zoneIds": [f"{aws_region}-az{index}" for index in (1, 2, 3)],
-            "state": "available",
-        },
-    }
-
-
-def plan_outputs(
-    typ: str, name: str, inputs: Mapping[str, Any], region: str | None
-) -> Mapping[str, Any] | None:
-    """Outputs AWS computes that the backends read back, as fixed, obviously fake values.
-
-    SageMaker MLflow servers and apps answer ARNs of their real shapes. The self-hosted
-    tracking server builds its URL and allowed hosts from the load
-    balancer's DNS name and points MLflow at the database's address and managed secret.
-
-    Args:
-        typ: The resource's type token.
-        name: Its logical name.
-        inputs: Its inputs.
-        region: The stack's region (``us-east-1`` when it names none).
-    """
-    aws_region = region or "us-east-1"
-    sagemaker = f"arn:aws:sagemaker:{aws_region}:{MOCK_ACCOUNT_ID}"
-    # The workloads' MLflow permissions depend on which kind of SageMaker MLflow resource
-    # the ARN names (mlflow_auth.mlflow_resource_type), so the mocks give the real shapes.
-    if typ == "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
-        return {"arn": f"{sagemaker}:mlflow-tracking-server/{inputs.get('trackingServerName')}"}
-    if typ == "aws:sagemaker/mlflowApp:MlflowApp":
-        app_id = hashlib.sha256(str(inputs.get("name")).encode()).hexdigest()[:12]
-        return {"arn": f"{sagemaker}:mlflow-app/app-{app_id}"}
-    if typ == "aws:lb/loadBalancer:LoadBalancer":
-        return {"dnsName": f"internal-{name}.{aws_region}.elb.amazonaws.com"}
-    if typ == "aws:rds/instance:Instance":
-        secret = f"arn:aws:secretsmanager:{aws_region}:{MOCK_ACCOUNT_ID}:secret:rds!{name}"
-        return {
-            "address": f"{inputs.get('identifier') or name}.abc.{aws_region}.rds.amazonaws.com",
-            "masterUserSecrets": [{"secretArn": secret}],
-        }
-    return None

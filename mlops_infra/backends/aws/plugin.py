@@ -19,8 +19,7 @@ CLOUD = CloudInfo(
     extra="aws",
     policies=(f"{_PACKAGE}.policies:RULES",),
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
-    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
-    plan_outputs=f"{_PACKAGE}.plan:plan_outputs",
+    mocks=f"{_PACKAGE}.testing:AwsMocks",
     rehearsal=f"{_PACKAGE}.rehearse:SageMakerRehearsal",
 )
 """What mlops-infra knows of aws: everything cloud-specific is reached from here, lazily."""

@@ -1,31 +1,19 @@
-"""What offline plans and diffs know of Google Cloud: replacement rules, stateful types, invokes.
+"""What offline plans and diffs know of Google Cloud: replacement rules, stateful types.
 
 A plan has no provider to ask: :data:`PLAN_RULES` says which input changes replace a
-resource and which types hold data; :func:`plan_invokes` answers the invokes the
-backends make (project, storage service agent, client config).
+resource and which types hold data. The invokes and computed outputs a plan needs are
+answered by :class:`~mlops_infra.backends.gcp.testing.GcpMocks` (the unit tests' mocks).
 
 Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.gcp.plugin` points here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from mlops_infra.plan.provider_rules import ProviderRules
 
-__all__ = ["MOCK_PROJECT_NUMBER", "MOCK_ROLE_SUFFIX", "PLAN_RULES", "plan_invokes", "plan_outputs"]
-
-MOCK_PROJECT_NUMBER = "123456789012"
-"""The project number every plan reports (obviously fake)."""
-
-MOCK_ROLE_SUFFIX = "00000000"
-"""The custom role suffix every plan reports (drawn at random at ``pulumi up``; the same
-zeros the program falls back on when an offline run echoes no suffix)."""
-
-_ROLE_SUFFIX = "pulumi-python:dynamic/mlops:GcpRoleSuffix"
-_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+__all__ = ["PLAN_RULES"]
 
 PLAN_RULES = ProviderRules(
     replaced_on=MappingProxyType(
@@ -69,48 +57,3 @@ PLAN_RULES = ProviderRules(
     ),
 )
 """Replacement, stateful and tagged types of pulumi_gcp."""
-
-
-def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
-    """Answers the invokes GCP backends make, with fixed, obviously fake values."""
-    del region  # the project's region comes from the stack, not from an invoke
-    return {
-        "gcp:organizations/getProject:getProject": {
-            "number": MOCK_PROJECT_NUMBER,
-            "projectId": "plan-project",
-            "name": "plan-project",
-        },
-        "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
-            "emailAddress": (
-                f"service-{MOCK_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
-            ),
-            "project": "plan-project",
-        },
-        "gcp:organizations/getClientConfig:getClientConfig": {
-            "project": "plan-project",
-            "region": "us-central1",
-            "accessToken": "",
-        },
-    }
-
-
-def plan_outputs(
-    typ: str, name: str, inputs: Mapping[str, Any], region: str | None
-) -> Mapping[str, Any] | None:
-    """Outputs GCP computes that the backends read back, as fixed, obviously fake values.
-
-    A custom role's suffix is drawn at ``pulumi up``; the role's ``name``
-    (``projects/<project>/roles/<role id>``) is what its grants name.
-
-    Args:
-        typ: The resource's type token.
-        name: Its logical name.
-        inputs: Its inputs.
-        region: The stack's region.
-    """
-    del name, region  # neither shapes these outputs
-    if typ == _ROLE_SUFFIX:
-        return {"value": MOCK_ROLE_SUFFIX}
-    if typ == _CUSTOM_ROLE:
-        return {"name": f"projects/{inputs.get('project')}/roles/{inputs.get('roleId')}"}
-    return None

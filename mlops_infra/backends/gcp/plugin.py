@@ -19,8 +19,7 @@ CLOUD = CloudInfo(
     extra="gcp",
     policies=(f"{_PACKAGE}.policies:RULES",),
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
-    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
-    plan_outputs=f"{_PACKAGE}.plan:plan_outputs",
+    mocks=f"{_PACKAGE}.testing:GcpMocks",
     rehearsal=f"{_PACKAGE}.rehearse:CloudWorkflowsRehearsal",
     quotas=f"{_PACKAGE}.quotas:quota_lines",
 )

@@ -8,13 +8,11 @@ Imports no cloud SDK: the descriptor in :mod:`mlops_infra.backends.local.plugin`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from mlops_infra.plan.provider_rules import ProviderRules
 
-__all__ = ["PLAN_RULES", "plan_invokes"]
+__all__ = ["PLAN_RULES"]
 
 PLAN_RULES = ProviderRules(
     replaced_on=MappingProxyType(
@@ -31,9 +29,3 @@ PLAN_RULES = ProviderRules(
     ),
 )
 """The local backend's dynamic providers: what their diff() returns as replaces, what holds data."""
-
-
-def plan_invokes(region: str | None) -> Mapping[str, Mapping[str, Any]]:
-    """The local backends make no provider invokes."""
-    del region
-    return {}

@@ -17,7 +17,6 @@ CLOUD = CloudInfo(
     gpus=GpuOffers(cloud=_CLOUD, any_shape=True),
     policies=(f"{_PACKAGE}.policies:RULES",),
     plan_rules=f"{_PACKAGE}.plan:PLAN_RULES",
-    plan_invokes=f"{_PACKAGE}.plan:plan_invokes",
     runs_pipelines_in_up=True,
 )
 """What mlops-infra knows of local: everything cloud-specific is reached from here, lazily."""

@@ -6,7 +6,7 @@ import uuid
 
 import pulumi
 import pytest
-from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, resource
+from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, principal_id, resource
 
 from mlops_infra.backends.azure._roles import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from mlops_infra.errors import BackendError
@@ -187,7 +187,7 @@ def test_store_prod_uses_the_foundation_key_through_a_granted_identity() -> None
         f"{CRYPTO_USER}"
     )
     assert grant["scope"] == "mlops-vault-id/keys/cmk"  # the key only, not the vault
-    assert grant["principalId"] == "mlops-store-identity-principal"
+    assert grant["principalId"] == principal_id("mlops-store-identity")
     assert grant["principalType"] == "ServicePrincipal"
     for name in ("mlops-store", "mlops-store-container"):
         assert resource(run, name).protect
@@ -324,7 +324,7 @@ def test_role_assignment_names_are_deterministic_guids() -> None:
     grant = inputs(first, "mlops-store-key-access")
     expected = uuid.uuid5(
         ROLE_ASSIGNMENT_NAMESPACE,
-        f"mlops-vault-id/keys/cmk|mlops-store-identity-principal|{CRYPTO_USER}",
+        f"mlops-vault-id/keys/cmk|{principal_id('mlops-store-identity')}|{CRYPTO_USER}",
     )
     assert grant["roleAssignmentName"] == str(expected)
     assert inputs(again, "mlops-store-key-access")["roleAssignmentName"] == str(expected)

@@ -15,6 +15,7 @@ from azure_mocks import (
     gate_outputs,
     inputs,
     names_of,
+    principal_id,
     resource,
 )
 
@@ -131,7 +132,7 @@ def test_gpu_cluster_scales_to_zero_on_low_priority_without_public_ips() -> None
     store = inputs(run, "mlops-cluster-gpu-store-access")
     assert store["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION}{ROLE}{BLOB_CONTRIBUTOR}"
     assert store["scope"] == store_account(inputs(run, "mlops-store"))
-    assert store["principalId"] == "mlops-cluster-gpu-principal"
+    assert store["principalId"] == principal_id("mlops-cluster-gpu")
     pull = inputs(run, "mlops-cluster-gpu-registry-pull")
     assert pull["roleDefinitionId"].endswith(ACR_PULL)
     assert pull["scope"] == "mlops-registry-id"

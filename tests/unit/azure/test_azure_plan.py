@@ -1,5 +1,5 @@
 """Offline plans of azure-dev and its production and private variants (what `plan` and
-`check` run), with azure-native's computed outputs from the cloud's ``plan_outputs``."""
+`check` run), with azure-native's computed outputs from the cloud's mocks, previewed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from azure_mocks import REPO
 
 from mlops_infra import load_stack_file
-from mlops_infra.backends.azure.plan import plan_outputs
+from mlops_infra.backends.azure.testing import AzureMocks
 from mlops_infra.plan.build import plan_stack
 from mlops_infra.plan.diff import Op, diff_plans
 from mlops_infra.plan.model import Plan, PlannedResource
@@ -56,6 +56,14 @@ def prod(data: dict[str, Any]) -> None:
     data["network"] = {"create": True, "cidr": "10.8.0.0/16"}
     # The registry is private: environment and scoring images build on the cpu cluster.
     data["tracking"] = {"options": {"image_build_compute": "cpu"}}
+
+
+def plan_outputs(
+    typ: str, name: str, inputs: dict[str, Any], region: str | None
+) -> dict[str, Any] | None:
+    """What a plan's mocks compute for one resource (the cloud's mocks, previewed)."""
+    computed = AzureMocks(region, applied=False).previewed(typ, name, inputs)
+    return None if computed is None else dict(computed)
 
 
 def plan_of(spec: StackSpec, stack: str = "azure-prod") -> Plan:

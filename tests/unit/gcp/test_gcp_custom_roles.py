@@ -33,7 +33,7 @@ from mlops_infra.backends.gcp._workflow import (
     workflow_definition,
 )
 from mlops_infra.backends.gcp.pipeline import SCHEDULER_PERMISSIONS
-from mlops_infra.backends.gcp.plan import MOCK_ROLE_SUFFIX, plan_outputs
+from mlops_infra.backends.gcp.testing import GcpMocks
 from mlops_infra.offline import EchoMocks, ProgramRun
 from mlops_infra.rehearse.errors import RehearsalError
 
@@ -88,11 +88,12 @@ def test_the_suffix_is_drawn_at_create_and_kept_until_the_resource_is_created_ag
 
 def test_the_suffix_resource_type_is_the_one_plans_fill() -> None:
     assert RoleSuffix.__module__.endswith("_custom_role")
-    assert plan_outputs(_SUFFIX_TYPE, "n", {}, None) == {"value": MOCK_ROLE_SUFFIX}
-    assert plan_outputs(CUSTOM_ROLE, "n", {"project": "p", "roleId": "r_1"}, None) == {
+    plan = GcpMocks(applied=False)
+    assert plan.previewed(_SUFFIX_TYPE, "n", {}) == {"value": ROLE_SUFFIX}
+    assert plan.previewed(CUSTOM_ROLE, "n", {"project": "p", "roleId": "r_1"}) == {
         "name": "projects/p/roles/r_1"
     }
-    assert plan_outputs("gcp:projects/iAMMember:IAMMember", "n", {}, None) is None
+    assert plan.previewed("gcp:projects/iAMMember:IAMMember", "n", {}) is None
 
 
 def _http_calls(node: Any) -> list[tuple[str, str]]:
@@ -200,4 +201,4 @@ def test_an_offline_run_without_gcp_mocks_still_gets_well_formed_role_ids() -> N
     }
     run = synth(base_spec("dev", pipelines=[pipeline]), mocks=EchoMocks())
     role = inputs(run, CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")
-    assert role["roleId"] == f"mlops_pipeline_churn_workflow_jobs_{MOCK_ROLE_SUFFIX}"
+    assert role["roleId"] == f"mlops_pipeline_churn_workflow_jobs_{ROLE_SUFFIX}"

@@ -15,7 +15,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from gcp_mocks import SQL, base_spec, inputs, names, synth
+from gcp_mocks import PROJECT, SQL, base_spec, inputs, names, synth
 
 from mlops_infra.backends.gcp.tracking_server import PRODUCTION_DATABASE_FLAGS
 from mlops_infra.offline import ProgramRun
@@ -65,7 +65,7 @@ def test_development_postgres_sets_no_flags(dev: ProgramRun) -> None:
 def test_the_network_denies_ingress_and_admits_its_subnet(
     prod: ProgramRun, dev: ProgramRun
 ) -> None:
-    network = "projects/acme-ml/global/networks/mlops-network-af6d98"
+    network = f"projects/{PROJECT}/global/networks/mlops-network-af6d98"
     assert names(prod, FIREWALL) == ["mlops-allow-internal", "mlops-deny-ingress"]
     deny = inputs(prod, FIREWALL, "mlops-deny-ingress")
     assert {k: v for k, v in deny.items() if k not in ("description", "project", "name")} == {

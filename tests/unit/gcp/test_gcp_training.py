@@ -9,6 +9,7 @@ from gcp_mocks import (
     ACCOUNT,
     BUCKET_IAM,
     DYNAMIC,
+    NUMBER,
     OBJECT,
     PROJECT,
     REGION,
@@ -156,7 +157,7 @@ def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRu
     assert spec["serviceAccount"].startswith(
         inputs(run, ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
     )
-    assert spec["network"].startswith("projects/424242/global/networks/")
+    assert spec["network"].startswith(f"projects/{NUMBER}/global/networks/")
     assert spec["baseOutputDirectory"]["outputUriPrefix"] == (
         f"gs://mlops-store-a1b2c3d/jobs/tune/{version}/output"
     )
