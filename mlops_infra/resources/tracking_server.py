@@ -44,6 +44,12 @@ class TrackingRef:
     workload_password: pulumi.Input[str | None] = None
     """Password (a secret) of ``workload_username``."""
 
+    workload_users: bool = False
+    """The server gives each workload (training job, pipeline) its own basic-auth user,
+    which the backend's workloads create at ``up`` as ``username`` (the admin) with access
+    to their own experiment and registered model only; ``workload_username`` is then
+    unused."""
+
     id: pulumi.Input[str] | None = None
     """Cloud identifier of the tracking resource, for components that live inside it (the
     Azure ML workspace's ARM id: clusters, jobs and endpoints are created in it);
@@ -153,6 +159,7 @@ class TrackingServer(pulumi.ComponentResource):
                 if ref.workload_password is None
                 else pulumi.Output.secret(ref.workload_password)
             ),
+            workload_users=ref.workload_users,
             id=ref.id,
             # The gate and the alias call the backend's auth hook through this reference.
             client_auth=ref.client_auth,
