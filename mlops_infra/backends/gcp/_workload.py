@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pulumi
 from pulumi_gcp import serviceaccount
@@ -20,13 +21,16 @@ from mlops_infra.backends.gcp._iam import (
 from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import AnyContext, fmt
 from mlops_infra.backends.gcp._project import project_number
-from mlops_infra.backends.gcp._secrets import StoredSecret, store_secret
+from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
 from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
+from mlops_infra.backends.gcp.mlflow_users import MlflowWorkloadUser, workload_username
+from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
 from mlops_infra.resources import FoundationRef, StoreRef, TrackingRef
 from mlops_infra.versioning import VersionManifest
 
 __all__ = [
+    "MlflowTarget",
     "Workload",
     "lineage_tags",
     "vertex_network",
@@ -62,14 +66,17 @@ def workload_identity(
     foundation: FoundationRef | None,
     tracking_invoker: bool,
     package_root: str,
+    mlflow: MlflowTarget,
 ) -> Workload:
     """Creates the workload's service account and its grants.
 
     It may read and write objects under its own packages (``package_root``, e.g.
     ``pipelines/churn``: code, data, step outputs) and MLflow's artifact root
-    (``<store>/mlflow``), nothing else of the bucket; read its own copy of the tracking
-    password (the server's workload user's where it has one, see
-    :mod:`~mlops_infra.backends.gcp.mlflow_users`), and invoke the tracking service.
+    (``<store>/mlflow``), nothing else of the bucket; read its tracking password, and
+    invoke the tracking service. Where the server gives workloads their own users
+    (``TrackingRef.workload_users``), that password is the workload's own MLflow user's
+    (``<name>-mlflow-user``, ``EDIT`` on ``mlflow``'s experiment and model only, see
+    :mod:`~mlops_infra.backends.gcp.mlflow_users`), never the admin's.
     """
     account = service_account(ctx, "runner", purpose)
     prefixes = pulumi.Output.from_input(store.uri).apply(
@@ -80,10 +87,17 @@ def workload_identity(
         bucket_member(ctx, "runner-artifacts", store.uri, account, OBJECT_USER, prefixes=prefixes)
     ]
     env: dict[str, pulumi.Input[str]] = {"MLFLOW_TRACKING_URI": tracking.url}
-    # The server's own workload user where it has one (never the deployer's admin).
-    own = tracking.workload_username is not None
-    username = tracking.workload_username if own else tracking.username
-    secret = tracking.workload_password if own else tracking.password
+    username: pulumi.Input[str | None]
+    secret: pulumi.Input[str | None]
+    if tracking.workload_users:
+        # Its own user, written by the deployer's `up` before the workload can start.
+        username, secret, user = _own_user(ctx, tracking, mlflow)
+        grants.append(user)
+    elif tracking.workload_username is not None:
+        # The server's shared workload user (never the deployer's admin).
+        username, secret = tracking.workload_username, tracking.workload_password
+    else:
+        username, secret = tracking.username, tracking.password
     if username is not None:
         env["MLFLOW_TRACKING_USERNAME"] = username  # pyright: ignore[reportArgumentType] - set only when present
     password: StoredSecret | None = None
@@ -102,6 +116,49 @@ def workload_identity(
         grants.append(grant_invoker(ctx, "runner-tracking", tracking.url, account))
         env["MLOPS_CLOUD_RUN_AUTH"] = "1"
     return Workload(account=account, env=env, password=password, depends_on=grants)
+
+
+@dataclass(frozen=True)
+class MlflowTarget:
+    """What a workload writes in MLflow: its own user's name, experiment and model.
+
+    Attributes:
+        kind: ``job`` or ``pipeline`` (part of the user name: the two may share a name).
+        name: The job's or pipeline's name, also its experiment (the entrypoint's).
+        model: The registered model it registers versions of.
+    """
+
+    kind: Literal["job", "pipeline"]
+    name: str
+    model: str
+
+
+def _own_user(
+    ctx: AnyContext, tracking: TrackingRef, target: MlflowTarget
+) -> tuple[pulumi.Output[str], pulumi.Output[str], MlflowWorkloadUser]:
+    """Declares the workload's own MLflow user; returns its name, password and resource."""
+    if tracking.username is None or tracking.password is None:
+        msg = (
+            f"{ctx.name}: the tracking server gives each workload its own MLflow user but "
+            "names no admin to create it with (TrackingRef.username and password)"
+        )
+        raise BackendError(msg)
+    password = pulumi.Output.secret(
+        GeneratedPassword(ctx.child_name("mlflow-password"), 24, ctx.opts()).value
+    )
+    user = MlflowWorkloadUser(
+        ctx.child_name("mlflow-user"),
+        tracking_url=tracking.url,
+        admin_username=tracking.username,  # pyright: ignore[reportArgumentType] - checked above
+        admin_password=tracking.password,  # pyright: ignore[reportArgumentType] - checked above
+        client_auth=tracking.client_auth,
+        username=workload_username(target.kind, target.name),
+        password=password,
+        experiment=target.name,
+        model=target.model,
+        opts=ctx.opts(),
+    )
+    return user.username, password, user
 
 
 def workload_images(

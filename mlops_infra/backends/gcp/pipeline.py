@@ -36,6 +36,7 @@ from mlops_infra.backends.gcp._workflow import (
     workflow_definition,
 )
 from mlops_infra.backends.gcp._workload import (
+    MlflowTarget,
     Workload,
     lineage_tags,
     vertex_network,
@@ -113,6 +114,7 @@ class WorkflowsPipeline(PipelineBackend):
             foundation=args.foundation,
             tracking_invoker=options.tracking_invoker,
             package_root=package_root("pipeline", spec.name),
+            mlflow=MlflowTarget("pipeline", spec.name, spec.registered_model),
         )
         images = workload_images(
             ctx, manifest, foundation=args.foundation, store_uri=args.store.uri,

@@ -15,13 +15,12 @@
 * Cloud SQL: PostgreSQL with a private IP only (no public IP, TLS required), backups
   always, point-in-time recovery, deletion protection and regional HA in production; a
   final backup is kept when the instance is deleted unless ``purge_on_delete``.
-* Secrets: database URI, basic-auth config, admin password, the workloads' password and
-  Flask secret in Secret Manager (CMEK), given to the container as environment variables
-  and a mounted file.
-* Users: the admin (basic auth's own, for the deployer: gate, alias, run lookup) and
-  ``runner`` for training jobs and pipeline steps, written into MLflow's auth store before
-  ``mlflow server`` starts with ``EDIT`` on experiments and registered models, no ``MANAGE``
-  (:mod:`.mlflow_users`).
+* Secrets: database URI, basic-auth config, admin password and Flask secret in Secret
+  Manager (CMEK), given to the container as environment variables and a mounted file.
+* Users: the admin (basic auth's own, for the deployer: gate, alias, run lookup, and the
+  workloads' users); each training job and pipeline gets its own user with ``EDIT`` on its
+  experiment and registered model only, written by ``pulumi up``
+  (:mod:`.mlflow_users`, ``TrackingRef.workload_users``).
 """
 
 from __future__ import annotations
@@ -51,7 +50,6 @@ from mlops_infra.backends.gcp._platform import (
 )
 from mlops_infra.backends.gcp._project import project_number
 from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
-from mlops_infra.backends.gcp.mlflow_users import RUNNER_USER, WORKLOAD_USERS, server_command
 from mlops_infra.backends.gcp.options import CloudRunTrackingOptions
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
@@ -170,7 +168,6 @@ class _Secrets:
     env: dict[str, StoredSecret]
     auth_file: StoredSecret | None
     admin_password: pulumi.Output[str] | None
-    runner_password: pulumi.Output[str] | None = None
 
     @property
     def resources(self) -> list[pulumi.Resource]:
@@ -284,13 +281,13 @@ class CloudRunTrackingServer(TrackingServerBackend):
             self._deployer_invoker(ctx, service)
         if secrets.admin_password is None:
             return TrackingRef(url=url, client_auth=CLIENT_AUTH)
-        # The admin stays the deployer's (gate, alias, run lookup); workloads get their own.
+        # The admin stays the deployer's (gate, alias, run lookup); each workload gets its
+        # own user, which the deployer's `up` writes as the admin (mlflow_users.py).
         return TrackingRef(
             url=url,
             username=ADMIN_USER,
             password=secrets.admin_password,
-            workload_username=RUNNER_USER,
-            workload_password=secrets.runner_password,
+            workload_users=True,
             client_auth=CLIENT_AUTH,
         )
 
@@ -446,18 +443,8 @@ class CloudRunTrackingServer(TrackingServerBackend):
         flask_secret = GeneratedPassword(ctx.child_name("flask-secret"), 48, ctx.opts())
         env["MLFLOW_AUTH_ADMIN_PASSWORD"] = store("admin-password", admin_password)
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = store("flask-secret", flask_secret.value)
-        # Written into MLflow's auth store at every server start (mlflow_users.py).
-        runner_password = pulumi.Output.secret(
-            GeneratedPassword(ctx.child_name("runner-password"), 24, ctx.opts()).value
-        )
-        env[WORKLOAD_USERS[RUNNER_USER]] = store("runner-password", runner_password)
         auth_file = store("auth-config", pulumi.Output.secret(database_uri.apply(auth_config)))
-        return _Secrets(
-            env=env,
-            auth_file=auth_file,
-            admin_password=admin_password,
-            runner_password=runner_password,
-        )
+        return _Secrets(env=env, auth_file=auth_file, admin_password=admin_password)
 
     @staticmethod
     def _container(
@@ -503,10 +490,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
         args = ["--host", "0.0.0.0", "--port", str(_PORT), "--no-serve-artifacts"]  # noqa: S104 - inside the container; ingress is internal
         args += ["--workers", str(_WORKERS[spec.size])]
         mounts: list[cloudrunv2.ServiceTemplateContainerVolumeMountArgs] = []
-        commands = ["mlflow", "server"]
         if secrets.auth_file is not None:
-            # Workload users first (mlflow_users.py), then the same server in its process.
-            commands = server_command()
             args += ["--app-name", "basic-auth"]
             env.append(
                 cloudrunv2.ServiceTemplateContainerEnvArgs(
@@ -520,7 +504,7 @@ class CloudRunTrackingServer(TrackingServerBackend):
             )
         return cloudrunv2.ServiceTemplateContainerArgs(
             image=image,
-            commands=commands,
+            commands=["mlflow", "server"],
             args=args,
             ports=cloudrunv2.ServiceTemplateContainerPortsArgs(name="http1", container_port=_PORT),
             envs=env,

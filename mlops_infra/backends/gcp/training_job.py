@@ -30,6 +30,7 @@ from mlops_infra.backends.gcp._platform import (
 from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp._vertex import ENTRYPOINT, Machine, VertexCustomJob, custom_job_body
 from mlops_infra.backends.gcp._workload import (
+    MlflowTarget,
     Workload,
     lineage_tags,
     vertex_network,
@@ -104,6 +105,7 @@ def _prepare(
         foundation=args.foundation,
         tracking_invoker=tracking_invoker,
         package_root=package_root("job", spec.name),
+        mlflow=MlflowTarget("job", spec.name, spec.output_model or spec.name),
     )
     return region, package, workload
 

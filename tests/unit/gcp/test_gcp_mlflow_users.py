@@ -1,10 +1,11 @@
 """Workload users of the Cloud Run tracking server, on a real MLflow basic-auth server.
 
-The server runs exactly as the tracking container runs it: the bootstrap's source by
-``python -c`` (:func:`server_command`), then ``mlflow server --app-name basic-auth`` with the
-stack's auth config (``default_permission = NO_PERMISSIONS``). MLflow's permission model:
+The server runs as the tracking container runs it: ``mlflow server --app-name basic-auth``
+with the stack's auth config (``default_permission = NO_PERMISSIONS``), SQLite instead of
+Cloud SQL. The users are written by the provider's own functions, as ``pulumi up`` writes
+them (no Cloud Run hook here: the server is local). MLflow's permission model:
 https://mlflow.org/docs/latest/self-hosting/security/basic-http-auth/ (EDIT reads and
-updates, only MANAGE deletes and changes permissions; creators get MANAGE).
+updates, only MANAGE deletes and changes permissions).
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from pulumi.dynamic import DiffResult
 
 from mlops_infra.backends.gcp.mlflow_users import (
-    RUNNER_USER,
     WORKLOAD_PERMISSION,
-    WORKLOAD_USERS,
-    server_command,
+    MlflowError,
+    delete_workload_user,
+    ensure_workload_user,
+    workload_username,
 )
 from mlops_infra.backends.gcp.tracking_server import ADMIN_USER, auth_config
 from mlops_infra.mlflow_rest import WORKLOAD_CALLS
@@ -34,7 +36,11 @@ from mlops_infra.mlflow_rest import WORKLOAD_CALLS
 pytest.importorskip("mlflow.server.auth")
 
 ADMIN_PASSWORD = "admin-password-for-the-test"
-RUNNER_PASSWORD = "runner-password-for-the-test"
+SERVER_SITE = os.environ.get("MLOPS_TEST_MLFLOW_SERVER_SITE")
+"""A folder with another MLflow release for the server only (``pip install --no-deps
+--target``), e.g. 3.11.1, the oldest a stack may run; default: the installed MLflow."""
+CHURN = workload_username("pipeline", "churn")
+FRAUD = workload_username("job", "fraud")
 
 
 def _free_port() -> int:
@@ -50,23 +56,28 @@ class Server:
         self.workdir = workdir
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        database = f"sqlite:///{workdir / 'mlflow.db'}"
         config = workdir / "basic_auth.ini"
-        config.write_text(auth_config(f"sqlite:///{workdir / 'auth.db'}"), encoding="utf-8")
+        text = auth_config(f"sqlite:///{workdir / 'auth.db'}")
+        if SERVER_SITE:
+            # MLflow 3.11.1 reads the admin password from the file only (not from
+            # MLFLOW_AUTH_ADMIN_PASSWORD, which later releases read): see the README.
+            text += f"admin_password = {ADMIN_PASSWORD}\n"
+        config.write_text(text, encoding="utf-8")
         self.env = {
             **os.environ,
-            "MLFLOW_BACKEND_STORE_URI": database,
+            "MLFLOW_BACKEND_STORE_URI": f"sqlite:///{workdir / 'mlflow.db'}",
             "MLFLOW_AUTH_CONFIG_PATH": str(config),
             "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "MLFLOW_FLASK_SERVER_SECRET_KEY": "flask-secret-for-the-test",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            WORKLOAD_USERS[RUNNER_USER]: RUNNER_PASSWORD,
         }
+        if SERVER_SITE:
+            self.env["PYTHONPATH"] = os.pathsep.join([SERVER_SITE, *sys.path])
+        self.passwords = {ADMIN_USER: ADMIN_PASSWORD}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = server_command()
-        argv = [sys.executable, *command[1:]]
+        argv = [sys.executable, "-m", "mlflow", "server"]
         argv += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
         argv += ["--default-artifact-root", (self.workdir / "artifacts").as_uri()]
         argv += ["--no-serve-artifacts", "--app-name", "basic-auth"]
@@ -89,15 +100,29 @@ class Server:
             self.process.wait(timeout=30)
             self.process = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+    def props(self, username: str, experiment: str, model: str) -> dict[str, Any]:
+        """The resource's inputs, as the workload's component declares them."""
+        return {
+            "tracking_url": self.url,
+            "admin_username": ADMIN_USER,
+            "admin_password": ADMIN_PASSWORD,
+            "client_auth": None,
+            "username": username,
+            "password": self.passwords[username],
+            "experiment": experiment,
+            "model": model,
+        }
 
-    def call(self, user: str, method: str, path: str, **body: Any) -> requests.Response:
-        password = ADMIN_PASSWORD if user == ADMIN_USER else self.env[WORKLOAD_USERS[RUNNER_USER]]
+    def call(
+        self, user: str, method: str, path: str, *, api: str = "2.0", **body: Any
+    ) -> requests.Response:
         kwargs: dict[str, Any] = {"params": body} if method == "GET" else {"json": body}
         return requests.request(
-            method, f"{self.url}/api/2.0/mlflow/{path}", auth=(user, password), timeout=30, **kwargs
+            method,
+            f"{self.url}/api/{api}/mlflow/{path}",
+            auth=(user, self.passwords[user]),
+            timeout=30,
+            **kwargs,
         )
 
 
@@ -105,11 +130,12 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = Server(tmp_path_factory.mktemp("mlflow-users"))
     running.start()
-    # What an older stack (every workload as admin) or an operator left behind.
-    assert running.call(ADMIN_USER, "POST", "experiments/create", name="churn").ok
-    assert running.call(ADMIN_USER, "POST", "registered-models/create", name="churn-model").ok
-    # The next start grants the runner what exists.
-    running.restart()
+    running.passwords[CHURN] = "churn-password-for-the-test"
+    running.passwords[FRAUD] = "fraud-password-for-the-test"
+    # The fraud job's experiment existed before (an older stack); churn's did not.
+    assert running.call(ADMIN_USER, "POST", "experiments/create", name="fraud").ok
+    ensure_workload_user(running.props(CHURN, "churn", "churn-model"))
+    ensure_workload_user(running.props(FRAUD, "fraud", "fraud-model"))
     yield running
     running.stop()
 
@@ -119,8 +145,8 @@ def _ok(response: requests.Response) -> dict[str, Any]:
     return response.json()
 
 
-def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
-    """Each call of :data:`WORKLOAD_CALLS`, as the runner makes it, in order."""
+def _workload_calls(server: Server, user: str) -> dict[str, Callable[[], requests.Response]]:
+    """Each call of :data:`WORKLOAD_CALLS`, as the entrypoint and runtime make them, in order."""
     state: dict[str, str] = {}
 
     def fill(value: Any) -> Any:
@@ -134,7 +160,7 @@ def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
 
     def call(method: str, path: str, **body: Any) -> Callable[[], requests.Response]:
         def run() -> requests.Response:
-            return server.call(RUNNER_USER, method, path.format(**state), **fill(body))
+            return server.call(user, method, path.format(**state), **fill(body))
 
         return run
 
@@ -157,9 +183,8 @@ def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
             "churn", call("GET", "experiments/get-by-name", experiment_name="churn"),
             "experiment", "experiment_id",
         ),
-        "CreateExperiment": remember(
-            "experiment", call("POST", "experiments/create", name="fraud"), "experiment_id"
-        ),
+        # The entrypoint creates the experiment only when it is missing; it never is now.
+        "CreateExperiment": call("POST", "experiments/create", name="churn"),
         "CreateRun": remember(
             "run", call("POST", "runs/create", experiment_id="{churn}", start_time=now),
             "run", "info", "run_id",
@@ -171,7 +196,8 @@ def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
             params=[{"key": "train.depth", "value": "4"}],
         ),
         "SearchRuns": call("POST", "runs/search", experiment_ids=["{churn}"]),
-        "CreateRegisteredModel": call("POST", "registered-models/create", name="fraud-model"),
+        # mlflow.register_model creates the model and carries on when it exists.
+        "CreateRegisteredModel": call("POST", "registered-models/create", name="churn-model"),
         "GetRegisteredModel": call("GET", "registered-models/get", name="churn-model"),
         "CreateModelVersion": remember(
             "version",
@@ -189,93 +215,196 @@ def _runner_calls(server: Server) -> dict[str, Callable[[], requests.Response]]:
     }  # fmt: skip
 
 
-def test_the_runner_makes_every_workload_call_on_what_exists_and_what_it_creates(
+def test_the_workload_user_makes_every_workload_call_on_its_own_experiment_and_model(
     server: Server,
 ) -> None:
-    calls = _runner_calls(server)
+    calls = _workload_calls(server, CHURN)
     assert set(calls) == WORKLOAD_CALLS
     for name, run in calls.items():
         response = run()
+        if name in {"CreateExperiment", "CreateRegisteredModel"}:
+            # Allowed (not 403), and the resource's create made them already.
+            assert response.status_code == 400, f"{name}: {response.text}"
+            assert response.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+            continue
         assert response.status_code == 200, f"{name}: {response.status_code} {response.text}"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        ("DELETE", "registered-models/delete", {"name": "churn-model"}),
-        ("POST", "experiments/delete", {"experiment_id": "1"}),
-        ("DELETE", "model-versions/delete", {"name": "churn-model", "version": "1"}),
+def _refusals(server: Server) -> list[tuple[str, str, str, dict[str, Any]]]:
+    fraud = _ok(server.call(ADMIN_USER, "GET", "experiments/get-by-name", experiment_name="fraud"))
+    churn = _ok(server.call(ADMIN_USER, "GET", "experiments/get-by-name", experiment_name="churn"))
+    fraud_id = fraud["experiment"]["experiment_id"]
+    churn_id = churn["experiment"]["experiment_id"]
+    now = int(time.time() * 1000)
+    grant = {"username": CHURN, "permission": "MANAGE"}
+    return [
+        ("2.0", "GET", "experiments/get-by-name", {"experiment_name": "fraud"}),
+        ("2.0", "POST", "runs/create", {"experiment_id": fraud_id, "start_time": now}),
+        ("2.0", "GET", "experiments/get", {"experiment_id": fraud_id}),
+        ("2.0", "GET", "registered-models/get", {"name": "fraud-model"}),
+        ("2.0", "POST", "model-versions/create", {"name": "fraud-model", "source": "x"}),
+        ("2.0", "POST", "experiments/delete", {"experiment_id": churn_id}),
+        ("2.0", "DELETE", "registered-models/delete", {"name": "churn-model"}),
+        ("2.0", "DELETE", "model-versions/delete", {"name": "churn-model", "version": "1"}),
+        ("2.0", "POST", "experiments/permissions/create", {"experiment_id": churn_id, **grant}),
+        ("2.0", "PATCH", "registered-models/permissions/update", {"name": "churn-model", **grant}),
         (
-            "POST",
-            "experiments/permissions/create",
-            {"experiment_id": "1", "username": RUNNER_USER, "permission": "MANAGE"},
+            "3.0", "POST", "users/permissions/grant",
+            {"resource_type": "experiment", "resource_id": churn_id, **grant},
         ),
-        (
-            "PATCH",
-            "registered-models/permissions/update",
-            {"name": "churn-model", "username": RUNNER_USER, "permission": "MANAGE"},
-        ),
-        ("POST", "users/create", {"username": "intruder", "password": "x" * 16}),
-        ("PATCH", "users/update-admin", {"username": RUNNER_USER, "is_admin": True}),
-    ],
-    ids=[
-        "delete-model",
-        "delete-experiment",
-        "delete-model-version",
-        "grant-experiment",
-        "grant-model",
-        "create-user",
-        "make-admin",
-    ],
-)
-def test_the_runner_may_neither_delete_nor_change_permissions(
-    server: Server, method: str, path: str, body: dict[str, Any]
+        ("2.0", "POST", "users/create", {"username": "intruder", "password": "x" * 16}),
+        ("2.0", "PATCH", "users/update-admin", {"username": CHURN, "is_admin": True}),
+        ("2.0", "DELETE", "users/delete", {"username": FRAUD}),
+    ]  # fmt: skip
+
+
+_REFUSED = [
+    "other-experiment", "run-in-other-experiment", "other-experiment-by-id", "other-model",
+    "version-of-other-model", "delete-experiment", "delete-model", "delete-model-version",
+    "grant-experiment", "grant-model", "grant-role-api", "create-user", "make-admin",
+    "delete-other-user",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(len(_REFUSED)), ids=_REFUSED)
+def test_the_workload_user_is_refused_elsewhere_and_on_deletes_and_permissions(
+    server: Server, index: int
 ) -> None:
-    response = server.call(RUNNER_USER, method, path, **body)
+    api, method, path, body = _refusals(server)[index]
+    response = server.call(CHURN, method, path, api=api, **body)
+    probe = {"experiment_id": "0", "username": CHURN}
+    if api == "3.0" and _legacy(
+        server.call(ADMIN_USER, "GET", "experiments/permissions/get", **probe)
+    ):
+        # MLflow 3.11 has no role API: no such route.
+        assert response.status_code == 404, response.text
+        return
     assert response.status_code == 403, response.text
-    # The admin (kept for operators) still may: the 403 is the runner's permission.
-    assert server.call(ADMIN_USER, "GET", "registered-models/get", name="churn-model").ok
+    # The 403 is the workload user's own: the other workload still reaches its model.
+    assert server.call(FRAUD, "GET", "registered-models/get", name="fraud-model").ok
 
 
-def _runner_permission(server: Server, model: str) -> str:
-    from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
-
-    store: Any = SqlAlchemyStore()
-    with warnings.catch_warnings():
-        # Alembic's deprecation notice about MLflow's own migration config.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        store.init_db(f"sqlite:///{server.workdir / 'auth.db'}")
-    return str(store.get_registered_model_permission(model, RUNNER_USER).permission)
+def _legacy(response: requests.Response) -> bool:
+    """Whether the server has MLflow 3.11's per-resource permission routes (later: 404)."""
+    return not (response.status_code == 404 and "error_code" not in response.text)
 
 
-def test_the_next_start_turns_manage_into_edit_and_sets_a_new_password(server: Server) -> None:
-    _ok(server.call(RUNNER_USER, "POST", "registered-models/create", name="own-model"))
-    # MLflow makes the creator MANAGE it (until the next start).
-    assert _runner_permission(server, "own-model") == "MANAGE"
-    old = server.env[WORKLOAD_USERS[RUNNER_USER]]
-    server.env[WORKLOAD_USERS[RUNNER_USER]] = "rotated-runner-password"
-    server.restart()
-    assert _runner_permission(server, "own-model") == WORKLOAD_PERMISSION
-    response = server.call(RUNNER_USER, "DELETE", "registered-models/delete", name="own-model")
+def _permission(server: Server, model: str, user: str) -> str:
+    """``user``'s permission on ``model``, as the admin reads it over REST."""
+    legacy = server.call(
+        ADMIN_USER, "GET", "registered-models/permissions/get", name=model, username=user
+    )
+    if _legacy(legacy):
+        return str(_ok(legacy)["registered_model_permission"]["permission"])
+    target = {"username": user, "resource_type": "registered_model", "resource_id": model}
+    return str(
+        _ok(server.call(ADMIN_USER, "GET", "users/permissions/get", api="3.0", **target))[
+            "permission"
+        ]
+    )
+
+
+def _set_permission(server: Server, model: str, user: str, permission: str) -> None:
+    """What an operator might do: give the workload user another permission on its model."""
+    body = {"name": model, "username": user, "permission": permission}
+    legacy = server.call(ADMIN_USER, "PATCH", "registered-models/permissions/update", **body)
+    if _legacy(legacy):
+        _ok(legacy)
+        return
+    target = {"username": user, "resource_type": "registered_model", "resource_id": model}
+    _ok(server.call(ADMIN_USER, "POST", "users/permissions/revoke", api="3.0", **target))
+    _ok(
+        server.call(
+            ADMIN_USER, "POST", "users/permissions/grant", api="3.0",
+            permission=permission, **target,
+        )
+    )  # fmt: skip
+
+
+def test_create_again_is_idempotent_sets_the_new_password_and_turns_manage_into_edit(
+    server: Server,
+) -> None:
+    assert _permission(server, "fraud-model", FRAUD) == WORKLOAD_PERMISSION
+    _set_permission(server, "fraud-model", FRAUD, "MANAGE")
+    old = server.passwords[FRAUD]
+    server.passwords[FRAUD] = "rotated-fraud-password"
+    outs = ensure_workload_user(server.props(FRAUD, "fraud", "fraud-model"))
+    assert _permission(server, "fraud-model", FRAUD) == WORKLOAD_PERMISSION
+    # The experiment that existed was kept, not created again.
+    fraud = _ok(server.call(ADMIN_USER, "GET", "experiments/get-by-name", experiment_name="fraud"))
+    assert outs["experiment_id"] == fraud["experiment"]["experiment_id"]
+    assert server.call(FRAUD, "GET", "registered-models/get", name="fraud-model").ok
+    response = server.call(FRAUD, "DELETE", "registered-models/delete", name="fraud-model")
     assert response.status_code == 403, response.text
     refused = requests.get(
         f"{server.url}/api/2.0/mlflow/registered-models/get",
-        params={"name": "churn-model"},
-        auth=(RUNNER_USER, old),
+        params={"name": "fraud-model"},
+        auth=(FRAUD, old),
         timeout=30,
     )
     assert refused.status_code == 401
 
 
-def test_the_server_refuses_to_start_without_a_workload_password(tmp_path: Path) -> None:
-    server = Server(tmp_path)
-    del server.env[WORKLOAD_USERS[RUNNER_USER]]
-    command = server_command()
-    done = subprocess.run(
-        [sys.executable, *command[1:], "--port", str(server.port)],
-        env=server.env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 1
-    assert "workload user passwords missing from the environment: MLOPS_RUNNER_PASSWORD" in (
-        done.stderr
+def test_delete_removes_the_user_and_keeps_its_history(server: Server) -> None:
+    name = workload_username("job", "gone")
+    server.passwords[name] = "gone-password-for-the-test"
+    props = server.props(name, "gone", "gone-model")
+    ensure_workload_user(props)
+    assert server.call(name, "GET", "registered-models/get", name="gone-model").ok
+    # What it created itself (MLflow made it MANAGE that) goes with it too.
+    assert server.call(name, "POST", "experiments/create", name="gone-extra").ok
+    delete_workload_user(props)
+    assert server.call(name, "GET", "registered-models/get", name="gone-model").status_code == 401
+    assert server.call(ADMIN_USER, "GET", "users/get", username=name).status_code == 404
+    # Deleting again (a retried destroy) is fine; the experiment and model stay.
+    delete_workload_user(props)
+    assert server.call(ADMIN_USER, "GET", "registered-models/get", name="gone-model").ok
+    assert server.call(ADMIN_USER, "GET", "experiments/get-by-name", experiment_name="gone").ok
+
+
+def test_a_wrong_admin_password_fails_with_mlflows_answer(server: Server) -> None:
+    props = {**server.props(CHURN, "churn", "churn-model"), "admin_password": "wrong-password"}
+    with pytest.raises(MlflowError) as raised:
+        ensure_workload_user(props)
+    assert raised.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "expected"),
+    [
+        ("pipeline", "churn", "wl-pipeline-churn"),
+        ("job", "tune", "wl-job-tune"),
+        ("job", "a" * 32, f"wl-job-{'a' * 32}"),
+    ],
+)
+def test_workload_usernames(kind: Any, name: str, expected: str) -> None:
+    assert workload_username(kind, name) == expected
+
+
+@pytest.mark.parametrize("name", ["Churn", "has:colon", "trailing-", "", "x" * 250])
+def test_workload_usernames_outside_mlflows_rules_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=r"MLflow workload user .* is not allowed; allowed:"):
+        workload_username("job", name)
+
+
+def test_diff_replaces_on_a_new_user_or_target_and_updates_a_new_password() -> None:
+    from mlops_infra.backends.gcp.mlflow_users import (
+        _WorkloadUserProvider,  # pyright: ignore[reportPrivateUsage]
     )
+
+    olds = {
+        "tracking_url": "https://t", "admin_username": "admin", "admin_password": "a" * 16,
+        "client_auth": None, "username": CHURN, "password": "p" * 16, "experiment": "churn",
+        "model": "churn-model",
+    }  # fmt: skip
+    provider = _WorkloadUserProvider()
+
+    def diff(**changed: Any) -> DiffResult:
+        return provider.diff("id", olds, {**olds, **changed})
+
+    assert not diff().changes
+    assert diff(password="q" * 16).changes
+    assert diff(password="q" * 16).replaces == []
+    moved = diff(model="other-model")
+    assert (moved.replaces, moved.delete_before_replace) == (["model"], True)
+    assert diff(username=FRAUD).replaces == ["username"]

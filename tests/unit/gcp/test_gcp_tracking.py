@@ -25,7 +25,6 @@ from gcp_mocks import (
     synth,
 )
 
-from mlops_infra.backends.gcp.mlflow_users import server_command
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
 from mlops_infra.offline import ProgramRun
@@ -194,9 +193,9 @@ def test_dev_server_scales_to_zero(dev: ProgramRun) -> None:
 
 def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: ProgramRun) -> None:
     container = _container(prod)
-    # The workload users are written first (mlflow_users.py), then `mlflow server` runs.
-    assert container["commands"] == server_command()
-    assert container["commands"][:2] == ["python", "-c"]
+    # Plain `mlflow server`: the workloads' users are written by `pulumi up` (issue 14.9),
+    # no shared user is bootstrapped in the container any more.
+    assert container["commands"] == ["mlflow", "server"]
     args = container["args"]
     assert "--no-serve-artifacts" in args
     assert args[args.index("--app-name") + 1] == "basic-auth"
@@ -212,7 +211,6 @@ def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: Pr
         "MLFLOW_BACKEND_STORE_URI",
         "MLFLOW_AUTH_ADMIN_PASSWORD",
         "MLFLOW_FLASK_SERVER_SECRET_KEY",
-        "MLOPS_RUNNER_PASSWORD",
     ):
         ref = env[variable]["valueSource"]["secretKeyRef"]
         assert ref["version"] == "1"
@@ -246,7 +244,6 @@ def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: Program
         "mlops-tracking-auth-config",
         "mlops-tracking-db-uri",
         "mlops-tracking-flask-secret",
-        "mlops-tracking-runner-password",
     }
     assert set(names(prod, SECRET)) == expected
     for name in expected:
@@ -364,7 +361,6 @@ def test_production_secrets_are_protected_and_retained(prod: ProgramRun, dev: Pr
         "mlops-tracking-auth-config",
         "mlops-tracking-db-uri",
         "mlops-tracking-flask-secret",
-        "mlops-tracking-runner-password",
     ]
     assert all(s.protect and s.retain_on_delete for s in secrets)
     assert not any(s.protect or s.retain_on_delete for s in dev.of_type(SECRET))

@@ -164,8 +164,8 @@ def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRu
     env = _env(pools[0]["containerSpec"])
     assert env["LOG_LEVEL"] == "info"
     assert env["MLOPS_EXECUTION_ID"] == version
-    # The server's workload user, not the deployer's admin (issue 14.9).
-    assert env["MLFLOW_TRACKING_USERNAME"] == "runner"
+    # The job's own MLflow user, not the deployer's admin (issue 14.9).
+    assert env["MLFLOW_TRACKING_USERNAME"] == "wl-job-tune"
     assert env["MLOPS_CLOUD_RUN_AUTH"] == "1"
     assert env["MLOPS_TRACKING_PASSWORD_SECRET"].endswith("/versions/1")
     assert "MLFLOW_TRACKING_PASSWORD" not in env
@@ -311,12 +311,13 @@ def test_jobs_run_on_the_runtime_image_the_stack_builds(run: ProgramRun) -> None
     }
 
 
-def test_job_reads_the_runner_password_not_the_admin_one(run: ProgramRun) -> None:
+def test_job_reads_its_own_users_password_not_the_admin_one(run: ProgramRun) -> None:
     from mlops_infra.offline import unwrap_secrets
 
     def value(name: str) -> Any:
         return unwrap_secrets(inputs(run, SECRET_VERSION, name)["secretData"])
 
-    copied = value("mlops-job-tune-tracking-password-value")
-    assert copied == value("mlops-tracking-runner-password-value")
-    assert copied != value("mlops-tracking-admin-password-value")
+    stored = value("mlops-job-tune-tracking-password-value")
+    assert stored == "generated-mlops-job-tune-mlflow-password"
+    assert stored != value("mlops-job-quick-tracking-password-value")
+    assert stored != value("mlops-tracking-admin-password-value")
