@@ -146,16 +146,20 @@ _AUTH_DIR = "/etc/mlflow-auth"
 _AUTH_FILE = "basic_auth.ini"
 
 
-def auth_config(database_uri: str) -> str:
+def auth_config(database_uri: str, admin_password: str) -> str:
     """Returns MLflow's basic-auth config: deny by default, users kept in PostgreSQL.
 
-    The admin password comes from ``MLFLOW_AUTH_ADMIN_PASSWORD`` (first start only).
+    The admin password (used at the first start only) is in the file: MLflow 3.11 reads it
+    from there alone (``read_auth_config`` fails without it), later releases prefer
+    ``MLFLOW_AUTH_ADMIN_PASSWORD``, which the container gets too. ``%`` is doubled:
+    MLflow reads the file with ``configparser``'s interpolation.
     """
     return (
         "[mlflow]\n"
         "default_permission = NO_PERMISSIONS\n"
         f"database_uri = {database_uri}\n"
         f"admin_username = {ADMIN_USER}\n"
+        f"admin_password = {admin_password.replace('%', '%%')}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
         "grant_default_workspace_access = false\n"
     )
@@ -443,7 +447,10 @@ class CloudRunTrackingServer(TrackingServerBackend):
         flask_secret = GeneratedPassword(ctx.child_name("flask-secret"), 48, ctx.opts())
         env["MLFLOW_AUTH_ADMIN_PASSWORD"] = store("admin-password", admin_password)
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = store("flask-secret", flask_secret.value)
-        auth_file = store("auth-config", pulumi.Output.secret(database_uri.apply(auth_config)))
+        config = pulumi.Output.all(database_uri, admin_password).apply(
+            lambda values: auth_config(str(values[0]), str(values[1]))
+        )
+        auth_file = store("auth-config", pulumi.Output.secret(config))
         return _Secrets(env=env, auth_file=auth_file, admin_password=admin_password)
 
     @staticmethod

@@ -57,11 +57,7 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "basic_auth.ini"
-        text = auth_config(f"sqlite:///{workdir / 'auth.db'}")
-        if SERVER_SITE:
-            # MLflow 3.11.1 reads the admin password from the file only (not from
-            # MLFLOW_AUTH_ADMIN_PASSWORD, which later releases read): see the README.
-            text += f"admin_password = {ADMIN_PASSWORD}\n"
+        text = auth_config(f"sqlite:///{workdir / 'auth.db'}", ADMIN_PASSWORD)
         config.write_text(text, encoding="utf-8")
         self.env = {
             **os.environ,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from gcp_mocks import (
     synth,
 )
 
+from mlops_infra.backends.gcp.tracking_server import auth_config
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
 from mlops_infra.offline import ProgramRun
@@ -236,6 +238,22 @@ def test_auth_config_is_mounted_from_secret_manager(prod: ProgramRun) -> None:
     assert "default_permission = NO_PERMISSIONS" in ini
     assert "database_uri = postgresql://mlflow:" in ini
     assert "@10.99.0.3:5432/mlflow?sslmode=require" in ini
+    # MLflow 3.11 reads the admin password from this file only (not the environment).
+    admin = one(prod, SECRET_VERSION, "mlops-tracking-admin-password-value").plain_inputs()
+    assert f"admin_password = {admin['secretData']}\n" in ini
+
+
+def test_auth_config_escapes_interpolation_as_mlflow_reads_it(tmp_path: Path) -> None:
+    import configparser
+
+    path = tmp_path / "basic_auth.ini"
+    path.write_text(auth_config("sqlite:///a.db", "pa%ss"), encoding="utf-8")
+    # What mlflow.server.auth.config.read_auth_config does (3.11 and 3.17).
+    config = configparser.ConfigParser()
+    config.read(path)
+    assert config["mlflow"]["admin_username"] == "admin"
+    assert config["mlflow"]["admin_password"] == "pa%ss"
+    assert config["mlflow"]["default_permission"] == "NO_PERMISSIONS"
 
 
 def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: ProgramRun) -> None:
