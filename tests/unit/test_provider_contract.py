@@ -31,6 +31,7 @@ PINNED = {
     "mlops_infra.backends.gcp._secrets:_PasswordProvider",
     "mlops_infra.backends.gcp._vertex:_CustomJobProvider",
     "mlops_infra.backends.gcp._workflow:_ExecutionProvider",
+    "mlops_infra.backends.gcp.mlflow_users:_WorkloadUserProvider",
     "mlops_infra.backends.local.artifact_store:_StoreProvider",
     "mlops_infra.backends.local.pipeline:_PipelineProvider",
     "mlops_infra.backends.local.pipeline:_ScheduleProvider",

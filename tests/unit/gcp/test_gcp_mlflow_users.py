@@ -358,6 +358,18 @@ def test_delete_removes_the_user_and_keeps_its_history(server: Server) -> None:
     assert server.call(ADMIN_USER, "GET", "experiments/get-by-name", experiment_name="gone").ok
 
 
+def test_a_deleted_experiment_is_restored_for_the_workload(server: Server) -> None:
+    name = workload_username("pipeline", "revived")
+    server.passwords[name] = "revived-password-for-the-test"
+    props = server.props(name, "revived", "revived-model")
+    experiment_id = ensure_workload_user(props)["experiment_id"]
+    _ok(server.call(ADMIN_USER, "POST", "experiments/delete", experiment_id=experiment_id))
+    assert ensure_workload_user(props)["experiment_id"] == experiment_id
+    found = _ok(server.call(name, "GET", "experiments/get-by-name", experiment_name="revived"))
+    assert found["experiment"]["lifecycle_stage"] == "active"
+    assert server.call(name, "POST", "runs/create", experiment_id=experiment_id, start_time=0).ok
+
+
 def test_a_wrong_admin_password_fails_with_mlflows_answer(server: Server) -> None:
     props = {**server.props(CHURN, "churn", "churn-model"), "admin_password": "wrong-password"}
     with pytest.raises(MlflowError) as raised:
