@@ -50,6 +50,9 @@ class FakeTracking:
         self.google = google
         self.seen: list[dict[str, str]] = []
         self.invokers: list[str] = []
+        self.calls: list[str] = []
+        self.bodies: dict[str, Any] = {}
+        """What MLflow answers (after both checks) per path; default ``{}``."""
         tracking = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,13 +60,20 @@ class FakeTracking:
                 del format, args
 
             def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                tracking.calls.append(f"{self.command} {self.path.split('?')[0]}")
                 status, body = tracking.answer({k.lower(): v for k, v in self.headers.items()})
+                if status == 200:
+                    body = tracking.bodies.get(self.path.split("?")[0], body)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            do_POST = do_PATCH = do_DELETE = do_GET  # noqa: N815 - http.server's names
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -177,3 +187,44 @@ def test_audience_is_the_service_origin(url: str, audience: str | None) -> None:
 def test_audience_of_something_else_is_an_error() -> None:
     with pytest.raises(ValueError, match="not an http"):
         audience_of("databricks")
+
+
+def test_the_workload_users_are_written_with_id_token_and_basic_auth(
+    tracking: FakeTracking,
+) -> None:
+    """Issue 14.9: ``<name>-mlflow-user`` reaches the service as the gate does."""
+    from mlops_infra.backends.gcp.mlflow_users import ensure_workload_user
+
+    found = {"experiment": {"experiment_id": "7", "lifecycle_stage": "active"}}
+    tracking.bodies["/api/2.0/mlflow/experiments/get-by-name"] = found
+    props = {
+        "tracking_url": tracking.url, "admin_username": "admin", "admin_password": "s3cret",
+        "client_auth": CLIENT_AUTH, "username": "wl-job-tune", "password": "p" * 32,
+        "experiment": "tune", "model": "tuned",
+    }  # fmt: skip
+    assert ensure_workload_user(props)["experiment_id"] == "7"
+    assert tracking.calls == [
+        "POST /api/2.0/mlflow/users/create",
+        "GET /api/2.0/mlflow/experiments/get-by-name",
+        "POST /api/2.0/mlflow/registered-models/create",
+        "POST /api/2.0/mlflow/experiments/permissions/create",
+        "POST /api/2.0/mlflow/registered-models/permissions/create",
+    ]
+    assert all(h["authorization"] == _BASIC for h in tracking.seen)
+    assert all(h["x-serverless-authorization"].startswith("Bearer ey") for h in tracking.seen)
+
+
+def test_without_run_invoker_the_workload_user_fails_with_cloud_runs_403(
+    tracking: FakeTracking,
+) -> None:
+    from mlops_infra.backends.gcp.mlflow_users import MlflowError, ensure_workload_user
+
+    tracking.invokers.clear()
+    props = {
+        "tracking_url": tracking.url, "admin_username": "admin", "admin_password": "s3cret",
+        "client_auth": CLIENT_AUTH, "username": "wl-job-tune", "password": "p" * 32,
+        "experiment": "tune", "model": "tuned",
+    }  # fmt: skip
+    with pytest.raises(MlflowError, match=r"lacks run\.invoker") as raised:
+        ensure_workload_user(props)
+    assert (raised.value.status, raised.value.error_code) == (403, None)
