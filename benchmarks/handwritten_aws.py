@@ -701,7 +701,7 @@ def program(project_dir: Path) -> None:  # noqa: PLR0915 - a program is a long l
             "AlgorithmSpecification": {
                 "TrainingImage": image,
                 "TrainingInputMode": "File",
-                "ContainerEntrypoint": ["python", "-m", "mlops_infra.backends.aws.step_entry"],
+                "ContainerEntrypoint": ["python", "-m", "mlops_infra.backends.aws.container_entry"],
             },
             "RoleArn": pipeline_role.arn,
             "ResourceConfig": resources,

@@ -2,7 +2,7 @@
 
 Pure constants and helpers (no cloud SDK): the backend writes these hyperparameters,
 channels and environment variables into training jobs and pipeline steps; the entry point
-(:mod:`mlops_infra.backends.aws.step_entry`) reads them.
+(:mod:`mlops_infra.backends.aws.container_entry`) reads them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
     "step_channel",
 ]
 
-ENTRYPOINT = ["python", "-m", "mlops_infra.backends.aws.step_entry"]
+ENTRYPOINT = ["python", "-m", "mlops_infra.backends.aws.container_entry"]
 
 RUNTIME_REQUIREMENTS = ("sagemaker-mlflow>=0.5",)
 """What the runtime image adds on AWS: ARN tracking URIs of SageMaker MLflow (SigV4)."""

@@ -43,7 +43,7 @@ RUNTIME_MODULES = (
     "mlops_infra/runtime/__init__.py",
     "mlops_infra/runtime/context.py",
     "mlops_infra/runtime/step.py",
-    "mlops_infra/backends/azure/entry.py",
+    "mlops_infra/backends/azure/container_entry.py",
 )
 """Modules of this package shipped in every code asset: the step runtime and the Azure
 entry point (standard library only; MLflow is imported when a step logs)."""
@@ -166,7 +166,7 @@ def upload_code(
 
     One ``storage.Blob`` per file (``<prefix>/code/<path>``), the runtime slice
     (:func:`runtime_files`: ``mlops_infra/...`` next to the components, so the step command
-    ``python -m mlops_infra.backends.azure.entry`` runs from the code asset) and
+    ``python -m mlops_infra.backends.azure.container_entry`` runs from the code asset) and
     ``<prefix>/manifest.json``;
     an Azure ML code version named ``ctx.name`` at ``manifest.version`` points at
     ``<prefix>/code``. Returns the code version's ARM id.
@@ -346,7 +346,7 @@ def step_command(
     names to the job inputs carrying them.
     """
     parts = [
-        "python -m mlops_infra.backends.azure.entry",
+        "python -m mlops_infra.backends.azure.container_entry",
         f"--component {component}",
         f"--context {context}",
         *(f"--input {name}=${{{{inputs.{name}}}}}" for name in inputs),

@@ -19,7 +19,7 @@ or trained again.
 
 Steps run on their cluster with its managed identity, or on serverless compute. Each
 step's outputs are mounted into the steps that depend on it; metrics and the model land
-in the pipeline's MLflow run (see :mod:`mlops_infra.backends.azure.entry`).
+in the pipeline's MLflow run (see :mod:`mlops_infra.backends.azure.container_entry`).
 
 pulumi-azure-native uploads blobs with the storage account key: the artifact store needs
 ``options.shared_key_access: true`` for pipelines on Azure.
@@ -49,7 +49,7 @@ from mlops_infra.backends.azure._scope import (
     azure_foundation,
     workspace_of,
 )
-from mlops_infra.backends.azure.entry import encode_context
+from mlops_infra.backends.azure.container_entry import encode_context
 from mlops_infra.backends.azure.options import AzurePipelineOptions
 from mlops_infra.backends.azure.pipeline_run import AzureMlPipelineRun, RunInputs
 from mlops_infra.backends.azure.training_job import job_name, lineage_tags

@@ -30,7 +30,7 @@ from mlops_infra.backends.azure._assets import (
 )
 from mlops_infra.backends.azure._naming import iso_duration
 from mlops_infra.backends.azure._scope import AnyContext, azure_foundation, workspace_of
-from mlops_infra.backends.azure.entry import encode_context
+from mlops_infra.backends.azure.container_entry import encode_context
 from mlops_infra.backends.azure.options import AzureJobOptions
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec

@@ -27,7 +27,7 @@ from typing import Any
 
 from mlops_infra.backends.gcp._rehearse_gcs import EmulatedGcs, FuseMount
 from mlops_infra.backends.gcp._workflow import WORKFLOW_PERMISSIONS
-from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
+from mlops_infra.backends.gcp.container_entry import RUNTIME_REQUIREMENTS
 from mlops_infra.rehearse.context import RehearsalContext
 from mlops_infra.rehearse.errors import RehearsalError, unsupported
 from mlops_infra.rehearse.report import StepTiming

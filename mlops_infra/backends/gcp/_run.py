@@ -11,11 +11,12 @@ then ``refresh`` + ``up``, starts no second execution of the same version.
 With ``wait``, ``create`` polls the execution (a progress line on stderr every poll, which
 the engine shows) until it ends or ``timeout_s`` passes, then looks up the model version
 the execution registered in MLflow (the version tagged ``mlops.workflow_execution`` with
-the execution id by the steps' entrypoint) and returns it as ``model_version``, which the
-stack feeds to the endpoint's gate in the same ``up``. A run that fails is recorded
-(``state``, ``error``) without failing ``up``: the gate then decides on what the registry
-holds; ``pulumi up --replace <urn>`` runs the version again. A run still going at the
-timeout fails ``up``; it keeps running, and the next ``up`` adopts and waits for it.
+the execution id by the steps' container entry module) and returns it as
+``model_version``, which the stack feeds to the endpoint's gate in the same ``up``. A run
+that fails is recorded (``state``, ``error``) without failing ``up``: the gate then
+decides on what the registry holds; ``pulumi up --replace <urn>`` runs the version again.
+A run still going at the timeout fails ``up``; it keeps running, and the next ``up``
+adopts and waits for it.
 
 REST reference:
 https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/create
@@ -35,7 +36,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from mlops_infra.backends.gcp._platform import label_value
-from mlops_infra.backends.gcp.entrypoint import EXECUTION_TAG
+from mlops_infra.backends.gcp.container_entry import EXECUTION_TAG
 from mlops_infra.gates.registry_client import client_environment
 from mlops_infra.providers import EngineBoundProvider
 

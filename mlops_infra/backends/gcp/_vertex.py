@@ -27,8 +27,8 @@ __all__ = [
     "custom_job_body",
 ]
 
-ENTRYPOINT = ["python", "-m", "mlops_infra.backends.gcp.entrypoint"]
-"""Command of every workload container (see :mod:`mlops_infra.backends.gcp.entrypoint`)."""
+ENTRYPOINT = ["python", "-m", "mlops_infra.backends.gcp.container_entry"]
+"""Command of every workload container (see :mod:`mlops_infra.backends.gcp.container_entry`)."""
 
 TERMINAL_STATES = (
     "JOB_STATE_SUCCEEDED",

@@ -22,7 +22,7 @@ from mlops_infra.backends.gcp._image_builder import context_image
 from mlops_infra.backends.gcp._platform import AnyContext, fmt
 from mlops_infra.backends.gcp._project import project_number
 from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
-from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
+from mlops_infra.backends.gcp.container_entry import RUNTIME_REQUIREMENTS
 from mlops_infra.backends.gcp.mlflow_users import MlflowWorkloadUser, workload_username
 from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source

@@ -8,7 +8,7 @@
   version, so ``up`` starts it once per version and waits until it completes.
 
 Both upload the job's code and local data to ``jobs/<job>/<version>/`` in the artifact
-bucket, run the container entrypoint (:mod:`mlops_infra.backends.gcp.entrypoint`) under
+bucket, run the container entry module (:mod:`mlops_infra.backends.gcp.container_entry`) under
 a dedicated service account, and log to the tracking server.
 """
 

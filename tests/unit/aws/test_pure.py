@@ -22,7 +22,7 @@ from mlops_infra.backends.aws._contract import (
 from mlops_infra.backends.aws._iam import repository_of
 from mlops_infra.backends.aws._naming import bucket_prefix, has_instance_storage, physical_name
 from mlops_infra.backends.aws._store import split_s3_uri
-from mlops_infra.backends.aws.step_entry import build_context
+from mlops_infra.backends.aws.container_entry import build_context
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_repository_of(image: str, arn: str | None) -> None:
     assert repository_of(image, "aws") == arn
 
 
-def test_step_entry_builds_the_context(tmp_path: Path) -> None:
+def test_container_entry_builds_the_context(tmp_path: Path) -> None:
     upstream = tmp_path / "input" / "data" / "step-featurize"
     upstream.mkdir(parents=True)
     payload = tmp_path / "train.npz"

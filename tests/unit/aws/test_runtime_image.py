@@ -64,7 +64,7 @@ def test_the_context_carries_the_library_and_every_requirement() -> None:
         dockerfile = _read(tar, "Dockerfile")
     assert {
         "Dockerfile",
-        "mlops_infra/backends/aws/step_entry.py",
+        "mlops_infra/backends/aws/container_entry.py",
         "mlops_infra/runtime/step.py",
     } <= names
     assert not [n for n in names if "__pycache__" in n]

@@ -277,7 +277,7 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert props["distribution"] == {"distributionType": "PyTorch", "processCountPerInstance": 4}
     assert props["environmentVariables"] == {"LOG_LEVEL": "info"}
     assert props["command"].startswith(
-        "python -m mlops_infra.backends.azure.entry --component diagnosis.train --context "
+        "python -m mlops_infra.backends.azure.container_entry --component diagnosis.train --context "
     )
     assert "--data bc=${{inputs.data_bc}}" in props["command"]
     assert props["inputs"]["data_bc"]["jobInputType"] == "uri_file"
@@ -299,8 +299,11 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     assert "mlops-infra" not in conda
     assert '"azureml-mlflow>=1.60"' in conda
     assert '"scikit-learn>=1.5"' in conda  # the component's requirements.txt
-    shipped = inputs(run, "mlops-job-train-runtime/mlops_infra/backends/azure/entry.py")
-    assert shipped["blobName"] == f"jobs/train/{version}/code/mlops_infra/backends/azure/entry.py"
+    shipped = inputs(run, "mlops-job-train-runtime/mlops_infra/backends/azure/container_entry.py")
+    assert (
+        shipped["blobName"]
+        == f"jobs/train/{version}/code/mlops_infra/backends/azure/container_entry.py"
+    )
     assert run.outputs["jobs"]["train"]["run_id"] == f"train-{version[:12]}"
 
 

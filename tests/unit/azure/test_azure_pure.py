@@ -15,7 +15,7 @@ from mlops_infra.backends.azure._naming import (
     short_name,
     unique_suffix,
 )
-from mlops_infra.backends.azure.entry import build_context, decode_context, encode_context
+from mlops_infra.backends.azure.container_entry import build_context, decode_context, encode_context
 from mlops_infra.errors import BackendError
 from mlops_infra.specs import ArtifactStoreSpec, LifecycleRule, ScheduleSpec
 
@@ -270,7 +270,7 @@ def test_step_command_wires_inputs_data_and_output() -> None:
         "diagnosis.train", "CTX", ["featurize"], data={"bc": "data_bc"}, output=True
     )
     assert command == (
-        "python -m mlops_infra.backends.azure.entry --component diagnosis.train --context CTX "
+        "python -m mlops_infra.backends.azure.container_entry --component diagnosis.train --context CTX "
         "--input featurize=${{inputs.featurize}} --data bc=${{inputs.data_bc}} "
         "--output ${{outputs.output}}"
     )

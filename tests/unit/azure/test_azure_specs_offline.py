@@ -19,7 +19,7 @@ import yaml
 from azure_mocks import WORKSPACE_ID, azure_run, inputs
 
 from mlops_infra.backends.azure._assets import runtime_files
-from mlops_infra.backends.azure.entry import encode_context
+from mlops_infra.backends.azure.container_entry import encode_context
 
 PIPELINE = {
     "name": "diagnosis",
@@ -80,7 +80,7 @@ def test_the_shipped_runtime_runs_on_the_standard_library_alone(tmp_path: Path) 
         {"pipeline": "p", "step": "s", "version": "v1", "model_name": "m", "params": {}}
     )
     # -S: no site-packages (no pulumi, pydantic, MLflow); -E: no PYTHONPATH to this checkout.
-    entry = [sys.executable, "-S", "-E", "-m", "mlops_infra.backends.azure.entry"]
+    entry = [sys.executable, "-S", "-E", "-m", "mlops_infra.backends.azure.container_entry"]
     done = subprocess.run(
         [*entry, "--component", "hello", "--context", context, "--output", str(tmp_path / "out")],
         cwd=tmp_path,

@@ -15,7 +15,7 @@ from mlops_infra.backends.gcp._revisions import plan_revision, traffic_targets
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import CompiledStep, workflow_definition
 from mlops_infra.backends.gcp.artifact_store import lifecycle_rules
-from mlops_infra.backends.gcp.entrypoint import step_context
+from mlops_infra.backends.gcp.container_entry import step_context
 from mlops_infra.backends.gcp.training_cluster import gke_accelerator
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import ComputeRef
@@ -243,7 +243,7 @@ def test_custom_job_body_has_a_chief_and_a_worker_pool() -> None:
     assert pools[0]["containerSpec"]["command"] == [
         "python",
         "-m",
-        "mlops_infra.backends.gcp.entrypoint",
+        "mlops_infra.backends.gcp.container_entry",
     ]
     assert body["jobSpec"]["scheduling"] == {"timeout": "7200s", "strategy": "SPOT"}
     assert body["jobSpec"]["enableWebAccess"] is False

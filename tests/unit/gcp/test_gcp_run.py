@@ -25,7 +25,7 @@ from pulumi.dynamic import CreateResult, ReadResult
 
 from mlops_infra.backends.gcp import _run
 from mlops_infra.backends.gcp._run import _RunProvider  # pyright: ignore[reportPrivateUsage]
-from mlops_infra.backends.gcp.entrypoint import EXECUTION_TAG
+from mlops_infra.backends.gcp.container_entry import EXECUTION_TAG
 
 # MLflow's SQLite store uses a loader strategy SQLAlchemy 2.1 deprecates (MLflow's to fix).
 pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")

@@ -24,7 +24,7 @@ from gcp_mocks import (
     synth,
 )
 
-from mlops_infra.backends.gcp.entrypoint import RUNTIME_REQUIREMENTS
+from mlops_infra.backends.gcp.container_entry import RUNTIME_REQUIREMENTS
 from mlops_infra.errors import BackendError
 from mlops_infra.images import component_requirements, runtime_source
 from mlops_infra.offline import ProgramRun
@@ -232,7 +232,7 @@ def test_cloud_run_job_runs_once_per_version_with_an_l4(run: ProgramRun) -> None
     assert template["nodeSelector"] == {"accelerator": "nvidia-l4"}
     container = template["containers"][0]
     assert container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1"}
-    assert container["commands"] == ["python", "-m", "mlops_infra.backends.gcp.entrypoint"]
+    assert container["commands"] == ["python", "-m", "mlops_infra.backends.gcp.container_entry"]
     env = {e["name"]: e for e in container["envs"]}
     assert "valueSource" in env["MLFLOW_TRACKING_PASSWORD"]
     assert "MLOPS_TRACKING_PASSWORD_SECRET" not in env

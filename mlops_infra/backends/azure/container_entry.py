@@ -1,4 +1,4 @@
-"""``python -m mlops_infra.backends.azure.entry``: run a component inside an Azure ML job.
+"""``python -m mlops_infra.backends.azure.container_entry``: run a component inside an Azure ML job.
 
 The command of every Azure ML job and pipeline component the backend declares. Azure ML
 runs it in the job's code snapshot (the versioned package) with the tracking
@@ -70,7 +70,7 @@ def _pairs(option: str, pairs: Sequence[str]) -> dict[str, str]:
 
 def build_context(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[StepContext, str]:
     """Returns the step context and the component module named by ``argv``."""
-    parser = argparse.ArgumentParser(prog="python -m mlops_infra.backends.azure.entry")
+    parser = argparse.ArgumentParser(prog="python -m mlops_infra.backends.azure.container_entry")
     parser.add_argument("--context", required=True)
     parser.add_argument("--component", required=True)
     parser.add_argument("--input", action="append", default=[])

@@ -1,4 +1,4 @@
-"""Container entrypoint of GCP workloads: ``python -m mlops_infra.backends.gcp.entrypoint``.
+"""``python -m mlops_infra.backends.gcp.container_entry``: run one step in a GCP container.
 
 Runs one pipeline step (or a training job, a one-step pipeline) inside a Vertex AI
 CustomJob or a Cloud Run job, under the same component contract as the local runner

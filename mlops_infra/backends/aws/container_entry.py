@@ -1,4 +1,4 @@
-"""``python -m mlops_infra.backends.aws.step_entry``: run one component in a SageMaker job.
+"""``python -m mlops_infra.backends.aws.container_entry``: run one component in a SageMaker job.
 
 The container side of :mod:`mlops_infra.backends.aws._contract`. SageMaker delivers the
 version's code (channel ``code``), data channels and upstream outputs under
