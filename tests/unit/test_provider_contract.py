@@ -13,7 +13,7 @@ from pulumi.dynamic import ResourceProvider
 import mlops_infra
 
 PINNED = {
-    "mlops_infra.backends.aws._generated:_GeneratedSecretProvider",
+    "mlops_infra.backends.aws._generated_secret:_GeneratedSecretProvider",
     "mlops_infra.backends.aws.endpoint_deployment:_DeploymentProvider",
     "mlops_infra.backends.aws.image_build:_BuildProvider",
     "mlops_infra.backends.gcp.image_build:_BuildProvider",
@@ -44,6 +44,14 @@ PINNED = {
 }
 
 
+MOVED = {
+    "mlops_infra.backends.aws._generated:_GeneratedSecretProvider": (
+        "mlops_infra.backends.aws._generated_secret:_GeneratedSecretProvider"
+    ),
+}
+"""Old place -> new place of providers that moved: the old name must still resolve."""
+
+
 def _providers() -> set[str]:
     found: set[str] = set()
     for info in pkgutil.walk_packages(mlops_infra.__path__, "mlops_infra."):
@@ -64,3 +72,14 @@ def _providers() -> set[str]:
 
 def test_dynamic_provider_names_are_stable() -> None:
     assert _providers() == PINNED
+
+
+def _resolve(path: str) -> object:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_moved_providers_still_resolve_at_their_old_place() -> None:
+    for old, new in MOVED.items():
+        assert new in PINNED
+        assert _resolve(old) is _resolve(new), old

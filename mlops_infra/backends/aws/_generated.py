@@ -1,50 +1,13 @@
-"""A random secret generated once at ``pulumi up`` and kept (encrypted) in the stack state.
+"""The generated secret's provider under the module path older stacks pickled.
 
-``pulumi_random`` is not a dependency of this package, so this small dynamic resource plays
-its ``RandomPassword``: the value is drawn on create, never changes afterwards (unless
-``length`` does), and is a Pulumi secret.
+Dynamic providers are pickled by reference (module and class name) into a stack's state
+(``tests/unit/test_provider_contract.py``). Stacks created before the generated secret moved
+to :mod:`._generated_secret` name ``mlops_infra.backends.aws._generated`` for its provider;
+this alias keeps their ``refresh``, ``up`` and ``destroy`` working. Import nothing from here.
 """
 
-from __future__ import annotations
+from mlops_infra.backends.aws import _generated_secret
 
-from typing import Any
+_GeneratedSecretProvider = _generated_secret._GeneratedSecretProvider  # pyright: ignore[reportPrivateUsage]
 
-import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
-
-__all__ = ["GeneratedSecret"]
-
-
-# Any: pulumi.dynamic passes properties as untyped dicts.
-class _GeneratedSecretProvider(ResourceProvider):
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        import secrets  # noqa: PLC0415 - the provider runs in its own process
-
-        length = int(props["length"])
-        return CreateResult(
-            id_=f"generated-{length}",
-            outs={"length": length, "value": secrets.token_urlsafe(length)},
-        )
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = int(olds.get("length", 0)) != int(news["length"])
-        return DiffResult(changes=changed, replaces=["length"] if changed else [])
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
-
-
-class GeneratedSecret(Resource, module="mlops", name="AwsGeneratedSecret"):
-    """A URL-safe random secret of ``length`` bytes of entropy, stable across updates."""
-
-    value: pulumi.Output[str]
-    """The secret (a Pulumi secret)."""
-
-    def __init__(self, name: str, length: int, opts: pulumi.ResourceOptions | None = None) -> None:
-        """Declares the secret ``name``."""
-        options = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["value"])
-        )
-        super().__init__(
-            _GeneratedSecretProvider(), name, {"length": length, "value": None}, options
-        )
+__all__: list[str] = []

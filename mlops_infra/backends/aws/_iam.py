@@ -12,16 +12,15 @@ action in it is one AWS cannot scope to a resource (:data:`UNSCOPABLE_ACTIONS`).
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
-from pulumi.runtime import settings
-from pulumi_aws import get_caller_identity_output, get_partition_output, get_region_output, iam
+from pulumi_aws import iam
 
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws.iam_actions import UNSCOPABLE_ACTIONS
 from mlops_infra.errors import BackendError
 from mlops_infra.resources import BuildContext
@@ -29,7 +28,6 @@ from mlops_infra.resources import BuildContext
 __all__ = [
     "UNSCOPABLE_ACTIONS",
     "ArgsT",
-    "AwsScope",
     "ServiceRole",
     "Statement",
     "check_document",
@@ -134,74 +132,6 @@ def _drop_empty_statements(text: str) -> str:
     document: dict[str, Any] = json.loads(text)
     document["Statement"] = [s for s in document["Statement"] if s.get("Resource") != []]
     return json.dumps(document)
-
-
-@dataclass(frozen=True)
-class AwsScope:
-    """Partition, region and account the stack deploys into, for building ARNs.
-
-    Attributes:
-        partition: ``aws``, ``aws-cn``, ``aws-us-gov``.
-        region: The target's region, else the provider's.
-        account_id: The deploying account.
-        region_override: The target's region when the spec sets one (passed to every
-            resource as ``region``), else ``None`` (the provider's region).
-    """
-
-    partition: pulumi.Output[str]
-    region: pulumi.Output[str]
-    account_id: pulumi.Output[str]
-    region_override: str | None
-
-    @classmethod
-    def current(cls, region: str | None, parent: pulumi.Resource) -> AwsScope:
-        """Looks up the caller's partition and account (and region unless ``region``).
-
-        Once per deployment, provider and ``region``: every component of a stack that uses
-        the same AWS provider shares the answers (the invokes take no inputs, and their
-        outputs carry no dependencies, so sharing them changes no request).
-        """
-        monitor = settings.get_monitor()
-        if monitor is None:
-            return cls._look_up(region, parent)
-        provider = parent.get_provider("aws:index/getPartition:getPartition")
-        scopes = _SCOPES.setdefault(monitor, {})
-        key = (provider, region)
-        if key not in scopes:
-            scopes[key] = cls._look_up(region, parent)
-        return scopes[key]
-
-    @classmethod
-    def _look_up(cls, region: str | None, parent: pulumi.Resource) -> AwsScope:
-        opts = pulumi.InvokeOutputOptions(parent=parent)
-        partition = get_partition_output(opts=opts).apply(lambda r: r.partition or "aws")
-        account = get_caller_identity_output(opts=opts).apply(
-            lambda r: str(r.account_id or "unknown-account")
-        )
-        resolved = (
-            pulumi.Output.from_input(region)
-            if region
-            else get_region_output(opts=opts).apply(lambda r: str(r.region or "unknown-region"))
-        )
-        return cls(partition=partition, region=resolved, account_id=account, region_override=region)
-
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
-        """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
-        region = self.region if regional else ""
-        return pulumi.Output.concat(
-            "arn:", self.partition, ":", service, ":", region, ":", self.account_id, ":", resource
-        )
-
-    def global_arn(self, service: str, resource: str) -> pulumi.Output[str]:
-        """An ARN without region or account (``arn:aws:s3:::bucket``)."""
-        return pulumi.Output.concat("arn:", self.partition, ":", service, ":::", resource)
-
-
-# Per resource monitor (one per deployment or mocked run), so that a new run, or a test with
-# other mocks, never sees another's answers.
-_SCOPES: weakref.WeakKeyDictionary[
-    object, dict[tuple[pulumi.ProviderResource | None, str | None], AwsScope]
-] = weakref.WeakKeyDictionary()
 
 
 def trust_policy(service: str, scope: AwsScope) -> pulumi.Output[str]:

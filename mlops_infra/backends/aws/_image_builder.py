@@ -24,7 +24,6 @@ import pulumi
 
 from mlops_infra.backends.aws._iam import (
     ArgsT,
-    AwsScope,
     kms_use,
     logs_write,
     s3_read,
@@ -32,6 +31,7 @@ from mlops_infra.backends.aws._iam import (
     statement,
 )
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.image_build import ImageBuild

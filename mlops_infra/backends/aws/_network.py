@@ -16,7 +16,8 @@ import pulumi
 from pulumi_aws import get_availability_zones_output
 
 from mlops_infra.backends.aws._endpoints import CATALOG, endpoint_roles
-from mlops_infra.backends.aws._iam import ArgsT, AwsScope, logs_write, service_role
+from mlops_infra.backends.aws._iam import ArgsT, logs_write, service_role
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.resources import BuildContext
 from mlops_infra.specs import NetworkSpec

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from mlops_infra.backends.aws._iam import ArgsT, AwsScope, Statement, kms_use, statement
+from mlops_infra.backends.aws._iam import ArgsT, Statement, kms_use, statement
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.resources import BuildContext, TrackingRef
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from mlops_infra.backends.aws._iam import AwsScope
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.resources import BuildContext, StoreRef
 
 __all__ = ["OBJECT_TAG_LIMIT", "StoreLocation", "object_tags", "split_s3_uri"]

@@ -19,7 +19,7 @@ import pulumi
 
 from mlops_infra.backends.aws._compute import SageMakerCompute
 from mlops_infra.backends.aws._contract import ENTRYPOINT
-from mlops_infra.backends.aws._foundation import WorkloadNetwork
+from mlops_infra.backends.aws._scope import WorkloadNetwork
 
 __all__ = ["Request", "s3_channel", "training_request"]
 

@@ -36,10 +36,8 @@ from mlops_infra.backends.aws._contract import (
     RUNTIME_REQUIREMENTS,
     data_channel,
 )
-from mlops_infra.backends.aws._foundation import WorkloadNetwork
 from mlops_infra.backends.aws._iam import (
     ArgsT,
-    AwsScope,
     ServiceRole,
     Statement,
     ecr_pull,
@@ -54,6 +52,7 @@ from mlops_infra.backends.aws._iam import (
 )
 from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import key_safe
+from mlops_infra.backends.aws._scope import AwsScope, WorkloadNetwork
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.mlflow_auth import workload_actions

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import pulumi
 
-from mlops_infra.backends.aws._iam import ArgsT, AwsScope, Statement
+from mlops_infra.backends.aws._iam import ArgsT, Statement
 from mlops_infra.backends.aws._naming import bucket_prefix
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.foundation import create_key
 from mlops_infra.backends.aws.options import S3StoreOptions

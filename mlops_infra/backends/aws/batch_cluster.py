@@ -15,9 +15,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_aws import batch, iam
 
-from mlops_infra.backends.aws._foundation import network_of, registry_image
 from mlops_infra.backends.aws._iam import (
-    AwsScope,
     ecr_pull,
     ecr_repository_arn,
     logs_write,
@@ -25,6 +23,7 @@ from mlops_infra.backends.aws._iam import (
     statement,
 )
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope, network_of, registry_image
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.options import BatchClusterOptions
 from mlops_infra.errors import BackendError

@@ -23,13 +23,8 @@ from mlops_infra.backends.aws._contract import (
     HYPERPARAMETERS_ENV,
     PACKAGE_ENV,
 )
-from mlops_infra.backends.aws._iam import (
-    AwsScope,
-    kms_use,
-    s3_read,
-    s3_write,
-    service_role,
-)
+from mlops_infra.backends.aws._iam import kms_use, s3_read, s3_write, service_role
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import (

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import pulumi
 from pulumi_aws import ecr, kms
 
-from mlops_infra.backends.aws._iam import ArgsT, AwsScope
+from mlops_infra.backends.aws._iam import ArgsT
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.resources import BuildContext, FoundationArgs, FoundationBackend, FoundationRef
 
 if TYPE_CHECKING:

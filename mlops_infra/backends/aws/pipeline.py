@@ -26,10 +26,10 @@ import pulumi
 from pulumi_aws import sagemaker
 
 from mlops_infra.backends.aws._compute import sagemaker_compute
-from mlops_infra.backends.aws._foundation import network_of
-from mlops_infra.backends.aws._iam import AwsScope, service_role, statement
+from mlops_infra.backends.aws._iam import service_role, statement
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._schedule import eventbridge_cron
+from mlops_infra.backends.aws._scope import AwsScope, network_of
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import (

@@ -30,7 +30,7 @@ from mlops_infra.backends.aws._contract import (
     HP_STEP,
     step_channel,
 )
-from mlops_infra.backends.aws._foundation import WorkloadNetwork
+from mlops_infra.backends.aws._scope import WorkloadNetwork
 from mlops_infra.backends.aws._training_request import s3_channel, training_request
 from mlops_infra.specs import PipelineSpec
 

@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.backends.aws._boto import AwsApi, progress
+from mlops_infra.backends.aws._api import AwsApi, progress
 from mlops_infra.providers import EngineBoundProvider
 
 __all__ = [

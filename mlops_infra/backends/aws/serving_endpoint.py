@@ -35,9 +35,7 @@ from typing import Any
 import pulumi
 from pulumi_aws import cloudwatch
 
-from mlops_infra.backends.aws._foundation import network_of, registry_image
 from mlops_infra.backends.aws._iam import (
-    AwsScope,
     ecr_pull,
     ecr_repository_arn,
     kms_use,
@@ -47,6 +45,7 @@ from mlops_infra.backends.aws._iam import (
     statement,
 )
 from mlops_infra.backends.aws._naming import has_instance_storage, physical_name
+from mlops_infra.backends.aws._scope import AwsScope, network_of, registry_image
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._workload import network_statements
 from mlops_infra.backends.aws.endpoint_deployment import VARIANT, SageMakerDeployment

@@ -24,9 +24,9 @@ import importlib.metadata
 
 import pulumi
 
-from mlops_infra.backends.aws._iam import AwsScope
 from mlops_infra.backends.aws._image_builder import image_build, image_builder
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.images import ServingImage

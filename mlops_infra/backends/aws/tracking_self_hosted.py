@@ -25,10 +25,8 @@ from __future__ import annotations
 import pulumi
 from pulumi_aws import cloudwatch, ecs, lb, rds, route53
 
-from mlops_infra.backends.aws._foundation import WorkloadNetwork, network_of
-from mlops_infra.backends.aws._generated import GeneratedSecret
+from mlops_infra.backends.aws._generated_secret import GeneratedSecret
 from mlops_infra.backends.aws._iam import (
-    AwsScope,
     ecr_pull,
     ecr_repository_arn,
     kms_use,
@@ -39,6 +37,7 @@ from mlops_infra.backends.aws._iam import (
 )
 from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope, WorkloadNetwork, network_of
 from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._secrets import write_only_secret
 from mlops_infra.backends.aws._store import StoreLocation

@@ -22,8 +22,9 @@ from typing import Literal
 import pulumi
 from pulumi_aws import sagemaker
 
-from mlops_infra.backends.aws._iam import AwsScope, kms_use, s3_write, service_role
+from mlops_infra.backends.aws._iam import kms_use, s3_write, service_role
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.options import SageMakerTrackingOptions

@@ -20,9 +20,8 @@ from __future__ import annotations
 import pulumi
 
 from mlops_infra.backends.aws._compute import sagemaker_compute
-from mlops_infra.backends.aws._foundation import network_of
-from mlops_infra.backends.aws._iam import AwsScope
 from mlops_infra.backends.aws._naming import physical_name
+from mlops_infra.backends.aws._scope import AwsScope, network_of
 from mlops_infra.backends.aws._secrets import tracking_credentials
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws._training_request import s3_channel, training_request

@@ -40,7 +40,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.backends.aws._boto import AwsApi, conform, error_code, progress
+from mlops_infra.backends.aws._api import AwsApi, conform, error_code, progress
 from mlops_infra.backends.aws._contract import HP_EXECUTION
 from mlops_infra.providers import EngineBoundProvider
 

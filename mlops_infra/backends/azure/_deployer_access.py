@@ -36,7 +36,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 from mlops_infra.providers import EngineBoundProvider
 
 if TYPE_CHECKING:
-    from mlops_infra.backends.azure._arm import ArmClient
+    from mlops_infra.backends.azure._api import ArmClient
 
 __all__ = [
     "NETWORK_ACLS_API_VERSION",
@@ -107,12 +107,12 @@ class _AccessProvider(EngineBoundProvider):
     clock: Callable[[], float] = time.monotonic
 
     def _client(self, props: dict[str, Any]) -> ArmClient:
-        from mlops_infra.backends.azure._arm import ArmClient  # noqa: PLC0415 - provider side
+        from mlops_infra.backends.azure._api import ArmClient  # noqa: PLC0415 - provider side
 
         return ArmClient(str(props["arm_endpoint"]), sleep=self.sleep)
 
     def _apply(self, props: dict[str, Any], ranges: list[str]) -> None:
-        from mlops_infra.backends.azure._arm import progress  # noqa: PLC0415 - provider side
+        from mlops_infra.backends.azure._api import progress  # noqa: PLC0415 - provider side
 
         client = self._client(props)
         path = str(props["workspace_id"])
@@ -161,7 +161,7 @@ class _AccessProvider(EngineBoundProvider):
         return ReadResult(id_, {**props, "ranges": _allowed(workspace)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        from mlops_infra.backends.azure._arm import ArmError  # noqa: PLC0415 - provider side
+        from mlops_infra.backends.azure._api import ArmError  # noqa: PLC0415 - provider side
 
         try:
             self._apply(props, [])

@@ -32,7 +32,7 @@ class _WaitProvider(EngineBoundProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         seconds = float(props["seconds"])
         if seconds > 0:
-            from mlops_infra.backends.azure._arm import progress  # noqa: PLC0415
+            from mlops_infra.backends.azure._api import progress  # noqa: PLC0415
 
             progress(f"waiting {seconds:g} s for {props['what']} to propagate")
             self.sleep(seconds)

@@ -32,9 +32,9 @@ from pulumi_azure_native import managedidentity, storage
 
 from mlops_infra.backends.azure._deployer_access import storage_ip_rules
 from mlops_infra.backends.azure._diagnostics import send_audit_logs
+from mlops_infra.backends.azure._iam import grant
 from mlops_infra.backends.azure._naming import compact
 from mlops_infra.backends.azure._propagation import PropagationWait
-from mlops_infra.backends.azure._roles import grant
 from mlops_infra.backends.azure._scope import AzureFoundationRef, azure_foundation
 from mlops_infra.backends.azure.options import AzureStoreOptions
 from mlops_infra.errors import BackendError

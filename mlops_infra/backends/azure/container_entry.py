@@ -17,7 +17,7 @@ the component's ``run(ctx)``.
 
 Imports no cloud SDK and nothing of the library but the step runtime: this module, the
 runtime and empty package files are shipped in every code asset (see
-:func:`~mlops_infra.backends.azure._assets.runtime_files`), so the job's environment needs
+:func:`~mlops_infra.backends.azure._workload.runtime_files`), so the job's environment needs
 MLflow and the components' requirements, never ``mlops-infra`` from an index.
 """
 

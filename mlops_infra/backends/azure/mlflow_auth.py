@@ -48,7 +48,7 @@ def client_environment(tracking_url: str) -> Mapping[str, str]:
             raise RuntimeError(msg)
         return {}
     if tracking_url.startswith(("https://", "http://")):
-        from mlops_infra.backends.azure._arm import default_token  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import default_token  # noqa: PLC0415
 
         return {"MLFLOW_TRACKING_TOKEN": default_token()}
     return {}

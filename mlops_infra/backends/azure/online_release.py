@@ -77,12 +77,12 @@ class _ReleaseProvider(EngineBoundProvider):
     clock: Callable[[], float] = time.monotonic
 
     def _client(self, props: Mapping[str, Any]) -> Any:
-        from mlops_infra.backends.azure._arm import ArmClient  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ArmClient  # noqa: PLC0415
 
         return ArmClient(str(props["arm_endpoint"]))
 
     def _release(self, props: dict[str, Any], olds: Mapping[str, Any] | None) -> dict[str, Any]:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION, progress  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION, progress  # noqa: PLC0415
 
         outs = {k: v for k, v in props.items() if not k.startswith("__")}
         names: dict[str, str] = dict(cast(Mapping[str, str], (olds or {}).get("names") or {}))
@@ -146,7 +146,7 @@ class _ReleaseProvider(EngineBoundProvider):
         return {**outs, "deployed_version": deployed, "traffic": traffic, "names": names}
 
     def _provisioned(self, client: Any, path: str, timeout_s: float, name: str) -> str:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION, progress  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION, progress  # noqa: PLC0415
 
         deadline = self.clock() + timeout_s
         while True:
@@ -171,7 +171,7 @@ class _ReleaseProvider(EngineBoundProvider):
         return UpdateResult(outs=self._release(news, olds))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION  # noqa: PLC0415
 
         endpoint = self._client(props).get(str(props["endpoint_path"]), ML_API_VERSION)
         traffic = {k: int(v) for k, v in dict(_props(endpoint).get("traffic") or {}).items()}
@@ -182,7 +182,7 @@ class _ReleaseProvider(EngineBoundProvider):
         )
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION  # noqa: PLC0415
 
         client = self._client(props)
         endpoint_path = str(props["endpoint_path"])
@@ -199,7 +199,7 @@ def _put_traffic(
     client: Any, endpoint_path: str, endpoint: Mapping[str, Any], traffic: Mapping[str, int]
 ) -> None:
     """PUTs the endpoint back with ``traffic`` (its writable fields unchanged)."""
-    from mlops_infra.backends.azure._arm import ML_API_VERSION  # noqa: PLC0415
+    from mlops_infra.backends.azure._api import ML_API_VERSION  # noqa: PLC0415
 
     props = _props(endpoint)
     identity = cast(dict[str, Any], endpoint.get("identity") or {})

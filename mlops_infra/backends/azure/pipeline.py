@@ -33,7 +33,14 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
-from mlops_infra.backends.azure._assets import (
+from mlops_infra.backends.azure._naming import iso_duration, unique_suffix
+from mlops_infra.backends.azure._scope import (
+    JsonObject,
+    WorkspaceHandle,
+    azure_foundation,
+    workspace_of,
+)
+from mlops_infra.backends.azure._workload import (
     UploadedData,
     asset_reference,
     environment_id,
@@ -41,13 +48,6 @@ from mlops_infra.backends.azure._assets import (
     step_command,
     upload_code,
     upload_data,
-)
-from mlops_infra.backends.azure._naming import iso_duration, unique_suffix
-from mlops_infra.backends.azure._scope import (
-    JsonObject,
-    WorkspaceHandle,
-    azure_foundation,
-    workspace_of,
 )
 from mlops_infra.backends.azure.container_entry import encode_context
 from mlops_infra.backends.azure.options import AzurePipelineOptions

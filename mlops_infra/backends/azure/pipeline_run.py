@@ -72,12 +72,12 @@ class _RunProvider(EngineBoundProvider):
     clock: Callable[[], float] = time.monotonic
 
     def _client(self, props: Mapping[str, Any]) -> Any:
-        from mlops_infra.backends.azure._arm import ArmClient  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ArmClient  # noqa: PLC0415
 
         return ArmClient(str(props["arm_endpoint"]))
 
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION, progress  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION, progress  # noqa: PLC0415
 
         client = self._client(props)
         path, name = str(props["job_path"]), str(props["job_name"])
@@ -143,7 +143,7 @@ class _RunProvider(EngineBoundProvider):
         return UpdateResult(outs=self._run(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from mlops_infra.backends.azure._arm import ML_API_VERSION  # noqa: PLC0415
+        from mlops_infra.backends.azure._api import ML_API_VERSION  # noqa: PLC0415
 
         job = self._client(props).get(str(props["job_path"]), ML_API_VERSION)
         if job is None:

@@ -39,7 +39,7 @@ PLAN_RULES = ProviderRules(
             "azure-native:machinelearningservices:Compute": frozenset(
                 {"computeName", "workspaceName", "resourceGroupName", "location"}
             ),
-            # Its name is a GUID of scope, principal and role (_roles.role_assignment_name).
+            # Its name is a GUID of scope, principal and role (_iam.role_assignment_name).
             "azure-native:authorization:RoleAssignment": frozenset({"roleAssignmentName", "scope"}),
         }
     ),

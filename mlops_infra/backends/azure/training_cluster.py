@@ -23,8 +23,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
+from mlops_infra.backends.azure._iam import grant
 from mlops_infra.backends.azure._naming import iso_duration, short_name
-from mlops_infra.backends.azure._roles import grant
 from mlops_infra.backends.azure._scope import (
     azure_foundation,
     storage_account_id,

@@ -21,15 +21,15 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 
-from mlops_infra.backends.azure._assets import (
+from mlops_infra.backends.azure._naming import iso_duration
+from mlops_infra.backends.azure._scope import AnyContext, azure_foundation, workspace_of
+from mlops_infra.backends.azure._workload import (
     environment_id,
     retained,
     step_command,
     upload_code,
     upload_data,
 )
-from mlops_infra.backends.azure._naming import iso_duration
-from mlops_infra.backends.azure._scope import AnyContext, azure_foundation, workspace_of
 from mlops_infra.backends.azure.container_entry import encode_context
 from mlops_infra.backends.azure.options import AzureJobOptions
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend

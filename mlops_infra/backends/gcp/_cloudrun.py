@@ -12,7 +12,8 @@ import re
 import pulumi
 from pulumi_gcp import cloudrunv2, serviceaccount
 
-from mlops_infra.backends.gcp._platform import AnyContext, fmt, project_id
+from mlops_infra.backends.gcp._naming import fmt
+from mlops_infra.backends.gcp._scope import AnyContext, project_id
 from mlops_infra.errors import BackendError
 
 __all__ = [

@@ -24,8 +24,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 from pulumi_gcp import projects
 
-from mlops_infra.backends.gcp._platform import AnyContext
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._scope import AnyContext, current_project_id
 
 __all__ = ["ROLE_ID_MAX", "RoleSuffix", "custom_role", "role_id"]
 

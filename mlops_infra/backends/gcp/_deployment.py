@@ -63,7 +63,7 @@ def _plain(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _get(name: str) -> dict[str, Any] | None:
-    from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415 - provider side
+    from mlops_infra.backends.gcp._api import RestError, call  # noqa: PLC0415 - provider side
 
     try:
         return call("GET", f"{API}/{name}")
@@ -74,7 +74,7 @@ def _get(name: str) -> dict[str, Any] | None:
 
 
 def _undeploy(name: str) -> None:
-    from mlops_infra.backends.gcp._rest import RestError, call, wait_operation  # noqa: PLC0415
+    from mlops_infra.backends.gcp._api import RestError, call, wait_operation  # noqa: PLC0415
 
     try:
         operation = call("DELETE", f"{API}/{name}")
@@ -89,7 +89,7 @@ def _undeploy(name: str) -> None:
 
 def _deploy(olds: Mapping[str, Any] | None, news: Mapping[str, Any]) -> dict[str, Any]:
     """Deploys (or removes) the service as ``news`` asks; returns the resource's outputs."""
-    from mlops_infra.backends.gcp._rest import call, progress, wait_operation  # noqa: PLC0415
+    from mlops_infra.backends.gcp._api import call, progress, wait_operation  # noqa: PLC0415
 
     name = _service_name(news)
     outs = {**_plain(news), "digest": deployment_digest(news)}

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_gcp import serviceaccount, storage
 
-from mlops_infra.backends.gcp._platform import AnyContext, account_id, project_id
+from mlops_infra.backends.gcp._naming import account_id
+from mlops_infra.backends.gcp._scope import AnyContext, project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.resources.artifact_store import bucket_of
 

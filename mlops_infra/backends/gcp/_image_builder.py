@@ -22,8 +22,8 @@ import pulumi
 from pulumi_gcp import artifactregistry, projects, serviceaccount, storage
 
 from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, bucket_name, service_account
-from mlops_infra.backends.gcp._platform import AnyContext, fmt, region_of
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._naming import fmt
+from mlops_infra.backends.gcp._scope import AnyContext, current_project_id, region_of
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.image_build import CloudBuildImage
 from mlops_infra.images import BuiltImage, ImageSource, stack_registry

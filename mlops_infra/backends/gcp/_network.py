@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_gcp import compute, servicenetworking
 
-from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id
+from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import project_id
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.options import GcpNetworkOptions
 from mlops_infra.resources import BuildContext, FoundationArgs

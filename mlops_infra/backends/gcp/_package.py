@@ -16,7 +16,8 @@ from pathlib import Path
 import pulumi
 from pulumi_gcp import storage
 
-from mlops_infra.backends.gcp._platform import AnyContext, fmt
+from mlops_infra.backends.gcp._naming import fmt
+from mlops_infra.backends.gcp._scope import AnyContext
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.specs import DataRef
 from mlops_infra.versioning import VersionManifest, resolve_data_path

@@ -35,7 +35,7 @@ from typing import Any, cast
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.backends.gcp._platform import label_value
+from mlops_infra.backends.gcp._naming import label_value
 from mlops_infra.backends.gcp.container_entry import EXECUTION_TAG
 from mlops_infra.gates.registry_client import client_environment
 from mlops_infra.providers import EngineBoundProvider
@@ -90,7 +90,7 @@ def find_model_version(tracking_url: str, model: str, execution_id: str) -> str 
 
 
 def _start_or_adopt(workflow: str, version: str) -> dict[str, Any]:
-    from mlops_infra.backends.gcp._rest import call, progress  # noqa: PLC0415 - provider side
+    from mlops_infra.backends.gcp._api import call, progress  # noqa: PLC0415 - provider side
 
     label = label_value(version)
     listed = call(
@@ -117,7 +117,7 @@ def _start_or_adopt(workflow: str, version: str) -> dict[str, Any]:
 
 
 def _wait(execution: dict[str, Any], timeout_s: float, poll_s: float) -> dict[str, Any]:
-    from mlops_infra.backends.gcp._rest import call, progress  # noqa: PLC0415
+    from mlops_infra.backends.gcp._api import call, progress  # noqa: PLC0415
 
     name = str(execution["name"])
     started = time.monotonic()
@@ -154,7 +154,7 @@ def _run(props: Mapping[str, Any]) -> dict[str, Any]:
     if ended.get("state") != "SUCCEEDED":
         error = cast(dict[str, Any], ended.get("error") or {})
         outs["error"] = str(error.get("payload") or error.get("context") or ended.get("state"))
-        from mlops_infra.backends.gcp._rest import progress  # noqa: PLC0415
+        from mlops_infra.backends.gcp._api import progress  # noqa: PLC0415
 
         progress(f"{execution['name']} did not succeed: {outs['error']}")
         return outs
@@ -181,7 +181,7 @@ class _RunProvider(EngineBoundProvider):
         return UpdateResult(outs={**_plain(news), **kept})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
+        from mlops_infra.backends.gcp._api import RestError, call  # noqa: PLC0415
 
         try:
             execution = call("GET", f"{API}/{id_}")
@@ -195,7 +195,7 @@ class _RunProvider(EngineBoundProvider):
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
+        from mlops_infra.backends.gcp._api import RestError, call  # noqa: PLC0415
 
         del props
         try:

@@ -14,7 +14,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
 from pulumi_gcp import secretmanager, serviceaccount
 
-from mlops_infra.backends.gcp._platform import AnyContext, gcp_labels, physical_name, project_id
+from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import AnyContext, project_id
 
 __all__ = ["GeneratedPassword", "StoredSecret", "store_secret"]
 

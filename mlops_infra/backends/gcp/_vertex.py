@@ -142,7 +142,7 @@ def custom_job_body(
 
 class _CustomJobProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        from mlops_infra.backends.gcp._rest import call  # noqa: PLC0415 - provider side
+        from mlops_infra.backends.gcp._api import call  # noqa: PLC0415 - provider side
 
         region, project = props["region"], props["project"]
         url = f"https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/customJobs"
@@ -157,7 +157,7 @@ class _CustomJobProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
+        from mlops_infra.backends.gcp._api import RestError, call  # noqa: PLC0415
 
         try:
             job = call("GET", f"https://{props['region']}-aiplatform.googleapis.com/v1/{id_}")
@@ -170,7 +170,7 @@ class _CustomJobProvider(ResourceProvider):
         return ReadResult(id_, outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from mlops_infra.backends.gcp._rest import RestError, call  # noqa: PLC0415
+        from mlops_infra.backends.gcp._api import RestError, call  # noqa: PLC0415
 
         url = f"https://{props['region']}-aiplatform.googleapis.com/v1/{id_}"
         try:

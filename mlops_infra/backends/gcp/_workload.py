@@ -19,8 +19,8 @@ from mlops_infra.backends.gcp._iam import (
     service_account,
 )
 from mlops_infra.backends.gcp._image_builder import context_image
-from mlops_infra.backends.gcp._platform import AnyContext, fmt
-from mlops_infra.backends.gcp._project import project_number
+from mlops_infra.backends.gcp._naming import fmt
+from mlops_infra.backends.gcp._scope import AnyContext, project_number
 from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
 from mlops_infra.backends.gcp.container_entry import RUNTIME_REQUIREMENTS
 from mlops_infra.backends.gcp.mlflow_users import MlflowWorkloadUser, workload_username

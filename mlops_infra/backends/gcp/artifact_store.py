@@ -20,7 +20,8 @@ from typing import cast
 import pulumi
 from pulumi_gcp import kms, storage
 
-from mlops_infra.backends.gcp._platform import gcp_labels, project_id, region_of
+from mlops_infra.backends.gcp._naming import gcp_labels
+from mlops_infra.backends.gcp._scope import project_id, region_of
 from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.foundation import create_key
 from mlops_infra.backends.gcp.options import GcsStoreOptions

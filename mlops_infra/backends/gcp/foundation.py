@@ -27,13 +27,8 @@ import dataclasses
 import pulumi
 from pulumi_gcp import artifactregistry, kms, projects
 
-from mlops_infra.backends.gcp._platform import (
-    AnyContext,
-    gcp_labels,
-    physical_name,
-    project_id,
-    region_of,
-)
+from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import AnyContext, project_id, region_of
 from mlops_infra.resources import BuildContext, FoundationArgs, FoundationBackend, FoundationRef
 
 __all__ = [

@@ -37,7 +37,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.backends.gcp._rest import RestError, call, progress
+from mlops_infra.backends.gcp._api import RestError, call, progress
 from mlops_infra.providers import EngineBoundProvider
 
 __all__ = ["BUILD_API", "REGISTRY_API", "CloudBuildImage", "build_image", "build_request"]

@@ -23,10 +23,10 @@ from pulumi_gcp import cloudscheduler, projects, serviceaccount, workflows
 
 from mlops_infra.backends.gcp._custom_role import custom_role
 from mlops_infra.backends.gcp._iam import bucket_name, service_account
+from mlops_infra.backends.gcp._naming import fmt, gcp_labels, physical_name
 from mlops_infra.backends.gcp._package import Package, package_root, publish_package
-from mlops_infra.backends.gcp._platform import fmt, gcp_labels, physical_name, project_id, region_of
-from mlops_infra.backends.gcp._project import current_project_id
 from mlops_infra.backends.gcp._run import PipelineRun
+from mlops_infra.backends.gcp._scope import current_project_id, project_id, region_of
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import (
     EXECUTION_ID,

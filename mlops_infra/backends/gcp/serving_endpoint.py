@@ -42,8 +42,8 @@ from mlops_infra.backends.gcp._iam import (
     object_prefix,
     service_account,
 )
-from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, region_of
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import current_project_id, region_of
 from mlops_infra.backends.gcp.options import CloudRunServingOptions
 from mlops_infra.backends.gcp.serving_image import MODEL_DIR, serving_image
 from mlops_infra.errors import BackendError

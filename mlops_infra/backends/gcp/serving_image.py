@@ -24,8 +24,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.backends.gcp._image_builder import DOCKER, builder_identity
-from mlops_infra.backends.gcp._platform import AnyContext, region_of
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._scope import AnyContext, current_project_id, region_of
 from mlops_infra.backends.gcp.image_build import CloudBuildImage
 from mlops_infra.images import ServingImage, stack_registry
 from mlops_infra.resources import FoundationRef

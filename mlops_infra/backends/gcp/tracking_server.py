@@ -40,15 +40,8 @@ from mlops_infra.backends.gcp._cloudrun import (
 )
 from mlops_infra.backends.gcp._iam import MLFLOW_ROOT, OBJECT_USER, bucket_member, service_account
 from mlops_infra.backends.gcp._image_builder import context_image
-from mlops_infra.backends.gcp._platform import (
-    fmt,
-    gcp_labels,
-    physical_name,
-    project_id,
-    region_of,
-    subnet_of,
-)
-from mlops_infra.backends.gcp._project import project_number
+from mlops_infra.backends.gcp._naming import fmt, gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import project_id, project_number, region_of, subnet_of
 from mlops_infra.backends.gcp._secrets import GeneratedPassword, StoredSecret, store_secret
 from mlops_infra.backends.gcp.options import CloudRunTrackingOptions
 from mlops_infra.errors import BackendError

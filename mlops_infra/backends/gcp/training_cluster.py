@@ -16,8 +16,8 @@ from __future__ import annotations
 import pulumi
 
 from mlops_infra.backends.gcp._iam import service_account
-from mlops_infra.backends.gcp._platform import gcp_labels, physical_name, project_id, region_of
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
+from mlops_infra.backends.gcp._scope import current_project_id, project_id, region_of
 from mlops_infra.backends.gcp.gpus import NO_VPC_PEERING
 from mlops_infra.backends.gcp.options import GkeClusterOptions, VertexClusterOptions
 from mlops_infra.errors import BackendError

@@ -18,16 +18,9 @@ import pulumi
 from pulumi_gcp import cloudrunv2
 
 from mlops_infra.backends.gcp._iam import bucket_name
+from mlops_infra.backends.gcp._naming import fmt, gcp_labels, physical_name
 from mlops_infra.backends.gcp._package import FUSE_ROOT, Package, package_root, publish_package
-from mlops_infra.backends.gcp._platform import (
-    fmt,
-    gcp_labels,
-    physical_name,
-    project_id,
-    region_of,
-    subnet_of,
-)
-from mlops_infra.backends.gcp._project import current_project_id
+from mlops_infra.backends.gcp._scope import current_project_id, project_id, region_of, subnet_of
 from mlops_infra.backends.gcp._vertex import ENTRYPOINT, Machine, VertexCustomJob, custom_job_body
 from mlops_infra.backends.gcp._workload import (
     MlflowTarget,

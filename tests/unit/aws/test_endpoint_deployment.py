@@ -8,7 +8,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from mlops_infra.backends.aws._boto import AwsApi
+from mlops_infra.backends.aws._api import AwsApi
 from mlops_infra.backends.aws.endpoint_deployment import (
     deploy,
     read_deployment,

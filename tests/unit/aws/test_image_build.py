@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mlops_infra.backends.aws._boto import AwsApi
+from mlops_infra.backends.aws._api import AwsApi
 from mlops_infra.backends.aws.image_build import build_image, marker_key
 
 from .moto_fakes import REGION, CodeBuildRuns, aws

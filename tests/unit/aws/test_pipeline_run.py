@@ -10,7 +10,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from mlops_infra.backends.aws._boto import AwsApi
+from mlops_infra.backends.aws._api import AwsApi
 from mlops_infra.backends.aws.mlflow_auth import CLIENT_AUTH
 from mlops_infra.backends.aws.pipeline_run import (
     display_name,

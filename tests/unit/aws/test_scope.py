@@ -9,7 +9,7 @@ import pulumi
 from pulumi.runtime.mocks import MockCallArgs
 
 from mlops_infra import load_stack_file
-from mlops_infra.backends.aws._iam import AwsScope
+from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws.testing import AwsMocks
 from mlops_infra.offline import run_offline
 

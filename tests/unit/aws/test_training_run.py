@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from mlops_infra.backends.aws._boto import AwsApi
+from mlops_infra.backends.aws._api import AwsApi
 from mlops_infra.backends.aws._contract import HP_EXECUTION
 from mlops_infra.backends.aws.policies.sagemaker import RULES
 from mlops_infra.backends.aws.training_job import job_name

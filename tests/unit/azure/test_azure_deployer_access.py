@@ -17,8 +17,8 @@ from arm_fake import TOKEN, WORKSPACE_API_VERSION, ArmState, arm_fake
 from azure_mocks import WORKSPACE_ID
 from pulumi.dynamic import CreateResult, ReadResult
 
-from mlops_infra.backends.azure import _arm
-from mlops_infra.backends.azure._arm import ArmError
+from mlops_infra.backends.azure import _api
+from mlops_infra.backends.azure._api import ArmError
 from mlops_infra.backends.azure._deployer_access import (
     NETWORK_ACLS_API_VERSION,
     _AccessProvider,
@@ -30,7 +30,7 @@ RANGES = ["52.10.20.30/32", "20.61.0.0/24"]
 
 @pytest.fixture(autouse=True)
 def entra_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: TOKEN)
+    monkeypatch.setattr(_api, "default_token", lambda: TOKEN)
 
 
 def closed_workspace() -> ArmState:

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, principal_id, resource
 
-from mlops_infra.backends.azure._roles import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
+from mlops_infra.backends.azure._iam import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import run_offline
 from mlops_infra.resources import ArtifactStore, ArtifactStoreArgs, Target

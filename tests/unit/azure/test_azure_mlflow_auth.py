@@ -14,7 +14,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 from mlflow_fake import TOKEN, RegistryState, Version, mlflow_fake
 
-from mlops_infra.backends.azure import _arm, mlflow_auth
+from mlops_infra.backends.azure import _api, mlflow_auth
 from mlops_infra.backends.azure.mlflow_auth import HOOK, client_environment
 from mlops_infra.gates.registry_client import RegistryClient
 
@@ -34,7 +34,7 @@ def registry() -> RegistryState:
 @pytest.fixture
 def entra(monkeypatch: pytest.MonkeyPatch) -> None:
     """The deployer's ambient credentials give the token the fake accepts."""
-    monkeypatch.setattr(_arm, "default_token", lambda: TOKEN)
+    monkeypatch.setattr(_api, "default_token", lambda: TOKEN)
     # Restored after the test: the hook writes the token into the environment.
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "stale")
 
@@ -68,7 +68,7 @@ def test_https_workspace_uri_with_an_entra_token(entra: None) -> None:
 def test_a_request_without_the_token_is_refused_and_stops_the_gate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: "expired")
+    monkeypatch.setattr(_api, "default_token", lambda: "expired")
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "stale")
     with mlflow_fake(registry()) as (host, state, _):
         client = RegistryClient(f"http://{host}{WORKSPACE_PATH}", client_auth=HOOK)

@@ -15,8 +15,8 @@ import pytest
 from arm_fake import TOKEN, ArmState, arm_fake
 from azure_mocks import WORKSPACE_ID
 
-from mlops_infra.backends.azure import _arm
-from mlops_infra.backends.azure._arm import ArmError
+from mlops_infra.backends.azure import _api
+from mlops_infra.backends.azure._api import ArmError
 from mlops_infra.backends.azure.online_release import (
     _ReleaseProvider,
     deployment_name,
@@ -38,7 +38,7 @@ BODY = deployment_body(
 
 @pytest.fixture(autouse=True)
 def entra_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: TOKEN)
+    monkeypatch.setattr(_api, "default_token", lambda: TOKEN)
 
 
 def fresh_endpoint() -> ArmState:
@@ -164,7 +164,7 @@ def test_refresh_reads_what_serves() -> None:
 
 
 def test_requests_without_an_entra_token_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: "")
+    monkeypatch.setattr(_api, "default_token", lambda: "")
     with arm_fake(fresh_endpoint()) as (url, state), pytest.raises(ArmError, match="401"):
         _ReleaseProvider().create(props(url, "3"))
     assert not state.deployments

@@ -13,8 +13,8 @@ import pytest
 from arm_fake import TOKEN, ArmState, arm_fake
 from azure_mocks import WORKSPACE_ID, azure_run, inputs, resource
 
-from mlops_infra.backends.azure import _arm, pipeline_run
-from mlops_infra.backends.azure._arm import ArmError
+from mlops_infra.backends.azure import _api, pipeline_run
+from mlops_infra.backends.azure._api import ArmError
 from mlops_infra.backends.azure.pipeline_run import _RunProvider
 
 JOB_NAME = "diagnosis-0123456789ab"
@@ -33,7 +33,7 @@ BODY = {
 
 @pytest.fixture(autouse=True)
 def entra_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: TOKEN)
+    monkeypatch.setattr(_api, "default_token", lambda: TOKEN)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_first_up_submits_one_job_with_the_documented_request() -> None:
 
 
 def test_requests_without_an_entra_token_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_arm, "default_token", lambda: "not-a-token")
+    monkeypatch.setattr(_api, "default_token", lambda: "not-a-token")
     with arm_fake() as (url, state), pytest.raises(ArmError, match="HTTP 401 AuthenticationFailed"):
         _RunProvider().create(props(url))
     assert state.refused == ["401 AuthenticationFailed"]
@@ -137,8 +137,8 @@ def test_killed_while_waiting_then_up_again_adopts_the_job(
     class Killed(BaseException):
         """The engine's SIGTERM reaching a provider that is waiting."""
 
-    def dying_client(p: dict[str, Any]) -> _arm.ArmClient:
-        client = _arm.ArmClient(str(p["arm_endpoint"]))
+    def dying_client(p: dict[str, Any]) -> _api.ArmClient:
+        client = _api.ArmClient(str(p["arm_endpoint"]))
         client.sleep = lambda _seconds: (_ for _ in ()).throw(Killed())
         return client
 

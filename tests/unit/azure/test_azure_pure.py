@@ -264,7 +264,7 @@ def test_entry_rejects_malformed_pairs() -> None:
 
 
 def test_step_command_wires_inputs_data_and_output() -> None:
-    from mlops_infra.backends.azure._assets import step_command
+    from mlops_infra.backends.azure._workload import step_command
 
     command = step_command(
         "diagnosis.train", "CTX", ["featurize"], data={"bc": "data_bc"}, output=True

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from azure_mocks import WORKSPACE_ID, azure_run, inputs
 
-from mlops_infra.backends.azure._assets import runtime_files
+from mlops_infra.backends.azure._workload import runtime_files
 from mlops_infra.backends.azure.container_entry import encode_context
 
 PIPELINE = {

@@ -25,8 +25,8 @@ from google_fake import Call, FakeGoogle, fake_google, new_key
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from mlops_infra.backends.gcp import _deployment
+from mlops_infra.backends.gcp._api import RestError
 from mlops_infra.backends.gcp._deployment import _DeploymentProvider  # pyright: ignore[reportPrivateUsage]
-from mlops_infra.backends.gcp._rest import RestError
 
 PARENT = "projects/acme-ml/locations/europe-west4"
 NAME = f"{PARENT}/services/svc"

@@ -26,7 +26,7 @@ import pytest
 from google_fake import Call, FakeGoogle, fake_google
 
 from mlops_infra.backends.gcp import image_build
-from mlops_infra.backends.gcp._rest import RestError
+from mlops_infra.backends.gcp._api import RestError
 from mlops_infra.backends.gcp.image_build import build_image, build_request
 
 PROJECT = "acme-ml"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mlops_infra.backends.gcp._cloudrun import parse_service_url
+from mlops_infra.backends.gcp._naming import gcp_labels, label_value, physical_name
 from mlops_infra.backends.gcp._network import private_subnet_range
-from mlops_infra.backends.gcp._platform import gcp_labels, label_value, physical_name
 from mlops_infra.backends.gcp._revisions import plan_revision, traffic_targets
 from mlops_infra.backends.gcp._vertex import Machine, custom_job_body
 from mlops_infra.backends.gcp._workflow import CompiledStep, workflow_definition

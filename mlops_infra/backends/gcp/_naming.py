@@ -1,40 +1,31 @@
-"""What every GCP module needs: region, labels, physical names and project facts.
+"""GCP physical names and labels: derived from the stack and the component, within limits.
 
 Pure helpers (no SDK import at module level), so the naming and label rules can be
-table-tested without Pulumi.
+table-tested without Pulumi's providers: physical names (DNS labels, service account ids)
+salted with the stack name, labels from the stack's tags, and :func:`fmt`, which builds
+names and paths from outputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from mlops_infra.errors import BackendError
-from mlops_infra.resources import BuildContext
+if TYPE_CHECKING:
+    from mlops_infra.backends.gcp._scope import AnyContext
 
 __all__ = [
-    "AnyContext",
     "account_id",
     "fmt",
     "gcp_labels",
     "label_value",
     "physical_name",
-    "project_id",
-    "region_of",
     "short_hash",
-    "subnet_of",
 ]
-
-AnyContext = BuildContext[Any]
-"""The build context of any component: the helpers read only its name, target and options.
-
-``Any`` because ``BuildContext`` is invariant in its args type: a helper taking
-``BuildContext[object]`` would accept no component's context.
-"""
 
 _LABEL_MAX = 63
 _INVALID_LABEL_CHARS = re.compile(r"[^a-z0-9_-]")
@@ -104,39 +95,6 @@ def account_id(ctx: AnyContext, role: str) -> str:
     base = f"{prefix}-{ctx.name}-{role}" if prefix else f"{ctx.name}-{role}"
     name = physical_name(base, max_length=_ACCOUNT_ID_MAX, salt=ctx.stack_name)
     return name if len(name) >= _ACCOUNT_ID_MIN else f"{name}-sa"
-
-
-def region_of(ctx: AnyContext) -> str:
-    """Returns the region: the stack's ``region``, else the ``gcp:region`` config.
-
-    Raises:
-        BackendError: neither is set (GCS buckets, key rings and Cloud Run need one).
-    """
-    region = ctx.target.region or pulumi.Config("gcp").get("region")
-    if not region:
-        msg = (
-            f"{ctx.name}: the GCP backend needs a region; set 'region' in the stack spec "
-            "(mlops:stack.region) or 'gcp:region' in the stack config"
-        )
-        raise BackendError(msg)
-    return region
-
-
-def project_id() -> str | None:
-    """Returns the ``gcp:project`` config value (``None``: the provider's default project)."""
-    return pulumi.Config("gcp").get("project")
-
-
-def subnet_of(ids: pulumi.Input[Sequence[str] | None]) -> pulumi.Output[str]:
-    """Returns the first of the foundation's private subnets."""
-
-    def first(values: Sequence[str] | None) -> str:
-        if not values:
-            msg = "the foundation's network has no private subnet"
-            raise BackendError(msg)
-        return str(values[0])
-
-    return pulumi.Output.from_input(ids).apply(first)
 
 
 def fmt(template: str, *values: pulumi.Input[Any]) -> pulumi.Output[str]:

@@ -1,4 +1,4 @@
-"""Azure ML assets shared by jobs and pipelines: the environment and the code package.
+"""What Azure ML training jobs and pipeline steps share: the environment and the code package.
 
 Both are content-addressed and immutable: an environment version is named by the hash of
 its image and dependencies, a code version by the job's or pipeline's version. Replaced
