@@ -34,7 +34,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from mlops_infra.backends.aws._api import AwsApi, conform, error_code, progress
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = [
     "DeploymentInputs",

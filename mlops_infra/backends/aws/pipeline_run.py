@@ -30,7 +30,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from mlops_infra.backends.aws._api import AwsApi, progress
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = [
     "SageMakerPipelineRun",

@@ -42,7 +42,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from mlops_infra.backends.aws._api import AwsApi, conform, error_code, progress
 from mlops_infra.backends.aws._contract import HP_EXECUTION
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = [
     "ATTEMPT_SUFFIX_ROOM",

@@ -26,7 +26,7 @@ from typing import Any, cast
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = ["SUCCEEDED", "TERMINAL", "AzureMlPipelineRun", "RunInputs", "registered_version"]
 

@@ -36,7 +36,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from mlops_infra.backends.gcp._revisions import plan_revision, traffic_targets
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = ["API", "CloudRunDeployment", "deployment_digest"]
 

@@ -37,8 +37,8 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Updat
 
 from mlops_infra.backends.gcp._naming import label_value
 from mlops_infra.backends.gcp.container_entry import EXECUTION_TAG
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.gates.registry_client import client_environment
-from mlops_infra.providers import EngineBoundProvider
 
 __all__ = [
     "API",

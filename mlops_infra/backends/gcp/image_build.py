@@ -38,7 +38,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from mlops_infra.backends.gcp._api import RestError, call, progress
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = ["BUILD_API", "REGISTRY_API", "CloudBuildImage", "build_image", "build_request"]
 

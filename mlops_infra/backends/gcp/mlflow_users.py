@@ -36,7 +36,7 @@ from typing import Any, Literal, cast
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 
 __all__ = [
     "USER_PREFIX",

@@ -19,8 +19,8 @@ from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.layout import StackLayout
 from mlops_infra.backends.local.options import LocalStoreOptions
 from mlops_infra.backends.local.retention import apply_retention, write_marker
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.errors import BackendError
-from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import ArtifactStoreArgs, ArtifactStoreBackend, BuildContext, StoreRef
 from mlops_infra.specs import ArtifactStoreSpec, ExistingArtifactStore
 

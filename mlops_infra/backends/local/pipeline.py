@@ -32,8 +32,8 @@ from mlops_infra.backends.local.process import (
     start_process,
     stop_process,
 )
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.errors import BackendError
-from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import VersionManifest, resolve_data_path

@@ -36,8 +36,8 @@ from mlops_infra.backends.local.process import (
     stop_process,
     wait_for_http,
 )
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.errors import BackendError
-from mlops_infra.providers import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     EndpointResult,

@@ -16,7 +16,7 @@ from pulumi.dynamic import (
 
 from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.gpus import cpu_count, detect_gpus
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.resources import (
     BuildContext,
     ComputeRef,

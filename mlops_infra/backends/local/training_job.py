@@ -18,7 +18,7 @@ from pulumi.dynamic import (
 from mlops_infra.backends.local.dynamic import changed_keys, plain
 from mlops_infra.backends.local.layout import StackLayout, log_progress, path_of_file_uri
 from mlops_infra.backends.local.packages import publish_package
-from mlops_infra.providers import EngineBoundProvider
+from mlops_infra.dynamic_provider import EngineBoundProvider
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import VersionManifest, resolve_data_path

@@ -1,4 +1,4 @@
-"""The base of our Python dynamic providers: a provider dies with the engine that runs it.
+"""The base class of every dynamic provider here: a provider dies with the engine running it.
 
 The Pulumi CLI runs each provider as a child process and stops it when it is done. If
 the CLI itself is killed (SIGKILL, a cancelled CI job), a provider would outlive it —
