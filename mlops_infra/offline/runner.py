@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import typing
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -94,9 +95,21 @@ class Registration:
     depends_on: tuple[str, ...] = ()
     provider: str | None = None
 
-    def plain_inputs(self) -> dict[str, Any]:
-        """Inputs with secrets unwrapped (test assertions)."""
-        return unwrap_secrets(dict(self.inputs))
+    def plain_inputs(self, *, parse_json: bool = False) -> dict[str, Any]:
+        """Inputs with secrets unwrapped (test assertions).
+
+        Args:
+            parse_json: Also parse the inputs that are JSON documents in a string (policy
+                documents, pipeline definitions): a string input starting with ``{`` or
+                ``[`` that parses is replaced by its value; any other stays a string.
+        """
+        values: dict[str, Any] = unwrap_secrets(dict(self.inputs))
+        if parse_json:
+            for key, value in values.items():
+                if isinstance(value, str) and value[:1] in ("{", "["):
+                    with contextlib.suppress(ValueError):
+                        values[key] = json.loads(value)
+        return values
 
     def masked_inputs(self) -> dict[str, Any]:
         """Inputs with every secret value replaced by ``[secret]`` (plans, logs)."""
@@ -196,6 +209,28 @@ class ProgramRun:
     def of_type(self, type_token: str) -> list[Registration]:
         """Returns the registrations of one type token."""
         return [r for r in self.registrations if r.type == type_token]
+
+    def one(self, type_token: str, name: str) -> Registration:
+        """Returns the single registration of ``type_token`` named ``name``.
+
+        Raises:
+            KeyError: none or several; the message lists the names of that type.
+        """
+        of_type = self.of_type(type_token)
+        found = [r for r in of_type if r.name == name]
+        if len(found) != 1:
+            names = sorted(r.name for r in of_type)
+            msg = f"{len(found)} {type_token} named {name!r}; names of that type: {names}"
+            raise KeyError(msg)
+        return found[0]
+
+    def inputs(self, type_token: str, name: str, *, parse_json: bool = False) -> dict[str, Any]:
+        """Returns the plain inputs of :meth:`one` (see :meth:`Registration.plain_inputs`)."""
+        return self.one(type_token, name).plain_inputs(parse_json=parse_json)
+
+    def names(self, type_token: str) -> list[str]:
+        """Returns the names of the registrations of ``type_token``, sorted."""
+        return sorted(r.name for r in self.of_type(type_token))
 
     def named(self, name: str) -> Registration:
         """Returns the single registration named ``name``; raises ``KeyError`` otherwise."""

@@ -6,8 +6,13 @@ Example::
 
     def test_my_stack():
         run = run_stack({"cloud": "fake", "environment": "prod"}, registry=fake_registry())
-        bucket = run.of_type("fake:index:Bucket")[0]
+        bucket = run.one("fake:index:Bucket", "mlops-store")
         assert bucket.protect
+        assert run.inputs("fake:index:Bucket", "mlops-store")["versioning"] is True
+
+A run's lookups: ``run.one(type, name)`` (the registration, with its resource options),
+``run.inputs(type, name)`` (its inputs, secrets unwrapped; ``parse_json=True`` also parses
+JSON documents held in strings) and ``run.names(type)``.
 
 :class:`EngineHarness` drives the real ``pulumi`` engine on a copy of a project (preview,
 up, refresh, destroy) for integration tests.

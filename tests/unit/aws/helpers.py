@@ -1,9 +1,8 @@
-"""Shared helpers: an isolated registry, AWS mocks, and lookups over recorded registrations."""
+"""Shared helpers: an isolated registry, AWS mocks, and the AWS-specific lookups (custom
+resources, a component's children, policy documents) beyond ``ProgramRun.one``/``inputs``."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -99,26 +98,9 @@ def custom(run: ProgramRun) -> list[Registration]:
     return [r for r in run.registrations if r.custom]
 
 
-def one(run: ProgramRun, type_token: str, name: str) -> Registration:
-    """The single resource of ``type_token`` named ``name``."""
-    found = [r for r in run.registrations if r.type == type_token and r.name == name]
-    assert len(found) == 1, (type_token, name, sorted((r.type, r.name) for r in custom(run)))
-    return found[0]
-
-
-def inputs(registration: Registration) -> dict[str, Any]:
-    """Plain inputs, with JSON-string inputs (policies, definitions) parsed."""
-    values = registration.plain_inputs()
-    for key, value in values.items():
-        if isinstance(value, str) and value[:1] in "{[":
-            with contextlib.suppress(ValueError):
-                values[key] = json.loads(value)
-    return values
-
-
 def children(run: ProgramRun, component_type: str, name: str) -> set[tuple[str, str]]:
     """``(type, name)`` of every resource parented (directly) to the component."""
-    parent = one(run, component_type, name)
+    parent = run.one(component_type, name)
     return {(r.type, r.name) for r in run.children_of(parent)}
 
 
@@ -134,6 +116,6 @@ def policy_documents(run: ProgramRun) -> Iterator[tuple[str, dict[str, Any]]]:
     for registration in custom(run):
         field = POLICY_FIELDS.get(registration.type)
         if field:
-            document = inputs(registration)[field]
+            document = registration.plain_inputs(parse_json=True)[field]
             assert isinstance(document, dict), (registration.name, document)
             yield registration.name, document

@@ -8,7 +8,7 @@ import pytest
 
 from mlops_infra.errors import BackendError
 
-from .helpers import children, inputs, one, run_aws
+from .helpers import children, run_aws
 
 STORE = "mlops:index:ArtifactStore"
 S3 = "aws:s3/"
@@ -37,39 +37,30 @@ def test_children_are_exactly_the_hardened_bucket() -> None:
 
 def test_security_inputs() -> None:
     run = run_aws({"environment": "dev"})
-    bucket = inputs(one(run, "aws:s3/bucket:Bucket", "mlops-store"))
+    bucket = run.inputs("aws:s3/bucket:Bucket", "mlops-store")
     assert bucket["bucketPrefix"] == "dev-mlops-store-"
     assert bucket["forceDestroy"] is False
     # No deprecated inline settings.
     assert "acl" not in bucket
     assert "policy" not in bucket
-    block = inputs(
-        one(
-            run,
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "mlops-store-public-access",
-        )
+    block = run.inputs(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mlops-store-public-access"
     )
     assert {k: block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                                   "restrictPublicBuckets")} == dict.fromkeys(
         ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True
     )  # fmt: skip
-    ownership = inputs(
-        one(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "mlops-store-ownership")
+    ownership = run.inputs(
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "mlops-store-ownership"
     )
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    versioning = inputs(
-        one(run, "aws:s3/bucketVersioning:BucketVersioning", "mlops-store-versioning")
-    )
+    versioning = run.inputs("aws:s3/bucketVersioning:BucketVersioning", "mlops-store-versioning")
     assert versioning["versioningConfiguration"] == {"status": "Enabled"}
-    key = inputs(one(run, "aws:kms/key:Key", "mlops-store-key"))
+    key = run.inputs("aws:kms/key:Key", "mlops-store-key", parse_json=True)
     assert key["enableKeyRotation"] is True
-    sse = inputs(
-        one(
-            run,
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "mlops-store-encryption",
-        )
+    sse = run.inputs(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "mlops-store-encryption",
     )
     rule = sse["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"] == {
@@ -77,7 +68,9 @@ def test_security_inputs() -> None:
         "kmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:key/mlops-store-key",
     }
     assert rule["bucketKeyEnabled"] is True
-    policy = inputs(one(run, "aws:s3/bucketPolicy:BucketPolicy", "mlops-store-policy"))["policy"]
+    policy = run.inputs("aws:s3/bucketPolicy:BucketPolicy", "mlops-store-policy", parse_json=True)[
+        "policy"
+    ]
     (deny,) = policy["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -88,12 +81,8 @@ def test_security_inputs() -> None:
 
 
 def _rules(run: Any) -> dict[str, dict[str, Any]]:
-    lifecycle = inputs(
-        one(
-            run,
-            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-            "mlops-store-lifecycle",
-        )
+    lifecycle = run.inputs(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "mlops-store-lifecycle"
     )
     return {rule["id"]: rule for rule in lifecycle["rules"]}
 
@@ -124,52 +113,39 @@ def test_given_key_replaces_the_dedicated_one() -> None:
     key = "arn:aws:kms:eu-west-1:123456789012:key/given"
     run = run_aws({"artifact_store": {"encryption_key": key}})
     assert ("aws:kms/key:Key", "mlops-store-key") not in children(run, STORE, "mlops-store")
-    sse = inputs(
-        one(
-            run,
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "mlops-store-encryption",
-        )
+    sse = run.inputs(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "mlops-store-encryption",
     )
     assert sse["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key
 
 
 def test_object_lock_and_access_logging() -> None:
     run = run_aws({"artifact_store": {"object_lock_days": 30, "access_logging": True}})
-    lock = inputs(
-        one(
-            run,
-            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-            "mlops-store-object-lock",
-        )
+    lock = run.inputs(
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "mlops-store-object-lock",
     )
     assert lock["objectLockEnabled"] == "Enabled"
     assert lock["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}
-    bucket = inputs(one(run, "aws:s3/bucket:Bucket", "mlops-store"))
+    bucket = run.inputs("aws:s3/bucket:Bucket", "mlops-store")
     assert "objectLockEnabled" not in bucket  # enabled by its own resource: never a replacement
-    logging = inputs(one(run, "aws:s3/bucketLogging:BucketLogging", "mlops-store-access-logging"))
+    logging = run.inputs("aws:s3/bucketLogging:BucketLogging", "mlops-store-access-logging")
     assert logging["targetBucket"] == "dev-mlops-store-logs-abc123"
     assert logging["targetPrefix"] == "access/"
-    logs_sse = inputs(
-        one(
-            run,
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "mlops-store-logs-encryption",
-        )
+    logs_sse = run.inputs(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "mlops-store-logs-encryption",
     )
     # S3 delivers server access logs only to SSE-S3 buckets.
     assert logs_sse["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
-    block = inputs(
-        one(
-            run,
-            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-            "mlops-store-logs-public-access",
-        )
+    block = run.inputs(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mlops-store-logs-public-access"
     )
     assert block["blockPublicPolicy"] is True
-    policy = inputs(one(run, "aws:s3/bucketPolicy:BucketPolicy", "mlops-store-logs-policy"))[
-        "policy"
-    ]
+    policy = run.inputs(
+        "aws:s3/bucketPolicy:BucketPolicy", "mlops-store-logs-policy", parse_json=True
+    )["policy"]
     delivery, deny = policy["Statement"]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
@@ -186,12 +162,10 @@ def test_stateful_children_are_protected_in_production(environment: str, protect
         ("aws:s3/bucket:Bucket", "mlops-store-logs"),
         ("aws:kms/key:Key", "mlops-store-key"),
     ]:
-        registration = one(run, type_token, name)
+        registration = run.one(type_token, name)
         assert (registration.protect, registration.retain_on_delete) == (protected, protected)
-    settings = one(
-        run,
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-        "mlops-store-lifecycle",
+    settings = run.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "mlops-store-lifecycle"
     )
     assert not settings.protect
 

@@ -16,7 +16,7 @@ from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.offline import ProgramRun
 from mlops_infra.specs.loading import read_stack_file
 
-from .helpers import EVERY_FLAVOR, REPO, STACKS, aws_registry, custom, inputs, one, run_aws
+from .helpers import EVERY_FLAVOR, REPO, STACKS, aws_registry, custom, run_aws
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -104,7 +104,7 @@ def test_prod_stateful_resources_are_protected_and_retained(runs: dict[str, Prog
         ("aws:cloudwatch/logGroup:LogGroup", "mlops-flow-logs"),
     }
     for type_token, name in stateful:
-        registration = one(run, type_token, name)
+        registration = run.one(type_token, name)
         assert registration.protect, (type_token, name)
         assert registration.retain_on_delete, (type_token, name)
     protected = {(r.type, r.name) for r in custom(run) if r.protect}
@@ -120,21 +120,13 @@ def test_lower_environments_are_not_protected(
 
 
 def test_prod_gate_requires_staging_and_thresholds(runs: dict[str, ProgramRun]) -> None:
-    gate = inputs(
-        one(
-            runs["prod"],
-            "pulumi-python:dynamic/mlops:PromotionDecision",
-            "mlops-endpoint-diagnosis-gate",
-        )
+    gate = runs["prod"].inputs(
+        "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-diagnosis-gate"
     )["gate"]
     assert gate["passed_in"] == ["staging"]
     assert {c["metric"] for c in gate["conditions"]} == {"accuracy", "roc_auc"}
-    deployment = inputs(
-        one(
-            runs["prod"],
-            "pulumi-python:dynamic/mlops:SageMakerDeployment",
-            "mlops-endpoint-diagnosis-deployment",
-        )
+    deployment = runs["prod"].inputs(
+        "pulumi-python:dynamic/mlops:SageMakerDeployment", "mlops-endpoint-diagnosis-deployment"
     )
     routing = deployment["deployment_config"]["BlueGreenUpdatePolicy"]
     assert routing["TrafficRoutingConfiguration"]["CanarySize"] == {
@@ -144,13 +136,13 @@ def test_prod_gate_requires_staging_and_thresholds(runs: dict[str, ProgramRun]) 
 
 
 def test_dev_is_cheap(runs: dict[str, ProgramRun]) -> None:
-    definition = inputs(
-        one(runs["dev"], "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis")
+    definition = runs["dev"].inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
     )["pipelineDefinition"]
     train = next(s for s in definition["Steps"] if s["Name"] == "train")["Arguments"]
     assert train["EnableManagedSpotTraining"] is True
     assert train["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
-    bucket = inputs(one(runs["dev"], "aws:s3/bucket:Bucket", "mlops-store"))
+    bucket = runs["dev"].inputs("aws:s3/bucket:Bucket", "mlops-store")
     assert bucket["forceDestroy"] is True
 
 
@@ -164,7 +156,7 @@ def _instance_types(run: ProgramRun) -> dict[str, str]:
     """Every SageMaker instance type the stack trains or serves on, by where it is set."""
     found: dict[str, str] = {}
     for registration in custom(run):
-        plain = inputs(registration)
+        plain = registration.plain_inputs(parse_json=True)
         if registration.type == "aws:sagemaker/pipeline:Pipeline":
             for step in plain["pipelineDefinition"]["Steps"]:
                 config = step["Arguments"].get("ResourceConfig")
@@ -226,12 +218,8 @@ def test_fresh_stack_deploys_with_an_empty_registry(
     run = run_aws(spec, stack=environment, mocks=mocks)
     registered = {(r.type, r.name) for r in run.registrations}
     assert registered == {(r.type, r.name) for r in runs[environment].registrations}
-    deployment = inputs(
-        one(
-            run,
-            "pulumi-python:dynamic/mlops:SageMakerDeployment",
-            "mlops-endpoint-diagnosis-deployment",
-        )
+    deployment = run.inputs(
+        "pulumi-python:dynamic/mlops:SageMakerDeployment", "mlops-endpoint-diagnosis-deployment"
     )
     assert deployment.get("version") is None
     endpoint = run.outputs["endpoints"]["diagnosis"]

@@ -8,7 +8,7 @@ import pytest
 
 from mlops_infra.backends.aws._endpoints import STANDARD
 
-from .helpers import children, custom, inputs, one, run_aws
+from .helpers import children, custom, run_aws
 
 FOUNDATION = "mlops:index:Foundation"
 
@@ -26,8 +26,8 @@ def test_default_foundation_is_key_and_registry_without_network() -> None:
 
 def test_registry_is_immutable_scanned_encrypted_and_pruned() -> None:
     run = run_aws({"environment": "prod", "registry": {"keep_images": 12}})
-    repository = one(run, "aws:ecr/repository:Repository", "mlops-registry")
-    values = inputs(repository)
+    repository = run.one("aws:ecr/repository:Repository", "mlops-registry")
+    values = repository.plain_inputs()
     assert values["name"] == "prod-mlops"
     assert values["imageTagMutability"] == "IMMUTABLE"
     assert values["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -37,8 +37,8 @@ def test_registry_is_immutable_scanned_encrypted_and_pruned() -> None:
     assert values["forceDelete"] is False
     assert repository.protect
     assert repository.retain_on_delete
-    lifecycle = inputs(
-        one(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "mlops-registry-lifecycle")
+    lifecycle = run.inputs(
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy", "mlops-registry-lifecycle", parse_json=True
     )
     policy = (
         lifecycle["policy"]
@@ -51,8 +51,8 @@ def test_registry_is_immutable_scanned_encrypted_and_pruned() -> None:
         "countType": "imageCountMoreThan",
         "countNumber": 12,
     }
-    key = one(run, "aws:kms/key:Key", "mlops-key")
-    assert inputs(key)["enableKeyRotation"] is True
+    key = run.one("aws:kms/key:Key", "mlops-key")
+    assert key.plain_inputs(parse_json=True)["enableKeyRotation"] is True
     assert key.protect
     assert key.retain_on_delete
 
@@ -63,7 +63,7 @@ def test_stack_key_has_an_explicit_policy_letting_only_this_accounts_log_groups_
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
     """
     run = run_aws({"environment": "prod"})
-    policy = inputs(one(run, "aws:kms/key:Key", "mlops-key"))["policy"]
+    policy = run.inputs("aws:kms/key:Key", "mlops-key", parse_json=True)["policy"]
     document = policy if isinstance(policy, dict) else json.loads(policy)
     account, logs = document["Statement"]
     assert account == {
@@ -93,18 +93,18 @@ def test_no_registry_and_given_key() -> None:
 def test_created_network_is_private_with_endpoints() -> None:
     run = run_aws({"network": {"create": True, "cidr": "10.50.0.0/16", "zones": 3}})
     names = children(run, FOUNDATION, "mlops")
-    subnets = [one(run, "aws:ec2/subnet:Subnet", f"mlops-private-{i}") for i in range(3)]
-    assert [inputs(s)["cidrBlock"] for s in subnets] == [
+    subnets = [run.one("aws:ec2/subnet:Subnet", f"mlops-private-{i}") for i in range(3)]
+    assert [s.plain_inputs()["cidrBlock"] for s in subnets] == [
         "10.50.0.0/19",
         "10.50.32.0/19",
         "10.50.64.0/19",
     ]
-    assert [inputs(s)["availabilityZone"] for s in subnets] == [
+    assert [s.plain_inputs()["availabilityZone"] for s in subnets] == [
         "eu-west-1a",
         "eu-west-1b",
         "eu-west-1c",
     ]
-    assert all(inputs(s)["mapPublicIpOnLaunch"] is False for s in subnets)
+    assert all(s.plain_inputs()["mapPublicIpOnLaunch"] is False for s in subnets)
     # No internet gateway, NAT gateway or public route anywhere.
     public = {
         "aws:ec2/internetGateway:InternetGateway",
@@ -112,35 +112,26 @@ def test_created_network_is_private_with_endpoints() -> None:
         "aws:ec2/eip:Eip",
     }
     assert not {t for t, _ in names} & public
-    assert "routes" not in inputs(one(run, "aws:ec2/routeTable:RouteTable", "mlops-private"))
+    assert "routes" not in run.inputs("aws:ec2/routeTable:RouteTable", "mlops-private")
     endpoints = {
-        name: inputs(one(run, "aws:ec2/vpcEndpoint:VpcEndpoint", f"mlops-{name}"))
-        for name in STANDARD
+        name: run.inputs("aws:ec2/vpcEndpoint:VpcEndpoint", f"mlops-{name}") for name in STANDARD
     }
     assert endpoints["sagemaker-api"]["serviceName"] == "com.amazonaws.eu-west-1.sagemaker.api"
     assert all(
         e["privateDnsEnabled"] and e["vpcEndpointType"] == "Interface" for e in endpoints.values()
     )
-    s3 = inputs(one(run, "aws:ec2/vpcEndpoint:VpcEndpoint", "mlops-s3"))
+    s3 = run.inputs("aws:ec2/vpcEndpoint:VpcEndpoint", "mlops-s3")
     assert (s3["vpcEndpointType"], s3["serviceName"]) == ("Gateway", "com.amazonaws.eu-west-1.s3")
-    https_in = inputs(
-        one(
-            run,
-            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-            "mlops-endpoints-https-in",
-        )
+    https_in = run.inputs(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "mlops-endpoints-https-in"
     )
     assert (https_in["cidrIpv4"], https_in["fromPort"], https_in["toPort"]) == (
         "10.50.0.0/16",
         443,
         443,
     )
-    egress = inputs(
-        one(
-            run,
-            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-            "mlops-workloads-https-out",
-        )
+    egress = run.inputs(
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mlops-workloads-https-out"
     )
     assert egress["cidrIpv4"] == "10.50.0.0/16"
 
@@ -161,8 +152,7 @@ def test_adopted_network_gets_only_a_workloads_group() -> None:
         ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mlops-workloads-https-out"),
     }
     assert (
-        inputs(one(run, "aws:ec2/securityGroup:SecurityGroup", "mlops-workloads"))["vpcId"]
-        == "vpc-123"
+        run.inputs("aws:ec2/securityGroup:SecurityGroup", "mlops-workloads")["vpcId"] == "vpc-123"
     )
 
 
@@ -172,9 +162,7 @@ def test_created_vpc_closes_its_default_group_and_logs_flows_in_production(
 ) -> None:
     """13.8: the default security group loses every rule; production records every flow."""
     run = run_aws({"environment": environment, "network": {"create": True}})
-    default = inputs(
-        one(run, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "mlops-default-sg")
-    )
+    default = run.inputs("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "mlops-default-sg")
     assert default["vpcId"] == "mlops-vpc-id"
     assert "ingress" not in default
     assert "egress" not in default
@@ -182,13 +170,15 @@ def test_created_vpc_closes_its_default_group_and_logs_flows_in_production(
     assert bool(logs) is flow_logs
     if not flow_logs:
         return
-    (flow,) = [inputs(r) for r in logs]
+    (flow,) = [r.plain_inputs() for r in logs]
     assert (flow["vpcId"], flow["trafficType"], flow["logDestinationType"]) == (
         "mlops-vpc-id", "ALL", "cloud-watch-logs",
     )  # fmt: skip
-    group = inputs(one(run, "aws:cloudwatch/logGroup:LogGroup", "mlops-flow-logs"))
+    group = run.inputs("aws:cloudwatch/logGroup:LogGroup", "mlops-flow-logs")
     assert group["name"] == "/mlops/prod/vpc-flow-logs"
     assert group["retentionInDays"] == 365
     assert group["kmsKeyId"].endswith(":key/mlops-key")
-    trust = inputs(one(run, "aws:iam/role:Role", "mlops-flow-logs-role"))["assumeRolePolicy"]
+    trust = run.inputs("aws:iam/role:Role", "mlops-flow-logs-role", parse_json=True)[
+        "assumeRolePolicy"
+    ]
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}

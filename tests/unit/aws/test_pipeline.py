@@ -13,7 +13,7 @@ from mlops_infra.errors import BackendError
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import pipeline_manifest
 
-from .helpers import PIPELINE, REPO, children, inputs, one, run_aws
+from .helpers import PIPELINE, REPO, children, run_aws
 
 COMPONENT = "mlops:index:Pipeline"
 RUN = "pulumi-python:dynamic/mlops:SageMakerPipelineRun"
@@ -60,7 +60,9 @@ def test_children() -> None:
 def test_definition_is_the_dag() -> None:
     version = _version()
     run = run_aws(_spec())
-    pipeline = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))
+    pipeline = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )
     assert pipeline["pipelineName"] == "dev-diagnosis"
     assert pipeline["parallelismConfiguration"] == {"maxParallelExecutionSteps": 4}
     assert pipeline["tags"]["mlops-version"] == version
@@ -96,15 +98,11 @@ def test_definition_is_the_dag() -> None:
 
 
 def test_new_version_updates_the_definition_in_place() -> None:
-    before = inputs(
-        one(run_aws(_spec()), "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis")
+    before = run_aws(_spec()).inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
     )
-    after = inputs(
-        one(
-            run_aws(_spec(parameters={"seed": 8})),
-            "aws:sagemaker/pipeline:Pipeline",
-            "mlops-pipeline-diagnosis",
-        )
+    after = run_aws(_spec(parameters={"seed": 8})).inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
     )
     assert before["pipelineName"] == after["pipelineName"]  # the name (identity) stays
     assert before["pipelineDefinition"] != after["pipelineDefinition"]
@@ -117,9 +115,9 @@ def test_pinned_version_uploads_nothing_and_points_at_its_package() -> None:
         r.name for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"
     ]
     assert uploads == ["mlops-pipeline-diagnosis-runtime-context"]  # no package file
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
-        "pipelineDefinition"
-    ]
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )["pipelineDefinition"]
     code = next(
         c
         for c in definition["Steps"][0]["Arguments"]["InputDataConfig"]
@@ -132,9 +130,7 @@ def test_schedule_starts_only_this_pipeline() -> None:
     run = run_aws(
         _spec(schedule={"cron": "30 2 * * mon-fri", "timezone": "Europe/Paris", "enabled": False})
     )
-    schedule = inputs(
-        one(run, "aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule")
-    )
+    schedule = run.inputs("aws:scheduler/schedule:Schedule", "mlops-pipeline-diagnosis-schedule")
     assert schedule["scheduleExpression"] == "cron(30 2 ? * MON-FRI *)"
     assert schedule["scheduleExpressionTimezone"] == "Europe/Paris"
     assert schedule["state"] == "DISABLED"
@@ -143,8 +139,10 @@ def test_schedule_starts_only_this_pipeline() -> None:
         schedule["target"]["arn"]
         == "arn:aws:sagemaker:eu-west-1:123456789012:mlops-pipeline-diagnosis"
     )
-    policy = inputs(
-        one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-scheduler-policy")
+    policy = run.inputs(
+        "aws:iam/rolePolicy:RolePolicy",
+        "mlops-pipeline-diagnosis-scheduler-policy",
+        parse_json=True,
     )
     start, decrypt = policy["policy"]["Statement"]
     assert start["Action"] == ["sagemaker:StartPipelineExecution"]
@@ -185,7 +183,7 @@ def test_cron_eventbridge_cannot_express(cron: str, message: str) -> None:
 def test_each_version_runs_on_deploy(environment: str, wait: bool) -> None:
     spec = {**_spec(), "environment": environment}
     program = run_aws(spec)
-    run = inputs(one(program, RUN, "mlops-pipeline-diagnosis-run"))
+    run = program.inputs(RUN, "mlops-pipeline-diagnosis-run")
     assert run["pipeline_name"] == f"{environment}-diagnosis"
     assert run["version"] == _version()
     assert (run["wait"], run["timeout_s"], run["model_name"]) == (wait, 7200, "diagnosis")
@@ -198,7 +196,7 @@ def test_each_version_runs_on_deploy(environment: str, wait: bool) -> None:
 
 def test_spec_wait_for_run_wins_over_the_tier() -> None:
     spec = _spec(wait_for_run=False, run_timeout_s=600)
-    run = inputs(one(run_aws(spec), RUN, "mlops-pipeline-diagnosis-run"))
+    run = run_aws(spec).inputs(RUN, "mlops-pipeline-diagnosis-run")
     assert (run["wait"], run["timeout_s"]) == (False, 600)
 
 
@@ -214,7 +212,7 @@ def test_version_the_run_registered_reaches_the_gate() -> None:
                        "gate": {"conditions": [{"metric": "accuracy", "threshold": 0.9}]}}],
     }  # fmt: skip
     run = run_aws(spec, mocks=AwsMocks(outputs={RUN: {"model_version": "5"}}))
-    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
+    gate = run.inputs(GATE, "mlops-endpoint-diagnosis-gate")
     assert gate["candidate_version"] == "5"
 
 
@@ -223,9 +221,9 @@ def test_each_step_gets_every_ancestors_outputs() -> None:
     # only, so it must be given its ancestors' outputs, as the local runner does (found by
     # `mlops-infra rehearse --stack dev`).
     run = run_aws(_spec())
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
-        "pipelineDefinition"
-    ]
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )["pipelineDefinition"]
     evaluate = next(s for s in definition["Steps"] if s["Name"] == "evaluate")
     channels = {c["ChannelName"]: c for c in evaluate["Arguments"]["InputDataConfig"]}
     assert channels["step-featurize"]["DataSource"]["S3DataSource"]["S3Uri"] == {
@@ -243,9 +241,9 @@ def test_a_file_data_reference_names_the_file_in_its_channel() -> None:
     # https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-training-algo-running-container.html;
     # a component reading one file must be handed the file, as the local runner does.
     run = run_aws(_spec())
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
-        "pipelineDefinition"
-    ]
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )["pipelineDefinition"]
     featurize = next(s for s in definition["Steps"] if s["Name"] == "featurize")
     assert featurize["Arguments"]["HyperParameters"]["mlops_data"] == (
         '{"breast_cancer": "channel:data-breast_cancer/breast_cancer.csv"}'
@@ -259,7 +257,7 @@ def test_package_objects_stay_within_s3s_ten_tags(count: int) -> None:
     objects = [r for r in run.registrations if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"]
     assert objects
     for registration in objects:
-        tags = inputs(registration)["tags"]
+        tags = registration.plain_inputs(parse_json=True)["tags"]
         assert len(tags) <= 10
         assert {"mlops-stack", "mlops-component", "managed-by", "mlops-environment"} <= set(tags)
         assert "mlops-version" in tags or "mlops-image" in tags
@@ -268,9 +266,9 @@ def test_package_objects_stay_within_s3s_ten_tags(count: int) -> None:
         assert kept == sorted(stack_tags)[: len(kept)]
         assert len(kept) == min(count, 5)
     bucket = (
-        inputs(one(run, "aws:s3/bucketV2:BucketV2", "mlops-store"))
+        run.inputs("aws:s3/bucketV2:BucketV2", "mlops-store")
         if [r for r in run.registrations if r.type == "aws:s3/bucketV2:BucketV2"]
-        else inputs(one(run, "aws:s3/bucket:Bucket", "mlops-store"))
+        else run.inputs("aws:s3/bucket:Bucket", "mlops-store")
     )
     assert set(stack_tags) <= set(bucket["tags"])  # everything else keeps them all
 
@@ -280,10 +278,12 @@ def test_sagemaker_experiments_are_off_so_the_role_needs_none_of_their_actions()
     per execution with the pipeline role; null (the SDK's `pipeline_experiment_config=None`)
     turns that off, and MLflow tracks the runs."""
     run = run_aws(_spec())
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )
     assert definition["pipelineDefinition"]["PipelineExperimentConfig"] is None
-    policy = inputs(
-        one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-role-policy")
+    policy = run.inputs(
+        "aws:iam/rolePolicy:RolePolicy", "mlops-pipeline-diagnosis-role-policy", parse_json=True
     )
     actions = {a for s in policy["policy"]["Statement"] for a in s["Action"]}
     sagemaker = {a for a in actions if a.startswith("sagemaker:")}
@@ -295,9 +295,9 @@ def test_only_the_steps_nothing_depends_on_end_the_pipeline_run() -> None:
     # GCP; until the train step stopped opening it with `mlflow.start_run`, MLflow closed it
     # there by accident, and after that nothing did.
     run = run_aws(_spec())
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))[
-        "pipelineDefinition"
-    ]
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )["pipelineDefinition"]
     final = {
         s["Name"]: s["Arguments"]["HyperParameters"].get("mlops_final") for s in definition["Steps"]
     }

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import inputs, one, run_aws
+from .helpers import run_aws
 
 _POLICY = "aws:iam/rolePolicy:RolePolicy"
 _SPEC: dict[str, Any] = {
@@ -81,10 +81,12 @@ def _allowed(conditions: dict[str, dict[str, Any]], request: dict[str, Any]) -> 
 @pytest.fixture(scope="module")
 def generated() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     run = run_aws(_SPEC)
-    policy = inputs(one(run, _POLICY, "mlops-pipeline-diagnosis-role-policy"))["policy"]
+    policy = run.inputs(_POLICY, "mlops-pipeline-diagnosis-role-policy", parse_json=True)["policy"]
     (grant,) = [s for s in policy["Statement"] if s.get("Sid") == "RunStepJobs"]
     assert grant["Action"] == ["sagemaker:CreateTrainingJob"]
-    definition = inputs(one(run, "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis"))
+    definition = run.inputs(
+        "aws:sagemaker/pipeline:Pipeline", "mlops-pipeline-diagnosis", parse_json=True
+    )
     requests = [step["Arguments"] for step in definition["pipelineDefinition"]["Steps"]]
     return grant["Condition"], requests
 

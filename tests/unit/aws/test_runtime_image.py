@@ -16,7 +16,7 @@ from mlops_infra.images import component_requirements, runtime_source
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import job_manifest
 
-from .helpers import REPO, inputs, one, run_aws
+from .helpers import REPO, run_aws
 
 IMAGE = "pulumi-python:dynamic/mlops:ImageBuild"
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
@@ -37,19 +37,19 @@ def _expected_tag() -> str:
 def test_the_job_runs_on_the_runtime_image_the_stack_builds() -> None:
     run = run_aws({"clusters": CLUSTERS, "jobs": [JOB]})
     tag = _expected_tag()
-    job = one(run, "pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit")
-    image = inputs(job)["request"]["AlgorithmSpecification"]["TrainingImage"]
+    job = run.one("pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit")
+    image = job.plain_inputs()["request"]["AlgorithmSpecification"]["TrainingImage"]
     assert image.endswith(f".amazonaws.com/dev-mlops:{tag}")
-    build = one(run, IMAGE, "mlops-job-fit-runtime-image")
+    build = run.one(IMAGE, "mlops-job-fit-runtime-image")
     assert build.urn in job.depends_on  # the job starts once the image exists
-    props = inputs(build)
+    props = build.plain_inputs()
     assert props["tag"] == tag
     assert props["repository"] == "dev-mlops"
     assert props["environment"]["CONTEXT_URI"].endswith(f"/images/{tag}/context.tar.gz")
-    context = one(run, OBJECT, "mlops-job-fit-runtime-context")
+    context = run.one(OBJECT, "mlops-job-fit-runtime-context")
     assert context.urn in build.depends_on
-    assert inputs(context)["key"] == f"images/{tag}/context.tar.gz"
-    project = inputs(one(run, "aws:codebuild/project:Project", "mlops-job-fit-builder"))
+    assert context.plain_inputs()["key"] == f"images/{tag}/context.tar.gz"
+    project = run.inputs("aws:codebuild/project:Project", "mlops-job-fit-builder")
     assert project["source"] == {"type": "NO_SOURCE", "buildspec": CONTEXT_BUILDSPEC}
     assert project["environment"]["privilegedMode"] is True
 
@@ -83,7 +83,9 @@ def _read(tar: tarfile.TarFile, name: str) -> str:
 
 def test_the_builder_reads_only_build_contexts_and_pushes_only_to_the_stack_repository() -> None:
     run = run_aws({"clusters": CLUSTERS, "jobs": [JOB]})
-    policy = inputs(one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-job-fit-builder-role-policy"))
+    policy = run.inputs(
+        "aws:iam/rolePolicy:RolePolicy", "mlops-job-fit-builder-role-policy", parse_json=True
+    )
     statements = {s["Sid"]: s for s in policy["policy"]["Statement"]}
     (objects,) = statements["BuildInputsObjects"]["Resource"]
     assert objects.startswith("arn:aws:s3:::")
@@ -97,7 +99,7 @@ def test_a_named_image_builds_nothing() -> None:
     own = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"
     run = run_aws({"clusters": CLUSTERS, "jobs": [{**JOB, "image": own}]})
     assert not [r for r in run.registrations if r.type in (IMAGE, "aws:codebuild/project:Project")]
-    job = inputs(one(run, "pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit"))
+    job = run.inputs("pulumi-python:dynamic/mlops:SageMakerTrainingRun", "mlops-job-fit")
     assert job["request"]["AlgorithmSpecification"]["TrainingImage"] == own
 
 

@@ -14,7 +14,7 @@ from mlops_infra.backends.aws.serving_image import BUILDSPEC, serving_tag
 from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.errors import BackendError
 
-from .helpers import PIPELINE, children, inputs, one, run_aws
+from .helpers import PIPELINE, children, run_aws
 
 ENDPOINT = "mlops:index:ServingEndpoint"
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
@@ -57,7 +57,7 @@ def test_children() -> None:
 def test_serving_image_is_built_with_the_model_inside() -> None:
     source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts"
     run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served("7", source)}))
-    build = inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image"))
+    build = run.inputs(IMAGE, "mlops-endpoint-diagnosis-image")
     tag = serving_tag(source + "/", importlib.metadata.version("mlflow"))
     assert tag is not None
     assert re.fullmatch(r"serving-[0-9a-f]{16}", tag)
@@ -65,9 +65,9 @@ def test_serving_image_is_built_with_the_model_inside() -> None:
     assert build["environment"]["MODEL_URI"] == source + "/"
     assert build["project_name"] == "dev-diagnosis-images"
     assert build["repository"] == "dev-mlops"
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["image"] == f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:{tag}"
-    project = inputs(one(run, "aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder"))
+    project = run.inputs("aws:codebuild/project:Project", "mlops-endpoint-diagnosis-builder")
     assert project["environment"]["privilegedMode"] is True
     assert project["source"] == {"type": "NO_SOURCE", "buildspec": BUILDSPEC}
     assert "--model-uri" in BUILDSPEC  # dependencies installed at build time, not at start
@@ -75,13 +75,13 @@ def test_serving_image_is_built_with_the_model_inside() -> None:
 
 def test_nothing_is_built_while_pending() -> None:
     run = run_aws(_spec(), mocks=AwsMocks(outputs={GATE: served(None, None)}))
-    assert inputs(one(run, IMAGE, "mlops-endpoint-diagnosis-image")).get("tag") is None
+    assert run.inputs(IMAGE, "mlops-endpoint-diagnosis-image").get("tag") is None
 
 
 def test_own_image_builds_nothing() -> None:
     run = run_aws(_spec(options={"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"}))
     assert not [r for r in run.registrations if r.type == IMAGE and "endpoint" in r.name]
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/own:1"
 
 
@@ -90,7 +90,7 @@ def test_pending_when_no_version_passed(environment: str) -> None:
     """A fresh stack (empty registry): up raises nothing, the endpoint is pending."""
     mocks = AwsMocks(outputs={GATE: served(None, None)})
     run = run_aws(_spec(environment), mocks=mocks)
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert (deployment.get("version"), deployment.get("source")) == (None, None)
     endpoint = run.outputs["endpoints"]["diagnosis"]
     assert (endpoint.get("url"), endpoint.get("model_version")) == (None, None)
@@ -102,10 +102,10 @@ def test_deployment_serves_the_version_the_gate_allows() -> None:
         outputs={GATE: served("7", "s3://dev-mlops-store-abc123/mlflow/1/models/m-1/artifacts")}
     )
     run = run_aws(_spec(), mocks=mocks)
-    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
+    gate = run.inputs(GATE, "mlops-endpoint-diagnosis-gate")
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert (gate["model"], gate["alias"], gate["environment"]) == ("diagnosis", "champion", "dev")
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["image"].startswith(
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dev-mlops:serving-"
     )
@@ -150,7 +150,7 @@ def test_canary_blue_green_kms_and_autoscaling_in_prod() -> None:
             target_concurrency=20,
         )
     )
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["instance_type"] == "ml.g6.xlarge"
     assert deployment["initial_count"] == 2
     # g6 has local NVMe storage, encrypted by the instance: SageMaker rejects a key there.
@@ -168,9 +168,7 @@ def test_canary_blue_green_kms_and_autoscaling_in_prod() -> None:
         },
         "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "prod-diagnosis-5xx"}]},
     }
-    alarm = inputs(
-        one(run, "aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors")
-    )
+    alarm = run.inputs("aws:cloudwatch/metricAlarm:MetricAlarm", "mlops-endpoint-diagnosis-errors")
     assert alarm["dimensions"] == {"EndpointName": "prod-diagnosis", "VariantName": "primary"}
     assert deployment["scaling"] == {
         "min": 2,
@@ -182,7 +180,7 @@ def test_canary_blue_green_kms_and_autoscaling_in_prod() -> None:
 
 def test_cpu_endpoint_volume_is_encrypted_with_the_stack_key() -> None:
     run = run_aws(_spec())
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["instance_type"] == "ml.m5.large"
     assert deployment["kms_key"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
     routing = deployment["deployment_config"]["BlueGreenUpdatePolicy"]
@@ -193,7 +191,7 @@ def test_endpoint_in_the_private_network_and_isolation_opt_out() -> None:
     spec = _spec(options={"network_isolation": False})
     spec["network"] = {"create": True}
     run = run_aws(spec)
-    deployment = inputs(one(run, DEPLOYMENT, "mlops-endpoint-diagnosis-deployment"))
+    deployment = run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis-deployment")
     assert deployment["network_isolation"] is False
     assert deployment["vpc"] == {
         "Subnets": ["mlops-private-0-id", "mlops-private-1-id"],
@@ -206,17 +204,15 @@ def test_alias_follows_what_the_endpoint_confirms() -> None:
     source = "s3://dev-mlops-store-abc123/mlflow/1/models/m-4/artifacts"
     mocks = AwsMocks(outputs={GATE: served("4", source), DEPLOYMENT: {"deployed_version": "3"}})
     run = run_aws(_spec(), mocks=mocks)
-    alias = one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
-    assert inputs(alias)["version"] == "3"
+    alias = run.one("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
+    assert alias.plain_inputs()["version"] == "3"
     assert run.outputs["endpoints"]["diagnosis"]["model_version"] == "3"
 
 
 def test_gate_and_alias_sign_with_the_aws_hook() -> None:
     run = run_aws(_spec())
-    gate = inputs(one(run, GATE, "mlops-endpoint-diagnosis-gate"))
-    alias = inputs(
-        one(run, "pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
-    )
+    gate = run.inputs(GATE, "mlops-endpoint-diagnosis-gate")
+    alias = run.inputs("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
     assert gate["client_auth"] == alias["client_auth"] == CLIENT_AUTH
 
 

@@ -10,7 +10,7 @@ from mlops_infra.backends.aws.tracking_self_hosted import LAUNCHER
 from mlops_infra.errors import BackendError
 from mlops_infra.offline import is_secret
 
-from .helpers import children, inputs, one, run_aws
+from .helpers import children, run_aws
 
 TRACKING = "mlops:index:TrackingServer"
 NETWORK: dict[str, Any] = {"create": True}
@@ -38,8 +38,8 @@ def test_managed_mlflow_follows_size_and_availability(
         ("aws:iam/role:Role", "mlops-tracking-role"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-tracking-role-policy"),
     }
-    server = one(run, resource, "mlops-tracking")
-    values = inputs(server)
+    server = run.one(resource, "mlops-tracking")
+    values = server.plain_inputs()
     assert values["artifactStoreUri"] == f"s3://{environment}-mlops-store-abc123/mlflow/"
     assert values["roleArn"].startswith("arn:aws:iam::123456789012:role/mlops-tracking-role")
     if size:
@@ -55,14 +55,16 @@ def test_managed_mlflow_follows_size_and_availability(
 
 def test_managed_role_is_scoped_to_the_mlflow_prefix() -> None:
     run = run_aws({})
-    policy = inputs(one(run, "aws:iam/rolePolicy:RolePolicy", "mlops-tracking-role-policy"))[
-        "policy"
-    ]
+    policy = run.inputs(
+        "aws:iam/rolePolicy:RolePolicy", "mlops-tracking-role-policy", parse_json=True
+    )["policy"]
     objects = next(s for s in policy["Statement"] if s["Sid"] == "ArtifactsObjects")
     assert objects["Resource"] == ["arn:aws:s3:::dev-mlops-store-abc123/mlflow/*"]
     listing = next(s for s in policy["Statement"] if s["Sid"] == "ArtifactsList")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["mlflow/*"]}}
-    trust = inputs(one(run, "aws:iam/role:Role", "mlops-tracking-role"))["assumeRolePolicy"]
+    trust = run.inputs("aws:iam/role:Role", "mlops-tracking-role", parse_json=True)[
+        "assumeRolePolicy"
+    ]
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
@@ -152,7 +154,7 @@ def test_self_hosted_children() -> None:
         ]
     )
     # MLOPS-AWS-LOGS-001: the server's logs are encrypted with the stack's key.
-    logs = inputs(one(run, "aws:cloudwatch/logGroup:LogGroup", "mlops-tracking-logs"))
+    logs = run.inputs("aws:cloudwatch/logGroup:LogGroup", "mlops-tracking-logs")
     assert logs["kmsKeyId"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
 
 
@@ -161,8 +163,8 @@ def test_self_hosted_database_is_encrypted_private_and_protected_in_prod(
     environment: str, protected: bool
 ) -> None:
     run = _self_hosted(environment)
-    db = one(run, "aws:rds/instance:Instance", "mlops-tracking-db")
-    values = inputs(db)
+    db = run.one("aws:rds/instance:Instance", "mlops-tracking-db")
+    values = db.plain_inputs()
     assert values["engine"] == "postgres"
     assert values["storageEncrypted"] is True
     assert values["kmsKeyId"] == "arn:aws:kms:eu-west-1:123456789012:key/mlops-key"
@@ -181,13 +183,15 @@ def test_self_hosted_database_is_encrypted_private_and_protected_in_prod(
 
 def test_self_hosted_credentials_are_write_only_and_basic_auth_is_on() -> None:
     run = _self_hosted()
-    version = one(
-        run, "aws:secretsmanager/secretVersion:SecretVersion", "mlops-tracking-credentials-value"
+    version = run.one(
+        "aws:secretsmanager/secretVersion:SecretVersion", "mlops-tracking-credentials-value"
     )
     assert "secretString" not in version.inputs
     assert is_secret(version.inputs["secretStringWo"])
     assert isinstance(version.plain_inputs()["secretStringWoVersion"], float | int)
-    task = inputs(one(run, "aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task"))
+    task = run.inputs(
+        "aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task", parse_json=True
+    )
     (container,) = task["containerDefinitions"]
     assert container["command"] == [LAUNCHER]
     assert '"--app-name", "basic-auth"' in LAUNCHER
@@ -206,20 +210,20 @@ def test_self_hosted_credentials_are_write_only_and_basic_auth_is_on() -> None:
 
 def test_self_hosted_load_balancer_is_internal_and_tls_on_the_domain() -> None:
     run = _self_hosted(hosted_zone_id="Z0123456789ABCDEFGHIJ")
-    alb = inputs(one(run, "aws:lb/loadBalancer:LoadBalancer", "mlops-tracking-alb"))
+    alb = run.inputs("aws:lb/loadBalancer:LoadBalancer", "mlops-tracking-alb")
     assert alb["internal"] is True
     assert alb["dropInvalidHeaderFields"] is True
     assert alb["enableDeletionProtection"] is True
-    listener = inputs(one(run, "aws:lb/listener:Listener", "mlops-tracking-listener"))
+    listener = run.inputs("aws:lb/listener:Listener", "mlops-tracking-listener")
     assert (listener["protocol"], listener["port"]) == ("HTTPS", 443)
     assert listener["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
-    service = inputs(one(run, "aws:ecs/service:Service", "mlops-tracking"))
+    service = run.inputs("aws:ecs/service:Service", "mlops-tracking")
     assert service["networkConfiguration"]["assignPublicIp"] is False
     assert service["desiredCount"] == 2
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     # ACM issues no certificate for an ELB DNS name: the URL is the certificate's domain.
     assert run.outputs["tracking_url"] == "https://mlflow.internal.example.com"
-    record = inputs(one(run, "aws:route53/record:Record", "mlops-tracking-dns"))
+    record = run.inputs("aws:route53/record:Record", "mlops-tracking-dns")
     assert (record["zoneId"], record["name"], record["type"]) == (
         "Z0123456789ABCDEFGHIJ",
         "mlflow.internal.example.com",
@@ -229,12 +233,9 @@ def test_self_hosted_load_balancer_is_internal_and_tls_on_the_domain() -> None:
     # The workloads reach 443 through their own egress rule; nothing else is opened.
     names = {n for _, n in children(run, TRACKING, "mlops-tracking")}
     assert "mlops-tracking-workloads-to-lb" not in names
-    ingress = inputs(
-        one(
-            run,
-            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-            "mlops-tracking-lb-from-workloads",
-        )
+    ingress = run.inputs(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "mlops-tracking-lb-from-workloads",
     )
     assert ingress["referencedSecurityGroupId"] == "mlops-workloads-id"
     assert "cidrIpv4" not in ingress
@@ -242,17 +243,13 @@ def test_self_hosted_load_balancer_is_internal_and_tls_on_the_domain() -> None:
 
 def test_self_hosted_in_development_may_be_plain_http_and_opens_port_80_to_it() -> None:
     run = _self_hosted("dev")
-    listener = inputs(one(run, "aws:lb/listener:Listener", "mlops-tracking-listener"))
+    listener = run.inputs("aws:lb/listener:Listener", "mlops-tracking-listener")
     assert (listener["protocol"], listener["port"]) == ("HTTP", 80)
     assert run.outputs["tracking_url"] == (
         "http://internal-mlops-tracking-alb.eu-west-1.elb.amazonaws.com"
     )
-    egress = inputs(
-        one(
-            run,
-            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-            "mlops-tracking-workloads-to-lb",
-        )
+    egress = run.inputs(
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "mlops-tracking-workloads-to-lb"
     )
     assert (egress["securityGroupId"], egress["referencedSecurityGroupId"]) == (
         "mlops-workloads-id",
@@ -309,11 +306,11 @@ def test_given_admin_password_is_used_instead_of_a_generated_one() -> None:
 
 def test_self_hosted_server_runs_the_mlflow_image_the_stack_builds() -> None:
     run = _self_hosted()
-    build = one(run, "pulumi-python:dynamic/mlops:ImageBuild", "mlops-tracking-mlflow-server-image")
-    tag = inputs(build)["tag"]
+    build = run.one("pulumi-python:dynamic/mlops:ImageBuild", "mlops-tracking-mlflow-server-image")
+    tag = build.plain_inputs()["tag"]
     assert tag.startswith("mlflow-server-")
-    task = one(run, "aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task")
-    (container,) = inputs(task)["containerDefinitions"]
+    task = run.one("aws:ecs/taskDefinition:TaskDefinition", "mlops-tracking-task")
+    (container,) = task.plain_inputs(parse_json=True)["containerDefinitions"]
     assert container["image"].endswith(f"/prod-mlops:{tag}")
     assert build.urn in task.depends_on
 
@@ -376,7 +373,7 @@ def test_rds_storage_is_at_least_what_gp3_allows(storage: int, ok: bool) -> None
     }
     if ok:
         run = run_aws(spec)
-        db = inputs(one(run, "aws:rds/instance:Instance", "mlops-tracking-db"))
+        db = run.inputs("aws:rds/instance:Instance", "mlops-tracking-db")
         assert db["allocatedStorage"] == storage
         return
     with pytest.raises(

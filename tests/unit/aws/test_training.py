@@ -12,7 +12,7 @@ from mlops_infra.errors import BackendError
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import job_manifest
 
-from .helpers import REPO, children, inputs, one, run_aws
+from .helpers import REPO, children, run_aws
 
 CLUSTER = "mlops:index:TrainingCluster"
 JOB = "mlops:index:TrainingJob"
@@ -34,7 +34,7 @@ def test_portable_gpus_resolve_to_sagemaker_types(gpu: str, count: int, instance
     spec = {"clusters": [{"name": "gpu", "gpu": gpu, "gpu_count": count}], "jobs": [
         {"name": "fit", "component": "diagnosis.featurize", "cluster": "gpu"}]}  # fmt: skip
     run = run_aws(spec)
-    job = inputs(one(run, RUN, "mlops-job-fit"))["request"]
+    job = run.inputs(RUN, "mlops-job-fit")["request"]
     assert job["ResourceConfig"]["InstanceType"] == instance_type
 
 
@@ -73,8 +73,8 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
     name = job_name("dev", "fit", version)
     assert name == f"dev-fit-{version}"
     assert len(name) <= 63 - len("-r99")  # room for the attempts after a failure
-    job = one(run, RUN, "mlops-job-fit")
-    values = inputs(job)
+    job = run.one(RUN, "mlops-job-fit")
+    values = job.plain_inputs()
     assert values["job_name"] == name
     assert values["timeout_s"] == 7200 * 2 + 3600  # the spot allowance, plus an hour
     assert values["tags"]["mlops-version"] == version
@@ -115,9 +115,9 @@ def test_training_job_is_named_by_its_version_and_waits_with_timeouts() -> None:
 
 
 def test_unchanged_job_keeps_its_name_and_a_changed_one_gets_a_new_one() -> None:
-    first = inputs(one(run_aws(_job_spec()), RUN, "mlops-job-fit"))
-    again = inputs(one(run_aws(_job_spec()), RUN, "mlops-job-fit"))
-    changed = inputs(one(run_aws(_job_spec(parameters={"test_size": 0.3})), RUN, "mlops-job-fit"))
+    first = run_aws(_job_spec()).inputs(RUN, "mlops-job-fit")
+    again = run_aws(_job_spec()).inputs(RUN, "mlops-job-fit")
+    changed = run_aws(_job_spec(parameters={"test_size": 0.3})).inputs(RUN, "mlops-job-fit")
     assert first["job_name"] == again["job_name"] != changed["job_name"]
     assert first["request"] == again["request"] != changed["request"]
 
@@ -135,7 +135,7 @@ def test_package_objects_are_retained_when_a_version_is_replaced() -> None:
 
 def test_job_on_demand_cpu_without_cluster() -> None:
     run = run_aws({"jobs": [{"name": "fit", "component": "diagnosis.featurize"}]})
-    request = inputs(one(run, RUN, "mlops-job-fit"))["request"]
+    request = run.inputs(RUN, "mlops-job-fit")["request"]
     assert request["ResourceConfig"]["InstanceType"] == "ml.m5.xlarge"
     assert request["ResourceConfig"]["VolumeKmsKeyId"].endswith("key/mlops-store-key")
     assert request["EnableManagedSpotTraining"] is False
@@ -163,21 +163,23 @@ def test_batch_pool_scales_to_zero_in_private_subnets() -> None:
         ("aws:iam/role:Role", "mlops-cluster-pool-instance-role"),
         ("aws:iam/rolePolicy:RolePolicy", "mlops-cluster-pool-instance-role-policy"),
     }
-    environment = one(run, "aws:batch/computeEnvironment:ComputeEnvironment", "mlops-cluster-pool")
-    resources = inputs(environment)["computeResources"]
+    environment = run.one("aws:batch/computeEnvironment:ComputeEnvironment", "mlops-cluster-pool")
+    resources = environment.plain_inputs()["computeResources"]
     assert (resources["minVcpus"], resources["maxVcpus"]) == (0, 12)
     assert (resources["type"], resources["instanceTypes"]) == ("SPOT", ["g5.xlarge"])
     assert resources["ec2Configurations"] == [{"imageType": "ECS_AL2023_NVIDIA"}]
     assert resources["subnets"] == ["mlops-private-0-id", "mlops-private-1-id"]
     assert environment.ignore_changes == ("computeResources.desiredVcpus",)
-    template = inputs(one(run, "aws:ec2/launchTemplate:LaunchTemplate", "mlops-cluster-pool-hosts"))
+    template = run.inputs("aws:ec2/launchTemplate:LaunchTemplate", "mlops-cluster-pool-hosts")
     assert template["metadataOptions"]["httpTokens"] == "required"
     assert template["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
 
 
 def test_batch_job_registers_a_versioned_definition() -> None:
     run = run_aws(_batch())
-    definition = inputs(one(run, "aws:batch/jobDefinition:JobDefinition", "mlops-job-fit"))
+    definition = run.inputs(
+        "aws:batch/jobDefinition:JobDefinition", "mlops-job-fit", parse_json=True
+    )
     assert definition["name"].startswith("dev-fit-")
     container = definition["containerProperties"]
     assert container["command"] == ENTRYPOINT

@@ -28,7 +28,7 @@ from mlops_infra.plan import PlannedResource, StackFacts
 from mlops_infra.policies.context import PolicyContext
 from mlops_infra.policies.model import Status
 
-from .helpers import inputs, one, run_aws
+from .helpers import run_aws
 from .moto_fakes import ACCOUNT, REGION, TrainingJobs, as_engine_sends, aws
 
 __all__ = ["aws"]
@@ -215,7 +215,7 @@ def test_the_generated_request_is_valid_for_botocore() -> None:
             ],
         }
     )
-    values = inputs(one(run, RUN, "mlops-job-fit"))
+    values = run.inputs(RUN, "mlops-job-fit")
     # The engine hands a dynamic provider every number as a double, as the mocks do.
     assert repr(values["request"]["ResourceConfig"]["InstanceCount"]) == "2.0"
     request = create_request(values["request"], attempt_name(values["job_name"], 2), {})

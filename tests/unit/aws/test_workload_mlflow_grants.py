@@ -14,7 +14,7 @@ import pytest
 from mlops_infra.backends.aws.mlflow_auth import iam_action
 from mlops_infra.mlflow_rest import WORKLOAD_CALLS
 
-from .helpers import PIPELINE, inputs, one, run_aws
+from .helpers import PIPELINE, run_aws
 
 _POLICY = "aws:iam/rolePolicy:RolePolicy"
 _SPEC: dict[str, Any] = {
@@ -35,7 +35,7 @@ _ROLE_POLICIES = [
 
 
 def _tracking_statement(run: Any, policy: str) -> dict[str, Any]:
-    statements = inputs(one(run, _POLICY, policy))["policy"]["Statement"]
+    statements = run.inputs(_POLICY, policy, parse_json=True)["policy"]["Statement"]
     (found,) = [s for s in statements if s.get("Sid") == "TrackingServer"]
     return found
 
@@ -67,4 +67,7 @@ def test_a_self_hosted_server_needs_no_mlflow_action() -> None:
     policies = [r for r in run.registrations if r.type == _POLICY and r.name in _ROLE_POLICIES]
     assert len(policies) == len(_ROLE_POLICIES)
     for policy in policies:
-        assert all(s.get("Sid") != "TrackingServer" for s in inputs(policy)["policy"]["Statement"])
+        assert all(
+            s.get("Sid") != "TrackingServer"
+            for s in policy.plain_inputs(parse_json=True)["policy"]["Statement"]
+        )

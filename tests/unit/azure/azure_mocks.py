@@ -14,7 +14,7 @@ from mlops_infra.backends.azure.testing import (
     AzureMocks,
     principal_id,
 )
-from mlops_infra.testing import ProgramRun, Registration, run_stack
+from mlops_infra.testing import ProgramRun, run_stack
 
 REPO = Path(__file__).resolve().parents[3]
 GATE = "pulumi-python:dynamic/mlops:PromotionDecision"
@@ -35,25 +35,6 @@ def azure_run(
     """Synthesizes an azure stack under :class:`AzureMocks`."""
     mocks = AzureMocks(outputs={GATE: dict(gate or gate_outputs())}, calls=CLIENT_CONFIG)
     return run_stack({"cloud": "azure", **spec}, project_dir=REPO, mocks=mocks, stack=stack)
-
-
-def resource(run: ProgramRun, name: str) -> Registration:
-    """The custom (cloud) resource named ``name`` (components share their main child's name)."""
-    found = [r for r in run.registrations if r.name == name and r.custom]
-    if len(found) != 1:
-        msg = f"{len(found)} custom resources named {name!r}"
-        raise KeyError(msg)
-    return found[0]
-
-
-def inputs(run: ProgramRun, name: str) -> dict[str, Any]:
-    """The plain inputs of the custom resource named ``name``."""
-    return resource(run, name).plain_inputs()
-
-
-def names_of(run: ProgramRun, type_token: str) -> list[str]:
-    """Names of the registrations of ``type_token``, sorted."""
-    return sorted(r.name for r in run.of_type(type_token))
 
 
 # The library's mocks and constants, re-exported: the tests import them from here.

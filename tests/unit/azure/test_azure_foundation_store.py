@@ -6,7 +6,7 @@ import uuid
 
 import pulumi
 import pytest
-from azure_mocks import SUBSCRIPTION, TENANT, azure_run, inputs, names_of, principal_id, resource
+from azure_mocks import SUBSCRIPTION, TENANT, azure_run, principal_id
 
 from mlops_infra.backends.azure._iam import ROLE_ASSIGNMENT_NAMESPACE, role_assignment_name
 from mlops_infra.errors import BackendError
@@ -20,11 +20,10 @@ CRYPTO_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 
 def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
     run = azure_run({"environment": "dev"})
-    foundation = resource(run, "mlops")
-    assert foundation.type == "azure-native:resources:ResourceGroup"
-    assert resource(run, "mlops-vault").type == "azure-native:keyvault:Vault"
-    assert resource(run, "mlops-key").type == "azure-native:keyvault:Key"
-    assert resource(run, "mlops-registry").type == "azure-native:containerregistry:Registry"
+    run.one("azure-native:resources:ResourceGroup", "mlops")
+    run.one("azure-native:keyvault:Vault", "mlops-vault")
+    run.one("azure-native:keyvault:Key", "mlops-key")
+    run.one("azure-native:containerregistry:Registry", "mlops-registry")
     assert not run.of_type("azure-native:network:VirtualNetwork")
     # Every child of the Foundation component is parented to it.
     component = run.of_type("mlops:index:Foundation")[0]
@@ -38,7 +37,7 @@ def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
         "mlops-registry-diagnostics",
     }
 
-    vault = inputs(run, "mlops-vault")["properties"]
+    vault = run.inputs("azure-native:keyvault:Vault", "mlops-vault")["properties"]
     assert vault["tenantId"] == TENANT
     assert vault["enableRbacAuthorization"] is True
     assert "accessPolicies" not in vault
@@ -48,17 +47,19 @@ def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
     assert vault["publicNetworkAccess"] == "Enabled"
     assert vault["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
     assert vault["sku"] == {"family": "A", "name": "standard"}
-    assert inputs(run, "mlops-vault")["vaultName"].startswith("kvmlopstest")
-    assert len(inputs(run, "mlops-vault")["vaultName"]) <= 24
+    assert run.inputs("azure-native:keyvault:Vault", "mlops-vault")["vaultName"].startswith(
+        "kvmlopstest"
+    )
+    assert len(run.inputs("azure-native:keyvault:Vault", "mlops-vault")["vaultName"]) <= 24
 
-    key = inputs(run, "mlops-key")
+    key = run.inputs("azure-native:keyvault:Key", "mlops-key")
     assert key["keyName"] == "cmk"
     assert key["properties"]["kty"] == "RSA"
     assert key["properties"]["keyOps"] == ["wrapKey", "unwrapKey"]
     rotation = key["properties"]["rotationPolicy"]["lifetimeActions"][0]
     assert rotation == {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P365D"}}
 
-    registry = inputs(run, "mlops-registry")
+    registry = run.inputs("azure-native:containerregistry:Registry", "mlops-registry")
     assert registry["sku"] == {"name": "Standard"}
     assert registry["adminUserEnabled"] is False
     assert registry["anonymousPullEnabled"] is False
@@ -66,43 +67,59 @@ def test_foundation_dev_creates_group_vault_key_and_registry() -> None:
     assert "policies" not in registry  # retention and quarantine are Premium-only
     assert registry["registryName"].isalnum()
 
-    tags = inputs(run, "mlops-vault")["tags"]
+    tags = run.inputs("azure-native:keyvault:Vault", "mlops-vault")["tags"]
     assert tags["managed-by"] == "mlops-infra"
     assert tags["mlops-environment"] == "dev"
     assert tags["mlops-component"] == "mlops"
     # Not production: nothing protected; the group is retained so retained data survives.
-    assert not resource(run, "mlops-vault").protect
-    assert resource(run, "mlops").retain_on_delete
+    assert not run.one("azure-native:keyvault:Vault", "mlops-vault").protect
+    assert run.one("azure-native:resources:ResourceGroup", "mlops").retain_on_delete
 
 
 def test_foundation_prod_with_network_is_private_and_protected() -> None:
     run = azure_run({"environment": "prod", "network": {"create": True, "cidr": "10.8.0.0/16"}})
-    vault = inputs(run, "mlops-vault")["properties"]
+    vault = run.inputs("azure-native:keyvault:Vault", "mlops-vault")["properties"]
     assert vault["enablePurgeProtection"] is True
     assert vault["publicNetworkAccess"] == "Disabled"
-    registry = inputs(run, "mlops-registry")
+    registry = run.inputs("azure-native:containerregistry:Registry", "mlops-registry")
     assert registry["sku"] == {"name": "Premium"}
     assert registry["publicNetworkAccess"] == "Disabled"
     assert registry["policies"]["retentionPolicy"] == {"days": 7, "status": "enabled"}
     assert registry["policies"]["quarantinePolicy"] == {"status": "disabled"}
     assert registry["policies"]["exportPolicy"] == {"status": "disabled"}
-    for name in ("mlops", "mlops-vault", "mlops-key", "mlops-registry"):
-        assert resource(run, name).protect, name
-        assert resource(run, name).retain_on_delete, name
+    for type_token, name in (
+        ("azure-native:resources:ResourceGroup", "mlops"),
+        ("azure-native:keyvault:Vault", "mlops-vault"),
+        ("azure-native:keyvault:Key", "mlops-key"),
+        ("azure-native:containerregistry:Registry", "mlops-registry"),
+    ):
+        assert run.one(type_token, name).protect, name
+        assert run.one(type_token, name).retain_on_delete, name
 
-    assert inputs(run, "mlops-vnet")["addressSpace"] == {"addressPrefixes": ["10.8.0.0/16"]}
-    workloads = inputs(run, "mlops-subnet-workloads")
+    assert run.inputs("azure-native:network:VirtualNetwork", "mlops-vnet")["addressSpace"] == {
+        "addressPrefixes": ["10.8.0.0/16"]
+    }
+    workloads = run.inputs("azure-native:network:Subnet", "mlops-subnet-workloads")
     assert workloads["addressPrefix"] == "10.8.0.0/18"
     assert workloads["defaultOutboundAccess"] is False
     assert workloads["networkSecurityGroup"]["id"] == "mlops-nsg-id"
-    assert inputs(run, "mlops-subnet-endpoints")["addressPrefix"] == "10.8.64.0/18"
-    vault_pe = inputs(run, "mlops-vault-pe")
+    assert (
+        run.inputs("azure-native:network:Subnet", "mlops-subnet-endpoints")["addressPrefix"]
+        == "10.8.64.0/18"
+    )
+    vault_pe = run.inputs("azure-native:network:PrivateEndpoint", "mlops-vault-pe")
     connection = vault_pe["privateLinkServiceConnections"][0]
     assert connection["groupIds"] == ["vault"]
     assert connection["privateLinkServiceId"] == "mlops-vault-id"
     assert vault_pe["subnet"]["id"] == "mlops-subnet-endpoints-id"
-    assert inputs(run, "mlops-vault-dns-0")["privateZoneName"] == "privatelink.vaultcore.azure.net"
-    assert inputs(run, "mlops-registry-dns-0")["privateZoneName"] == "privatelink.azurecr.io"
+    assert (
+        run.inputs("azure-native:privatedns:PrivateZone", "mlops-vault-dns-0")["privateZoneName"]
+        == "privatelink.vaultcore.azure.net"
+    )
+    assert (
+        run.inputs("azure-native:privatedns:PrivateZone", "mlops-registry-dns-0")["privateZoneName"]
+        == "privatelink.azurecr.io"
+    )
 
 
 def test_foundation_adopts_existing_network_without_creating_one() -> None:
@@ -112,14 +129,18 @@ def test_foundation_adopts_existing_network_without_creating_one() -> None:
     }
     run = azure_run({"environment": "dev", "network": {"existing": existing}})
     assert not run.of_type("azure-native:network:VirtualNetwork")
-    assert inputs(run, "mlops-vault-pe")["subnet"]["id"] == "/subnets/pe"
-    assert inputs(run, "mlops-vault-dns-0-link")["virtualNetwork"] == {"id": existing["id"]}
+    assert (
+        run.inputs("azure-native:network:PrivateEndpoint", "mlops-vault-pe")["subnet"]["id"]
+        == "/subnets/pe"
+    )
+    assert run.inputs("azure-native:privatedns:VirtualNetworkLink", "mlops-vault-dns-0-link")[
+        "virtualNetwork"
+    ] == {"id": existing["id"]}
 
 
 def test_store_dev_is_private_versioned_and_entra_only() -> None:
     run = azure_run({"environment": "dev"})
-    account = inputs(run, "mlops-store")
-    assert resource(run, "mlops-store").type == "azure-native:storage:StorageAccount"
+    account = run.inputs("azure-native:storage:StorageAccount", "mlops-store")
     assert account["kind"] == "StorageV2"
     assert account["sku"] == {"name": "Standard_LRS"}
     assert account["allowBlobPublicAccess"] is False
@@ -135,33 +156,27 @@ def test_store_dev_is_private_versioned_and_entra_only() -> None:
     assert len(account["accountName"]) <= 24
     assert account["resourceGroupName"] == "rg-test"
 
-    service = inputs(run, "mlops-store-blob-service")
-    assert (
-        resource(run, "mlops-store-blob-service").type
-        == "azure-native:storage:BlobServiceProperties"
-    )
+    service = run.inputs("azure-native:storage:BlobServiceProperties", "mlops-store-blob-service")
     assert service["isVersioningEnabled"] is True
     assert service["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
     assert service["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 7}
     assert service["changeFeed"] == {"enabled": True, "retentionInDays": 90}
 
-    container = inputs(run, "mlops-store-container")
-    assert resource(run, "mlops-store-container").type == "azure-native:storage:BlobContainer"
+    container = run.inputs("azure-native:storage:BlobContainer", "mlops-store-container")
     assert container["publicAccess"] == "None"
     assert container["containerName"] == "artifacts"
     assert "immutableStorageWithVersioning" not in container
 
-    policy = inputs(run, "mlops-store-lifecycle")
-    assert resource(run, "mlops-store-lifecycle").type == "azure-native:storage:ManagementPolicy"
+    policy = run.inputs("azure-native:storage:ManagementPolicy", "mlops-store-lifecycle")
     assert policy["managementPolicyName"] == "default"
     rules = {rule["name"]: rule for rule in policy["policy"]["rules"]}
     assert set(rules) == {"tmp", "noncurrentversions"}
     assert rules["tmp"]["definition"]["filters"]["prefixMatch"] == ["artifacts/tmp/"]
 
     # Data outlives the stack (purge_on_delete off), but dev resources are not protected.
-    assert resource(run, "mlops-store").retain_on_delete
-    assert resource(run, "mlops-store-container").retain_on_delete
-    assert not resource(run, "mlops-store").protect
+    assert run.one("azure-native:storage:StorageAccount", "mlops-store").retain_on_delete
+    assert run.one("azure-native:storage:BlobContainer", "mlops-store-container").retain_on_delete
+    assert not run.one("azure-native:storage:StorageAccount", "mlops-store").protect
     assert not run.of_type(ROLE_ASSIGNMENT)
     assert run.outputs["artifact_uri"] == (
         f"https://{account['accountName']}.blob.core.windows.net/artifacts"
@@ -170,7 +185,7 @@ def test_store_dev_is_private_versioned_and_entra_only() -> None:
 
 def test_store_prod_uses_the_foundation_key_through_a_granted_identity() -> None:
     run = azure_run({"environment": "prod"})
-    account = inputs(run, "mlops-store")
+    account = run.inputs("azure-native:storage:StorageAccount", "mlops-store")
     assert account["sku"] == {"name": "Standard_ZRS"}
     assert account["identity"]["type"] == "UserAssigned"
     assert account["identity"]["userAssignedIdentities"] == ["mlops-store-identity-id"]
@@ -181,7 +196,7 @@ def test_store_prod_uses_the_foundation_key_through_a_granted_identity() -> None
     assert encryption["encryptionIdentity"] == {
         "encryptionUserAssignedIdentity": "mlops-store-identity-id"
     }
-    grant = inputs(run, "mlops-store-key-access")
+    grant = run.inputs("azure-native:authorization:RoleAssignment", "mlops-store-key-access")
     assert grant["roleDefinitionId"] == (
         f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         f"{CRYPTO_USER}"
@@ -189,18 +204,20 @@ def test_store_prod_uses_the_foundation_key_through_a_granted_identity() -> None
     assert grant["scope"] == "mlops-vault-id/keys/cmk"  # the key only, not the vault
     assert grant["principalId"] == principal_id("mlops-store-identity")
     assert grant["principalType"] == "ServicePrincipal"
-    for name in ("mlops-store", "mlops-store-container"):
-        assert resource(run, name).protect
-        assert resource(run, name).retain_on_delete
+    for type_token, name in (
+        ("azure-native:storage:StorageAccount", "mlops-store"),
+        ("azure-native:storage:BlobContainer", "mlops-store-container"),
+    ):
+        assert run.one(type_token, name).protect
+        assert run.one(type_token, name).retain_on_delete
 
 
 def test_store_object_lock_uses_version_level_immutability() -> None:
     run = azure_run({"environment": "dev", "artifact_store": {"object_lock_days": 30}})
-    container = inputs(run, "mlops-store-container")
+    container = run.inputs("azure-native:storage:BlobContainer", "mlops-store-container")
     assert container["immutableStorageWithVersioning"] == {"enabled": True}
-    policy = inputs(run, "mlops-store-immutability")
-    assert resource(run, "mlops-store-immutability").type == (
-        "azure-native:storage:BlobContainerImmutabilityPolicy"
+    policy = run.inputs(
+        "azure-native:storage:BlobContainerImmutabilityPolicy", "mlops-store-immutability"
     )
     assert policy["immutabilityPeriodSinceCreationInDays"] == 30
     assert policy["containerName"] == "artifacts"
@@ -217,28 +234,28 @@ def test_store_options_and_purge_on_delete() -> None:
             },
         }
     )
-    account = inputs(run, "mlops-store")
+    account = run.inputs("azure-native:storage:StorageAccount", "mlops-store")
     assert account["accountName"] == "mystore01"
     assert account["sku"] == {"name": "Standard_GZRS"}
-    assert not resource(run, "mlops-store").retain_on_delete
+    assert not run.one("azure-native:storage:StorageAccount", "mlops-store").retain_on_delete
     assert run.outputs["artifact_uri"] == "https://mystore01.blob.core.windows.net/ml-data"
 
 
 def test_store_with_network_has_private_endpoints() -> None:
     run = azure_run({"environment": "dev", "network": {"create": True}})
-    account = inputs(run, "mlops-store")
+    account = run.inputs("azure-native:storage:StorageAccount", "mlops-store")
     assert account["publicNetworkAccess"] == "Disabled"
     assert account["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
-    assert names_of(run, "azure-native:network:PrivateEndpoint") == [
+    assert run.names("azure-native:network:PrivateEndpoint") == [
         "mlops-registry-pe",
         "mlops-store-blob-pe",
         "mlops-store-file-pe",
         "mlops-tracking-workspace-pe",
         "mlops-vault-pe",
     ]
-    assert inputs(run, "mlops-store-blob-dns-0")["privateZoneName"] == (
-        "privatelink.blob.core.windows.net"
-    )
+    assert run.inputs("azure-native:privatedns:PrivateZone", "mlops-store-blob-dns-0")[
+        "privateZoneName"
+    ] == ("privatelink.blob.core.windows.net")
 
 
 def test_store_rejects_a_key_uri_it_cannot_grant_on() -> None:
@@ -281,11 +298,13 @@ def test_destroy_retains_the_key_in_every_tier(environment: str) -> None:
     the key is retained on destroy, so destroy succeeds; it goes with the vault (soft
     deleted, purged after the retention period)."""
     run = azure_run({"environment": environment})
-    key = resource(run, "mlops-key")
+    key = run.one("azure-native:keyvault:Key", "mlops-key")
     assert key.retain_on_delete
     assert key.protect is (environment == "prod")
     # The vault itself is deleted through ARM (dev) and keeps its firewall.
-    assert resource(run, "mlops-vault").retain_on_delete is (environment == "prod")
+    assert run.one("azure-native:keyvault:Vault", "mlops-vault").retain_on_delete is (
+        environment == "prod"
+    )
 
 
 def test_cmk_account_is_created_after_its_key_grant_has_propagated() -> None:
@@ -294,20 +313,26 @@ def test_cmk_account_is_created_after_its_key_grant_has_propagated() -> None:
     #symptom---role-assignment-changes-are-not-being-detected); the CMK account reads its key
     while it is created, so it waits for the grant."""
     run = azure_run({"environment": "prod"})
-    grant = resource(run, "mlops-store-key-access")
-    wait = resource(run, "mlops-store-key-access-wait")
-    assert wait.type == "pulumi-python:dynamic/mlops:AzurePropagationWait"
+    grant = run.one("azure-native:authorization:RoleAssignment", "mlops-store-key-access")
+    wait = run.one(
+        "pulumi-python:dynamic/mlops:AzurePropagationWait", "mlops-store-key-access-wait"
+    )
     assert wait.plain_inputs()["after"] == "mlops-store-key-access-id"
     assert wait.plain_inputs()["seconds"] == 300
     assert grant.urn in wait.depends_on
-    account = resource(run, "mlops-store")
+    account = run.one("azure-native:storage:StorageAccount", "mlops-store")
     assert wait.urn in account.depends_on
     assert wait.parent == run.of_type("mlops:index:ArtifactStore")[0].urn
 
 
 def test_key_grant_wait_is_an_option_and_absent_without_a_cmk() -> None:
     run = azure_run({"environment": "prod", "artifact_store": {"options": {"key_grant_wait_s": 0}}})
-    assert inputs(run, "mlops-store-key-access-wait")["seconds"] == 0
+    assert (
+        run.inputs(
+            "pulumi-python:dynamic/mlops:AzurePropagationWait", "mlops-store-key-access-wait"
+        )["seconds"]
+        == 0
+    )
     dev = azure_run({"environment": "dev"})
     assert not dev.of_type("pulumi-python:dynamic/mlops:AzurePropagationWait")
 
@@ -321,16 +346,20 @@ def test_role_assignment_names_are_deterministic_guids() -> None:
     same assignment."""
     first = azure_run({"environment": "prod"})
     again = azure_run({"environment": "prod"})
-    grant = inputs(first, "mlops-store-key-access")
+    grant = first.inputs("azure-native:authorization:RoleAssignment", "mlops-store-key-access")
     expected = uuid.uuid5(
         ROLE_ASSIGNMENT_NAMESPACE,
         f"mlops-vault-id/keys/cmk|{principal_id('mlops-store-identity')}|{CRYPTO_USER}",
     )
     assert grant["roleAssignmentName"] == str(expected)
-    assert inputs(again, "mlops-store-key-access")["roleAssignmentName"] == str(expected)
+    assert again.inputs("azure-native:authorization:RoleAssignment", "mlops-store-key-access")[
+        "roleAssignmentName"
+    ] == str(expected)
     # Replacing an assignment deletes the old one first (the same scope, principal and
     # role cannot be assigned twice).
-    assert resource(first, "mlops-store-key-access").delete_before_replace
+    assert first.one(
+        "azure-native:authorization:RoleAssignment", "mlops-store-key-access"
+    ).delete_before_replace
 
 
 def test_role_assignment_name_is_a_function_of_scope_principal_and_role() -> None:
@@ -355,14 +384,13 @@ def test_audit_logs_of_every_stateful_resource_go_to_log_analytics(
     blob logs are a setting of the blob service, not the account
     (https://learn.microsoft.com/en-us/azure/storage/blobs/monitor-blob-storage)."""
     run = azure_run({"environment": environment})
-    logs = resource(run, "mlops-logs")
-    assert logs.type == "azure-native:operationalinsights:Workspace"
+    logs = run.one("azure-native:operationalinsights:Workspace", "mlops-logs")
     got = logs.plain_inputs()
     assert got["sku"] == {"name": "PerGB2018"}
     assert got["retentionInDays"] == retention
     assert got["resourceGroupName"] == "rg-test"
     assert got["workspaceName"].startswith(f"log-mlops-{'test'}-")
-    assert names_of(run, "azure-native:monitor:DiagnosticSetting") == [
+    assert run.names("azure-native:monitor:DiagnosticSetting") == [
         "mlops-registry-diagnostics",
         "mlops-store-blob-diagnostics",
         "mlops-tracking-workspace-diagnostics",
@@ -375,7 +403,7 @@ def test_audit_logs_of_every_stateful_resource_go_to_log_analytics(
         "mlops-tracking-workspace-diagnostics": "mlops-tracking-id",
     }
     for name, target in targets.items():
-        setting = inputs(run, name)
+        setting = run.inputs("azure-native:monitor:DiagnosticSetting", name)
         assert setting["resourceUri"] == target, name
         assert setting["workspaceId"] == "mlops-logs-id", name
         assert setting["name"] == "mlops-infra-audit", name
@@ -480,18 +508,16 @@ def test_a_created_network_gives_workloads_an_outbound_path() -> None:
     A NAT gateway is the subnet's explicit outbound path
     (https://learn.microsoft.com/en-us/azure/virtual-network/ip-services/default-outbound-access)."""
     run = azure_run({"environment": "prod", "network": {"create": True, "cidr": "10.8.0.0/16"}})
-    address = resource(run, "mlops-nat-ip")
-    assert address.type == "azure-native:network:PublicIPAddress"
+    address = run.one("azure-native:network:PublicIPAddress", "mlops-nat-ip")
     assert address.plain_inputs()["sku"] == {"name": "Standard"}
     assert address.plain_inputs()["publicIPAllocationMethod"] == "Static"
-    nat = resource(run, "mlops-nat")
-    assert nat.type == "azure-native:network:NatGateway"
+    nat = run.one("azure-native:network:NatGateway", "mlops-nat")
     assert nat.plain_inputs()["sku"] == {"name": "Standard"}
     assert nat.plain_inputs()["publicIpAddresses"] == [{"id": "mlops-nat-ip-id"}]
-    workloads = inputs(run, "mlops-subnet-workloads")
+    workloads = run.inputs("azure-native:network:Subnet", "mlops-subnet-workloads")
     assert workloads["natGateway"] == {"id": "mlops-nat-id"}
     assert workloads["defaultOutboundAccess"] is False
-    assert "natGateway" not in inputs(run, "mlops-subnet-endpoints")
+    assert "natGateway" not in run.inputs("azure-native:network:Subnet", "mlops-subnet-endpoints")
     # An adopted network brings its own path.
     adopted = azure_run({"environment": "dev", "network": {"existing": SPOKE}})
     assert not adopted.of_type("azure-native:network:NatGateway")
@@ -503,8 +529,7 @@ def test_the_workspace_reports_to_a_workspace_based_application_insights() -> No
     (https://learn.microsoft.com/en-us/azure/azure-monitor/app/create-workspace-resource) and
     the ML workspace names it (its applicationInsights property)."""
     run = azure_run({"environment": "dev"})
-    insights = resource(run, "mlops-tracking-insights")
-    assert insights.type == "azure-native:applicationinsights:Component"
+    insights = run.one("azure-native:applicationinsights:Component", "mlops-tracking-insights")
     got = insights.plain_inputs()
     assert got["resourceName"].startswith("appi-mlops-tracking-test-")
     assert got["kind"] == "web"
@@ -513,7 +538,12 @@ def test_the_workspace_reports_to_a_workspace_based_application_insights() -> No
     assert got["ingestionMode"] == "LogAnalytics"
     assert got["resourceGroupName"] == "rg-test"
     assert got["tags"]["mlops-component"] == "mlops-tracking"
-    assert inputs(run, "mlops-tracking")["applicationInsights"] == "mlops-tracking-insights-id"
+    assert (
+        run.inputs("azure-native:machinelearningservices:Workspace", "mlops-tracking")[
+            "applicationInsights"
+        ]
+        == "mlops-tracking-insights-id"
+    )
     assert "mlops:index:TrackingServer" in (insights.parent or "")
 
 

@@ -13,10 +13,7 @@ from azure_mocks import (
     AzureMocks,
     azure_run,
     gate_outputs,
-    inputs,
-    names_of,
     principal_id,
-    resource,
 )
 
 from mlops_infra.backends.azure.mlflow_auth import HOOK
@@ -65,11 +62,12 @@ def store_account(run_inputs: dict[str, object]) -> str:
 
 def test_tracking_server_is_an_azure_ml_workspace() -> None:
     run = azure_run({"environment": "dev"})
-    workspace = inputs(run, "mlops-tracking")
-    assert resource(run, "mlops-tracking").type == "azure-native:machinelearningservices:Workspace"
+    workspace = run.inputs("azure-native:machinelearningservices:Workspace", "mlops-tracking")
     assert workspace["workspaceName"] == "mlops-tracking"
     assert workspace["identity"] == {"type": "SystemAssigned"}
-    assert workspace["storageAccount"] == store_account(inputs(run, "mlops-store"))
+    assert workspace["storageAccount"] == store_account(
+        run.inputs("azure-native:storage:StorageAccount", "mlops-store")
+    )
     assert workspace["keyVault"] == "mlops-vault-id"
     assert workspace["containerRegistry"] == "mlops-registry-id"
     assert workspace["systemDatastoresAuthMode"] == "Identity"
@@ -78,8 +76,10 @@ def test_tracking_server_is_an_azure_ml_workspace() -> None:
     assert workspace["hbiWorkspace"] is False
     assert workspace["v1LegacyMode"] is False
     assert run.outputs["tracking_url"].startswith("azureml://westeurope.api.azureml.ms/mlflow/")
-    assert resource(run, "mlops-tracking").retain_on_delete
-    assert not resource(run, "mlops-tracking").protect
+    assert run.one(
+        "azure-native:machinelearningservices:Workspace", "mlops-tracking"
+    ).retain_on_delete
+    assert not run.one("azure-native:machinelearningservices:Workspace", "mlops-tracking").protect
 
 
 def test_tracking_server_prod_with_network() -> None:
@@ -90,16 +90,23 @@ def test_tracking_server_prod_with_network() -> None:
             "tracking": {"options": {"image_build_compute": "cpu"}},
         }
     )
-    workspace = inputs(run, "mlops-tracking")
+    workspace = run.inputs("azure-native:machinelearningservices:Workspace", "mlops-tracking")
     assert workspace["publicNetworkAccess"] == "Disabled"
     assert workspace["allowPublicAccessWhenBehindVnet"] is False
     assert workspace["managedNetwork"]["isolationMode"] == "Disabled"
     assert workspace["hbiWorkspace"] is True
     assert workspace["imageBuildCompute"] == "cpu"
-    assert resource(run, "mlops-tracking").protect
-    connection = inputs(run, "mlops-tracking-workspace-pe")["privateLinkServiceConnections"][0]
+    assert run.one("azure-native:machinelearningservices:Workspace", "mlops-tracking").protect
+    connection = run.inputs("azure-native:network:PrivateEndpoint", "mlops-tracking-workspace-pe")[
+        "privateLinkServiceConnections"
+    ][0]
     assert connection["groupIds"] == ["amlworkspace"]
-    zones = {inputs(run, f"mlops-tracking-workspace-dns-{i}")["privateZoneName"] for i in (0, 1)}
+    zones = {
+        run.inputs("azure-native:privatedns:PrivateZone", f"mlops-tracking-workspace-dns-{i}")[
+            "privateZoneName"
+        ]
+        for i in (0, 1)
+    }
     assert zones == {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"}
 
 
@@ -110,8 +117,7 @@ def test_gpu_cluster_scales_to_zero_on_low_priority_without_public_ips() -> None
             "clusters": [{"name": "gpu", "gpu": "t4", "max_nodes": 3, "spot": True}],
         }
     )
-    compute = inputs(run, "mlops-cluster-gpu")
-    assert resource(run, "mlops-cluster-gpu").type == "azure-native:machinelearningservices:Compute"
+    compute = run.inputs("azure-native:machinelearningservices:Compute", "mlops-cluster-gpu")
     assert compute["workspaceName"] == "mlops-tracking"
     assert compute["computeName"] == "gpu"
     assert compute["identity"] == {"type": "SystemAssigned"}
@@ -129,11 +135,17 @@ def test_gpu_cluster_scales_to_zero_on_low_priority_without_public_ips() -> None
     assert props["enableNodePublicIp"] is False
     assert props["remoteLoginPortPublicAccess"] == "Disabled"
     assert "subnet" not in props
-    store = inputs(run, "mlops-cluster-gpu-store-access")
+    store = run.inputs(
+        "azure-native:authorization:RoleAssignment", "mlops-cluster-gpu-store-access"
+    )
     assert store["roleDefinitionId"] == f"/subscriptions/{SUBSCRIPTION}{ROLE}{BLOB_CONTRIBUTOR}"
-    assert store["scope"] == store_account(inputs(run, "mlops-store"))
+    assert store["scope"] == store_account(
+        run.inputs("azure-native:storage:StorageAccount", "mlops-store")
+    )
     assert store["principalId"] == principal_id("mlops-cluster-gpu")
-    pull = inputs(run, "mlops-cluster-gpu-registry-pull")
+    pull = run.inputs(
+        "azure-native:authorization:RoleAssignment", "mlops-cluster-gpu-registry-pull"
+    )
     assert pull["roleDefinitionId"].endswith(ACR_PULL)
     assert pull["scope"] == "mlops-registry-id"
 
@@ -153,7 +165,9 @@ def test_cpu_cluster_is_dedicated_and_joins_the_private_subnet() -> None:
             ],
         }
     )
-    compute = inputs(run, "mlops-cluster-a-long-cluster-name-x")
+    compute = run.inputs(
+        "azure-native:machinelearningservices:Compute", "mlops-cluster-a-long-cluster-name-x"
+    )
     assert len(compute["computeName"]) <= 16
     props = compute["properties"]["properties"]
     assert props["vmSize"] == "Standard_D4s_v3"
@@ -200,8 +214,13 @@ def test_cluster_is_created_in_the_workspace_its_tracking_reference_names() -> N
         )
 
     run = run_offline(program, mocks=AzureMocks(calls=CLIENT_CONFIG))
-    assert inputs(run, "c")["workspaceName"] == "shared-ws"
-    assert inputs(run, "c-store-access")["scope"].endswith("/storageAccounts/acct")
+    assert (
+        run.inputs("azure-native:machinelearningservices:Compute", "c")["workspaceName"]
+        == "shared-ws"
+    )
+    assert run.inputs("azure-native:authorization:RoleAssignment", "c-store-access")[
+        "scope"
+    ].endswith("/storageAccounts/acct")
 
 
 def test_cluster_without_store_grants_no_store_access() -> None:
@@ -225,9 +244,10 @@ def test_cluster_without_store_grants_no_store_access() -> None:
 def test_steps_name_the_cluster_only_once_its_identity_is_granted() -> None:
     """Issue 15 item 12: the first run must not start before the cluster's role grants."""
     run = azure_run({"environment": "dev", "pipelines": [PIPELINE], "clusters": [{"name": "cpu"}]})
-    job = resource(run, "mlops-pipeline-diagnosis-run")
+    job = run.one("pulumi-python:dynamic/mlops:AzureMlPipelineRun", "mlops-pipeline-diagnosis-run")
     grants = {
-        resource(run, f"mlops-cluster-cpu-{g}").urn for g in ("store-access", "registry-pull")
+        run.one("azure-native:authorization:RoleAssignment", f"mlops-cluster-cpu-{g}").urn
+        for g in ("store-access", "registry-pull")
     }
     assert grants <= set(job.depends_on)
 
@@ -259,8 +279,7 @@ def test_training_job_is_named_by_its_content_hash() -> None:
         }
     )
     version = job_manifest(spec.jobs[0], REPO).version
-    job = resource(run, "mlops-job-train")
-    assert job.type == "azure-native:machinelearningservices:Job"
+    job = run.one("azure-native:machinelearningservices:Job", "mlops-job-train")
     body = job.plain_inputs()
     assert body["id"] == f"train-{version[:12]}"
     assert job.retain_on_delete
@@ -286,20 +305,27 @@ def test_training_job_is_named_by_its_content_hash() -> None:
     )
     assert props["tags"]["mlops.pipeline_version"] == version
 
-    code = inputs(run, "mlops-job-train-code")
+    code = run.inputs("azure-native:machinelearningservices:CodeVersion", "mlops-job-train-code")
     assert code["version"] == version
     assert code["properties"]["codeUri"].endswith(f"/artifacts/jobs/train/{version}/code")
-    blob = inputs(run, "mlops-job-train-package/diagnosis/train.py")
+    blob = run.inputs("azure-native:storage:Blob", "mlops-job-train-package/diagnosis/train.py")
     assert blob["blobName"] == f"jobs/train/{version}/code/diagnosis/train.py"
     assert blob["containerName"] == "artifacts"
-    assert resource(run, "mlops-job-train-package/diagnosis/train.py").retain_on_delete
-    environment = inputs(run, "mlops-job-train-environment")
+    assert run.one(
+        "azure-native:storage:Blob", "mlops-job-train-package/diagnosis/train.py"
+    ).retain_on_delete
+    environment = run.inputs(
+        "azure-native:machinelearningservices:EnvironmentVersion", "mlops-job-train-environment"
+    )
     conda = environment["properties"]["condaFile"]
     # Issue 11 scope 6: nothing from an index that does not have it; the runtime is shipped.
     assert "mlops-infra" not in conda
     assert '"azureml-mlflow>=1.60"' in conda
     assert '"scikit-learn>=1.5"' in conda  # the component's requirements.txt
-    shipped = inputs(run, "mlops-job-train-runtime/mlops_infra/backends/azure/container_entry.py")
+    shipped = run.inputs(
+        "azure-native:storage:Blob",
+        "mlops-job-train-runtime/mlops_infra/backends/azure/container_entry.py",
+    )
     assert (
         shipped["blobName"]
         == f"jobs/train/{version}/code/mlops_infra/backends/azure/container_entry.py"
@@ -315,12 +341,14 @@ def test_training_job_without_cluster_uses_serverless_and_the_image() -> None:
             "jobs": [{"name": "train", "component": "diagnosis.train", "image": image}],
         }
     )
-    props = inputs(run, "mlops-job-train")["properties"]
+    props = run.inputs("azure-native:machinelearningservices:Job", "mlops-job-train")["properties"]
     assert "computeId" not in props
     assert "identity" not in props
     assert props["resources"]["instanceCount"] == 1
     assert props["resources"]["instanceType"] == "Standard_D4s_v3"
-    environment = inputs(run, "mlops-job-train-environment")["properties"]
+    environment = run.inputs(
+        "azure-native:machinelearningservices:EnvironmentVersion", "mlops-job-train-environment"
+    )["properties"]
     assert environment["image"] == image
     assert "condaFile" not in environment
 
@@ -339,12 +367,15 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
         {"cloud": "azure", "clusters": [{"name": "cpu"}], "pipelines": [PIPELINE]}
     )
     version = pipeline_manifest(spec.pipelines[0], REPO).version
-    components = names_of(run, "azure-native:machinelearningservices:ComponentVersion")
+    components = run.names("azure-native:machinelearningservices:ComponentVersion")
     assert components == [
         f"mlops-pipeline-diagnosis-component-{step}"
         for step in ("evaluate", "featurize", "register", "train")
     ]
-    train = inputs(run, "mlops-pipeline-diagnosis-component-train")
+    train = run.inputs(
+        "azure-native:machinelearningservices:ComponentVersion",
+        "mlops-pipeline-diagnosis-component-train",
+    )
     assert train["name"] == "mlops_pipeline_diagnosis_train"
     assert train["version"] == version
     component = train["properties"]["componentSpec"]
@@ -358,9 +389,14 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
     )
     assert "--input featurize=${{inputs.featurize}}" in component["command"]
     assert component["inputs"]["featurize"] == {"type": "uri_folder"}
-    assert resource(run, "mlops-pipeline-diagnosis-component-train").retain_on_delete
+    assert run.one(
+        "azure-native:machinelearningservices:ComponentVersion",
+        "mlops-pipeline-diagnosis-component-train",
+    ).retain_on_delete
 
-    job = inputs(run, "mlops-pipeline-diagnosis-run")
+    job = run.inputs(
+        "pulumi-python:dynamic/mlops:AzureMlPipelineRun", "mlops-pipeline-diagnosis-run"
+    )
     assert job["job_name"] == f"diagnosis-{version[:12]}"
     nodes = job["job"]["properties"]["jobs"]
     assert job["job"]["properties"]["jobType"] == "Pipeline"
@@ -378,13 +414,15 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
         "job_input_type": "literal",
         "value": "${{parent.jobs.featurize.outputs.output}}",
     }
-    evaluate = inputs(run, "mlops-pipeline-diagnosis-component-evaluate")["properties"]
+    evaluate = run.inputs(
+        "azure-native:machinelearningservices:ComponentVersion",
+        "mlops-pipeline-diagnosis-component-evaluate",
+    )["properties"]
     assert "--input featurize=${{inputs.featurize}}" in evaluate["componentSpec"]["command"]
     assert evaluate["componentSpec"]["inputs"]["featurize"] == {"type": "uri_folder"}
 
-    schedule = inputs(run, "mlops-pipeline-diagnosis-schedule")
-    assert resource(run, "mlops-pipeline-diagnosis-schedule").type == (
-        "azure-native:machinelearningservices:Schedule"
+    schedule = run.inputs(
+        "azure-native:machinelearningservices:Schedule", "mlops-pipeline-diagnosis-schedule"
     )
     trigger = schedule["properties"]["trigger"]
     assert trigger == {
@@ -398,9 +436,9 @@ def test_pipeline_publishes_components_runs_once_and_schedules() -> None:
     assert action["jobDefinition"]["jobs"]["train"]["componentId"] == (
         "mlops-pipeline-diagnosis-component-train-id"
     )
-    assert inputs(run, "mlops-pipeline-diagnosis-package/manifest.json")["blobName"] == (
-        f"pipelines/diagnosis/{version}/manifest.json"
-    )
+    assert run.inputs(
+        "azure-native:storage:Blob", "mlops-pipeline-diagnosis-package/manifest.json"
+    )["blobName"] == (f"pipelines/diagnosis/{version}/manifest.json")
     summary = run.outputs["pipelines"]["diagnosis"]
     assert summary["deployed_version"] == version
     assert summary["run_id"] == f"diagnosis-{version[:12]}"
@@ -419,9 +457,9 @@ def test_pinned_pipeline_version_reuses_its_components_and_never_retrains() -> N
     assert not run.of_type("azure-native:storage:Blob")
     assert not run.of_type("azure-native:machinelearningservices:Job")
     assert not run.of_type("pulumi-python:dynamic/mlops:AzureMlPipelineRun")
-    nodes = inputs(run, "mlops-pipeline-diagnosis-schedule")["properties"]["action"][
-        "jobDefinition"
-    ]["jobs"]
+    nodes = run.inputs(
+        "azure-native:machinelearningservices:Schedule", "mlops-pipeline-diagnosis-schedule"
+    )["properties"]["action"]["jobDefinition"]["jobs"]
     assert nodes["train"]["componentId"] == (
         f"{WORKSPACE_ID}/components/mlops_pipeline_diagnosis_train/versions/{pinned}"
     )
@@ -444,9 +482,8 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
         },
         gate=gate_outputs(served="3", previous="3"),
     )
-    endpoint = inputs(run, "mlops-endpoint-diagnosis")
-    assert resource(run, "mlops-endpoint-diagnosis").type == (
-        "azure-native:machinelearningservices:OnlineEndpoint"
+    endpoint = run.inputs(
+        "azure-native:machinelearningservices:OnlineEndpoint", "mlops-endpoint-diagnosis"
     )
     assert endpoint["kind"] == "Managed"
     assert endpoint["workspaceName"] == "mlops-tracking"
@@ -455,7 +492,9 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     # No private network to reach it through: public, with Entra ID tokens (issue 15 item 10).
     assert endpoint["properties"]["publicNetworkAccess"] == "Enabled"
     assert "traffic" not in endpoint["properties"]
-    assert resource(run, "mlops-endpoint-diagnosis").ignore_changes == ("properties.traffic",)
+    assert run.one(
+        "azure-native:machinelearningservices:OnlineEndpoint", "mlops-endpoint-diagnosis"
+    ).ignore_changes == ("properties.traffic",)
     assert endpoint["endpointName"].startswith("diagnosis-")
     assert len(endpoint["endpointName"]) <= 32
     # Issue 15 item 1: Azure ML grants a system-assigned endpoint identity AcrPull and
@@ -466,13 +505,16 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
         if r.name.startswith("mlops-endpoint-")
     ]
 
-    gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
+    gate = run.one(
+        "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-diagnosis-gate"
+    ).plain_inputs()
     assert gate["model"] == "diagnosis"
     assert gate["gate"]["conditions"][0]["metric"] == "accuracy"
     assert gate["tracking_url"].startswith("azureml://")
 
-    release = resource(run, "mlops-endpoint-diagnosis-deployment")
-    assert release.type == "pulumi-python:dynamic/mlops:AzureMlOnlineRelease"
+    release = run.one(
+        "pulumi-python:dynamic/mlops:AzureMlOnlineRelease", "mlops-endpoint-diagnosis-deployment"
+    )
     assert any(urn.endswith("::mlops-endpoint-diagnosis") for urn in release.depends_on)
     got = release.plain_inputs()
     assert got["endpoint_path"] == f"{WORKSPACE_ID}/onlineEndpoints/{endpoint['endpointName']}"
@@ -495,7 +537,7 @@ def test_endpoint_serves_the_gated_version_privately() -> None:
     assert not run.of_type("azure-native:machinelearningservices:OnlineDeployment")
     assert not run.of_type("azure-native:resources:Deployment")
     # The alias follows the release and reaches Azure ML's MLflow through the hook.
-    alias = resource(run, "mlops-endpoint-diagnosis-alias")
+    alias = run.one("pulumi-python:dynamic/mlops:ModelAlias", "mlops-endpoint-diagnosis-alias")
     assert release.urn in alias.depends_on
     assert alias.plain_inputs()["client_auth"] == HOOK
     assert gate["client_auth"] == HOOK
@@ -542,7 +584,9 @@ def test_endpoint_is_reachable_by_default_and_private_with_a_network(
         },
         gate=gate_outputs(served="3", previous="3"),
     )
-    endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
+    endpoint = run.inputs(
+        "azure-native:machinelearningservices:OnlineEndpoint", "mlops-endpoint-diag"
+    )["properties"]
     assert endpoint["publicNetworkAccess"] == access
     assert endpoint["authMode"] == "AADToken"
 
@@ -567,10 +611,14 @@ def test_endpoint_canary_autoscale_gpu_and_public() -> None:
         },
         gate=gate_outputs(served="4", previous="3"),
     )
-    endpoint = inputs(run, "mlops-endpoint-diag")["properties"]
+    endpoint = run.inputs(
+        "azure-native:machinelearningservices:OnlineEndpoint", "mlops-endpoint-diag"
+    )["properties"]
     assert endpoint["publicNetworkAccess"] == "Enabled"
     assert endpoint["authMode"] == "Key"
-    got = inputs(run, "mlops-endpoint-diag-deployment")
+    got = run.inputs(
+        "pulumi-python:dynamic/mlops:AzureMlOnlineRelease", "mlops-endpoint-diag-deployment"
+    )
     assert got["version"] == "4"
     assert got["canary_percent"] == 20
     assert got["deployment"]["sku"]["capacity"] == 2  # production default
@@ -595,7 +643,9 @@ def test_endpoint_min_replicas_zero_runs_one_instance() -> None:
             ],
         }
     )
-    got = inputs(run, "mlops-endpoint-e-deployment")
+    got = run.inputs(
+        "pulumi-python:dynamic/mlops:AzureMlOnlineRelease", "mlops-endpoint-e-deployment"
+    )
     assert got["deployment"]["sku"]["capacity"] == 1
     assert got.get("autoscale") is None
 
@@ -616,15 +666,20 @@ def test_fresh_stack_with_nothing_through_the_gate_is_pending() -> None:
         },
     )
     # Every non-serving resource is registered; the endpoint shell exists, no deployment.
-    for name in (
-        "mlops-tracking",
-        "mlops-cluster-cpu",
-        "mlops-pipeline-diagnosis-run",
-        "mlops-pipeline-diagnosis-component-train",
-        "mlops-endpoint-diagnosis",
+    for type_token, name in (
+        ("azure-native:machinelearningservices:Workspace", "mlops-tracking"),
+        ("azure-native:machinelearningservices:Compute", "mlops-cluster-cpu"),
+        ("pulumi-python:dynamic/mlops:AzureMlPipelineRun", "mlops-pipeline-diagnosis-run"),
+        (
+            "azure-native:machinelearningservices:ComponentVersion",
+            "mlops-pipeline-diagnosis-component-train",
+        ),
+        ("azure-native:machinelearningservices:OnlineEndpoint", "mlops-endpoint-diagnosis"),
     ):
-        resource(run, name)
-    release = inputs(run, "mlops-endpoint-diagnosis-deployment")
+        run.one(type_token, name)
+    release = run.inputs(
+        "pulumi-python:dynamic/mlops:AzureMlOnlineRelease", "mlops-endpoint-diagnosis-deployment"
+    )
     assert release.get("version") is None
     assert release.get("model_id") is None
     summary = run.outputs["endpoints"]["diagnosis"]
@@ -648,7 +703,12 @@ def test_example_stack_loads_and_synthesizes() -> None:
     assert len(run.of_type("azure-native:machinelearningservices:ComponentVersion")) == 4
     assert len(run.of_type("azure-native:machinelearningservices:Compute")) == 2
     assert len(run.of_type("pulumi-python:dynamic/mlops:AzureMlOnlineRelease")) == 1
-    assert resource(run, "mlops-store").plain_inputs()["allowBlobPublicAccess"] is False
+    assert (
+        run.one("azure-native:storage:StorageAccount", "mlops-store").plain_inputs()[
+            "allowBlobPublicAccess"
+        ]
+        is False
+    )
     # The generic mocks (what `mlops-infra plan` uses) synthesize it too.
     generic = run_stack(spec, project_dir=REPO, mocks=EchoMocks(), stack="azure-dev")
     assert generic.of_type("azure-native:machinelearningservices:Schedule")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from arm_fake import TOKEN, ArmState, arm_fake
-from azure_mocks import WORKSPACE_ID, azure_run, inputs, resource
+from azure_mocks import WORKSPACE_ID, azure_run
 
 from mlops_infra.backends.azure import _api, pipeline_run
 from mlops_infra.backends.azure._api import ArmError
@@ -172,9 +172,9 @@ def test_pipeline_declares_its_run_keyed_by_the_version() -> None:
         "steps": [{"name": "train", "component": "diagnosis.train", "cluster": "cpu"}],
     }
     run = azure_run({"environment": "dev", "clusters": [{"name": "cpu"}], "pipelines": [pipeline]})
-    registration = resource(run, "mlops-pipeline-diagnosis-run")
-    assert registration.type == "pulumi-python:dynamic/mlops:AzureMlPipelineRun"
-    got = inputs(run, "mlops-pipeline-diagnosis-run")
+    got = run.inputs(
+        "pulumi-python:dynamic/mlops:AzureMlPipelineRun", "mlops-pipeline-diagnosis-run"
+    )
     version = run.outputs["pipelines"]["diagnosis"]["version"]
     assert got["version"] == version
     assert got["job_name"] == f"diagnosis-{version[:12]}"
@@ -213,7 +213,9 @@ def test_the_waited_runs_model_version_reaches_the_gate_in_the_same_up() -> None
         calls=CLIENT_CONFIG,
     )
     run = run_stack(spec, project_dir=REPO, mocks=mocks, stack="test")
-    gate = resource(run, "mlops-endpoint-diagnosis-gate").plain_inputs()
+    gate = run.one(
+        "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-diagnosis-gate"
+    ).plain_inputs()
     assert gate["candidate_version"] == "7"
     assert run.outputs["pipelines"]["diagnosis"]["model_version"] == "7"
 

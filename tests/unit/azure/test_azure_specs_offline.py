@@ -16,7 +16,7 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from azure_mocks import WORKSPACE_ID, azure_run, inputs
+from azure_mocks import WORKSPACE_ID, azure_run
 
 from mlops_infra.backends.azure._workload import runtime_files
 from mlops_infra.backends.azure.container_entry import encode_context
@@ -44,9 +44,10 @@ def test_component_specs_load_with_azure_ai_ml(tmp_path: Path) -> None:
         }
     )
     for step in ("featurize", "train"):
-        spec = inputs(run, f"mlops-pipeline-diagnosis-component-{step}")["properties"][
-            "componentSpec"
-        ]
+        spec = run.inputs(
+            "azure-native:machinelearningservices:ComponentVersion",
+            f"mlops-pipeline-diagnosis-component-{step}",
+        )["properties"]["componentSpec"]
         path = tmp_path / f"{step}.yaml"
         path.write_text(yaml.safe_dump(spec), encoding="utf-8")
         component = load_component(source=path)

@@ -16,7 +16,7 @@ from mlops_infra.backends.gcp.testing import (
     SERVED_SOURCE,
     GcpMocks,
 )
-from mlops_infra.offline import EchoMocks, ProgramRun, Registration
+from mlops_infra.offline import EchoMocks, ProgramRun
 from mlops_infra.registry import Registry
 from mlops_infra.testing import run_stack
 
@@ -73,24 +73,6 @@ def synth(
         stack=stack,
         mocks=mocks or GcpMocks(),
     )
-
-
-def one(run: ProgramRun, type_token: str, name: str) -> Registration:
-    """Returns the single registration of ``type_token`` named ``name``."""
-    found = [r for r in run.of_type(type_token) if r.name == name]
-    names = sorted(r.name for r in run.of_type(type_token))
-    assert len(found) == 1, f"{len(found)} {type_token} named {name!r}; have {names}"
-    return found[0]
-
-
-def names(run: ProgramRun, type_token: str) -> list[str]:
-    """Returns the sorted names of the registrations of ``type_token``."""
-    return sorted(r.name for r in run.of_type(type_token))
-
-
-def inputs(run: ProgramRun, type_token: str, name: str) -> dict[str, Any]:
-    """Returns the plain (secrets unwrapped) inputs of one registration."""
-    return one(run, type_token, name).plain_inputs()
 
 
 # The library's mocks and constants, re-exported: the tests import them from here.

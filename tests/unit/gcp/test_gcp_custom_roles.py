@@ -14,16 +14,7 @@ import re
 from typing import Any, cast
 
 import pytest
-from gcp_mocks import (
-    CUSTOM_ROLE,
-    PROJECT,
-    PROJECT_IAM,
-    ROLE_SUFFIX,
-    base_spec,
-    inputs,
-    names,
-    synth,
-)
+from gcp_mocks import CUSTOM_ROLE, PROJECT, PROJECT_IAM, ROLE_SUFFIX, base_spec, synth
 
 from mlops_infra.backends.gcp import _rehearse_vertex
 from mlops_infra.backends.gcp._custom_role import ROLE_ID_MAX, RoleSuffix, _SuffixProvider, role_id
@@ -140,18 +131,18 @@ def run() -> ProgramRun:
 
 
 def test_no_predefined_vertex_or_workflows_role_is_granted_on_the_project(run: ProgramRun) -> None:
-    roles = {inputs(run, PROJECT_IAM, name)["role"] for name in names(run, PROJECT_IAM)}
+    roles = {run.inputs(PROJECT_IAM, name)["role"] for name in run.names(PROJECT_IAM)}
     assert not {r for r in roles if r.startswith(("roles/aiplatform.", "roles/workflows."))}
     custom = {r for r in roles if r.startswith(f"projects/{PROJECT}/roles/")}
     assert custom == {
         f"projects/{PROJECT}/roles/mlops_pipeline_churn_workflow_jobs_{ROLE_SUFFIX}",
         f"projects/{PROJECT}/roles/mlops_pipeline_churn_scheduler_starts_{ROLE_SUFFIX}",
     }
-    assert sorted(names(run, CUSTOM_ROLE)) == [
+    assert sorted(run.names(CUSTOM_ROLE)) == [
         "mlops-pipeline-churn-scheduler-starts",
         "mlops-pipeline-churn-workflow-jobs",
     ]
-    description = inputs(run, CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")["description"]
+    description = run.inputs(CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")["description"]
     assert description == "submits and polls the Vertex AI custom jobs of pipeline churn"
 
 
@@ -200,5 +191,5 @@ def test_an_offline_run_without_gcp_mocks_still_gets_well_formed_role_ids() -> N
         "steps": [{"name": "train", "component": "diagnosis.train"}],
     }
     run = synth(base_spec("dev", pipelines=[pipeline]), mocks=EchoMocks())
-    role = inputs(run, CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")
+    role = run.inputs(CUSTOM_ROLE, "mlops-pipeline-churn-workflow-jobs")
     assert role["roleId"] == f"mlops_pipeline_churn_workflow_jobs_{ROLE_SUFFIX}"

@@ -18,9 +18,6 @@ from gcp_mocks import (
     SQL,
     base_spec,
     gcp_registry,
-    inputs,
-    names,
-    one,
     synth,
 )
 from pydantic import ValidationError
@@ -54,15 +51,15 @@ def dev() -> ProgramRun:
 
 
 def test_foundation_creates_a_private_network_with_private_service_access(prod: ProgramRun) -> None:
-    network = inputs(prod, "gcp:compute/network:Network", "mlops-network")
+    network = prod.inputs("gcp:compute/network:Network", "mlops-network")
     assert network["autoCreateSubnetworks"] is False
-    subnet = inputs(prod, "gcp:compute/subnetwork:Subnetwork", "mlops-private")
+    subnet = prod.inputs("gcp:compute/subnetwork:Subnetwork", "mlops-private")
     assert subnet["ipCidrRange"] == "10.40.0.0/17"
     assert subnet["privateIpGoogleAccess"] is True
     assert subnet["region"] == REGION
-    peering = inputs(prod, "gcp:servicenetworking/connection:Connection", "mlops-psa")
+    peering = prod.inputs("gcp:servicenetworking/connection:Connection", "mlops-psa")
     assert peering["service"] == "servicenetworking.googleapis.com"
-    nat = inputs(prod, "gcp:compute/routerNat:RouterNat", "mlops-nat")
+    nat = prod.inputs("gcp:compute/routerNat:RouterNat", "mlops-nat")
     assert nat["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
 
 
@@ -75,9 +72,9 @@ def test_private_service_access_has_a_range_for_cloud_sql_and_one_for_vertex(
     """Issue 14.8: one /20 was shared by Cloud SQL and Vertex AI, where Vertex AI's guide
     sizes /16-/18 for parallel jobs (vertex-ai/docs/training/using-private-ip) and Cloud
     SQL takes a /24 per region (sql/docs/postgres/private-ip#allocated_ip_address_ranges)."""
-    assert names(prod, ADDRESS) == ["mlops-psa-range", "mlops-vertex-range"]
-    sql_range = inputs(prod, ADDRESS, "mlops-psa-range")
-    vertex_range = inputs(prod, ADDRESS, "mlops-vertex-range")
+    assert prod.names(ADDRESS) == ["mlops-psa-range", "mlops-vertex-range"]
+    sql_range = prod.inputs(ADDRESS, "mlops-psa-range")
+    vertex_range = prod.inputs(ADDRESS, "mlops-vertex-range")
     for address, prefix in ((sql_range, 22), (vertex_range, 18)):
         assert (address["purpose"], address["addressType"], address["prefixLength"]) == (
             "VPC_PEERING",
@@ -87,13 +84,13 @@ def test_private_service_access_has_a_range_for_cloud_sql_and_one_for_vertex(
         assert address["network"] == f"projects/{PROJECT}/global/networks/mlops-network-af6d98"
     # The Cloud SQL range keeps its former inputs but the size (no replacement otherwise).
     assert "description" not in sql_range
-    peering = inputs(prod, "gcp:servicenetworking/connection:Connection", "mlops-psa")
+    peering = prod.inputs("gcp:servicenetworking/connection:Connection", "mlops-psa")
     assert peering["reservedPeeringRanges"] == [
         "mlops-psa-range-a1b2c3d",
         "mlops-vertex-range-a1b2c3d",
     ]
     # Cloud SQL is placed in its own range, so Vertex AI jobs cannot exhaust it.
-    instance = inputs(prod, SQL, "mlops-tracking-db")
+    instance = prod.inputs(SQL, "mlops-tracking-db")
     assert instance["settings"]["ipConfiguration"]["allocatedIpRange"] == (
         "mlops-psa-range-a1b2c3d"
     )
@@ -105,12 +102,12 @@ def test_flow_logs_sample_less_without_metadata_in_development(
     """Issue 14.12: dev subnets logged half the flows with all metadata; flow logs are
     billed by volume (vpc/network-pricing#network-telemetry, vpc/docs/flow-logs)."""
     subnet = "gcp:compute/subnetwork:Subnetwork"
-    assert inputs(prod, subnet, "mlops-private")["logConfig"] == {
+    assert prod.inputs(subnet, "mlops-private")["logConfig"] == {
         "aggregationInterval": "INTERVAL_10_MIN",
         "flowSampling": 0.5,
         "metadata": "INCLUDE_ALL_METADATA",
     }
-    assert inputs(dev, subnet, "mlops-private")["logConfig"] == {
+    assert dev.inputs(subnet, "mlops-private")["logConfig"] == {
         "aggregationInterval": "INTERVAL_10_MIN",
         "flowSampling": 0.1,
         "metadata": "EXCLUDE_ALL_METADATA",
@@ -123,8 +120,8 @@ def test_network_options_size_the_private_service_ranges() -> None:
         network={"create": True, "options": {"sql_range_prefix": 20, "vertex_range_prefix": 16}},
     )
     run = synth(spec)
-    assert inputs(run, ADDRESS, "mlops-psa-range")["prefixLength"] == 20
-    assert inputs(run, ADDRESS, "mlops-vertex-range")["prefixLength"] == 16
+    assert run.inputs(ADDRESS, "mlops-psa-range")["prefixLength"] == 20
+    assert run.inputs(ADDRESS, "mlops-vertex-range")["prefixLength"] == 16
 
 
 @pytest.mark.parametrize(
@@ -191,7 +188,7 @@ def test_no_network_is_created_or_compute_imported_unless_asked() -> None:
 
 
 def test_registry_is_immutable_scanned_encrypted_and_cleaned(prod: ProgramRun) -> None:
-    registry = one(prod, REPOSITORY, "mlops-registry")
+    registry = prod.one(REPOSITORY, "mlops-registry")
     repo = registry.plain_inputs()
     assert repo["format"] == "DOCKER"
     assert repo["location"] == REGION
@@ -205,23 +202,23 @@ def test_registry_is_immutable_scanned_encrypted_and_cleaned(prod: ProgramRun) -
     assert repo["cleanupPolicyDryRun"] is False
     assert registry.protect
     assert registry.retain_on_delete
-    grant = inputs(prod, KEY_IAM, "mlops-key-artifactregistry")
+    grant = prod.inputs(KEY_IAM, "mlops-key-artifactregistry")
     assert grant["member"] == (
         f"serviceAccount:service-{NUMBER}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
     )
-    assert one(prod, KEY_IAM, "mlops-key-artifactregistry").urn in registry.depends_on
+    assert prod.one(KEY_IAM, "mlops-key-artifactregistry").urn in registry.depends_on
 
 
 def test_stack_key_rotates_and_is_protected_in_production(prod: ProgramRun) -> None:
-    key = one(prod, KEY, "mlops-key")
+    key = prod.one(KEY, "mlops-key")
     assert key.plain_inputs()["rotationPeriod"] == "7776000s"
     assert key.plain_inputs()["purpose"] == "ENCRYPT_DECRYPT"
     assert key.protect
     assert key.retain_on_delete
-    ring = one(prod, "gcp:kms/keyRing:KeyRing", "mlops-key-ring")
+    ring = prod.one("gcp:kms/keyRing:KeyRing", "mlops-key-ring")
     assert ring.plain_inputs()["location"] == REGION
     assert ring.protect
-    grant = inputs(prod, KEY_IAM, "mlops-key-secretmanager")
+    grant = prod.inputs(KEY_IAM, "mlops-key-secretmanager")
     assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant["member"].endswith("@gcp-sa-secretmanager.iam.gserviceaccount.com")
 
@@ -231,13 +228,13 @@ def test_given_secrets_key_is_used_instead_of_a_new_one() -> None:
     spec = base_spec("dev", secrets={"encryption_key": given})
     spec["tracking"] = {"existing": {"url": "https://mlflow.example.com"}}
     run = synth(spec)
-    assert names(run, KEY) == []
-    assert inputs(run, BUCKET, "mlops-store")["encryption"] == {"defaultKmsKeyName": given}
-    assert inputs(run, REPOSITORY, "mlops-registry")["kmsKeyName"] == given
+    assert run.names(KEY) == []
+    assert run.inputs(BUCKET, "mlops-store")["encryption"] == {"defaultKmsKeyName": given}
+    assert run.inputs(REPOSITORY, "mlops-registry")["kmsKeyName"] == given
 
 
 def test_bucket_is_private_versioned_encrypted_and_protected(prod: ProgramRun) -> None:
-    bucket = one(prod, BUCKET, "mlops-store")
+    bucket = prod.one(BUCKET, "mlops-store")
     store: dict[str, Any] = bucket.plain_inputs()
     assert store["uniformBucketLevelAccess"] is True
     assert store["publicAccessPrevention"] == "enforced"
@@ -257,7 +254,7 @@ def test_bucket_is_private_versioned_encrypted_and_protected(prod: ProgramRun) -
 
 
 def test_bucket_lifecycle_follows_the_spec(prod: ProgramRun) -> None:
-    rules = inputs(prod, BUCKET, "mlops-store")["lifecycleRules"]
+    rules = prod.inputs(BUCKET, "mlops-store")["lifecycleRules"]
     assert {
         "action": {"type": "Delete"},
         "condition": {"age": 7, "matchesPrefixes": ["tmp/"], "withState": "LIVE"},
@@ -277,42 +274,42 @@ def test_bucket_lifecycle_follows_the_spec(prod: ProgramRun) -> None:
 
 
 def test_gcs_service_agent_may_use_the_key_before_the_bucket_exists(prod: ProgramRun) -> None:
-    grant = one(prod, KEY_IAM, "mlops-store-key-gcs")
+    grant = prod.one(KEY_IAM, "mlops-store-key-gcs")
     assert grant.plain_inputs() == {
         "cryptoKeyId": KEY_ID,
         "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
         "member": GCS_AGENT,
     }
-    assert grant.urn in one(prod, BUCKET, "mlops-store").depends_on
+    assert grant.urn in prod.one(BUCKET, "mlops-store").depends_on
 
 
 def test_access_logs_go_to_a_private_log_bucket(prod: ProgramRun) -> None:
-    logs = one(prod, BUCKET, "mlops-store-logs")
+    logs = prod.one(BUCKET, "mlops-store-logs")
     assert logs.plain_inputs()["publicAccessPrevention"] == "enforced"
     assert logs.plain_inputs()["uniformBucketLevelAccess"] is True
     assert logs.protect
-    store = inputs(prod, BUCKET, "mlops-store")
+    store = prod.inputs(BUCKET, "mlops-store")
     assert store["logging"] == {
         "logBucket": "mlops-store-logs-a1b2c3d",
         "logObjectPrefix": "access/",
     }
-    writer = inputs(prod, BUCKET_IAM, "mlops-store-logs-writer")
+    writer = prod.inputs(BUCKET_IAM, "mlops-store-logs-writer")
     assert writer["member"] == "group:cloud-storage-analytics@google.com"
     assert writer["role"] == "roles/storage.objectCreator"
 
 
 def test_dev_store_purges_on_delete_and_is_not_protected(dev: ProgramRun) -> None:
-    bucket = one(dev, BUCKET, "mlops-store")
+    bucket = dev.one(BUCKET, "mlops-store")
     assert bucket.plain_inputs()["forceDestroy"] is True
     assert not bucket.protect
     assert not bucket.retain_on_delete
-    assert names(dev, BUCKET) == ["mlops-store"]
+    assert dev.names(BUCKET) == ["mlops-store"]
 
 
 def test_object_lock_is_a_retention_policy_without_versioning() -> None:
     spec = base_spec("dev", artifact_store={"object_lock_days": 30})
     spec["tracking"] = {"existing": {"url": "https://mlflow.example.com"}}
-    store = inputs(synth(spec), BUCKET, "mlops-store")
+    store = synth(spec).inputs(BUCKET, "mlops-store")
     assert store["retentionPolicy"] == {"retentionPeriod": str(30 * 86400), "isLocked": False}
     # GCS refuses a retention policy on a versioned bucket.
     assert store["versioning"] == {"enabled": False}
@@ -327,7 +324,7 @@ def test_adopting_a_gcs_store_creates_no_bucket_and_other_schemes_fail() -> None
     spec = base_spec("dev", artifact_store={"existing": {"uri": "gs://shared-ml/team"}})
     spec["tracking"] = {"existing": {"url": "https://mlflow.example.com"}}
     run = synth(spec)
-    assert names(run, BUCKET) == []
+    assert run.names(BUCKET) == []
     spec["artifact_store"] = {"existing": {"uri": "s3://elsewhere"}}
     with pytest.raises(BackendError, match="only adopt gs://"):
         synth(spec)

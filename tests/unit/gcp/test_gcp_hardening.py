@@ -15,7 +15,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from gcp_mocks import PROJECT, SQL, base_spec, inputs, names, synth
+from gcp_mocks import PROJECT, SQL, base_spec, synth
 
 from mlops_infra.backends.gcp.tracking_server import PRODUCTION_DATABASE_FLAGS
 from mlops_infra.offline import ProgramRun
@@ -43,7 +43,7 @@ def dev() -> ProgramRun:
 
 
 def test_production_postgres_logs_and_audits(prod: ProgramRun) -> None:
-    flags = inputs(prod, SQL, "mlops-tracking-db")["settings"]["databaseFlags"]
+    flags = prod.inputs(SQL, "mlops-tracking-db")["settings"]["databaseFlags"]
     assert flags == [
         {"name": "log_checkpoints", "value": "on"},
         {"name": "log_connections", "value": "on"},
@@ -59,15 +59,15 @@ def test_production_postgres_logs_and_audits(prod: ProgramRun) -> None:
 
 
 def test_development_postgres_sets_no_flags(dev: ProgramRun) -> None:
-    assert inputs(dev, SQL, "mlops-tracking-db")["settings"].get("databaseFlags", []) == []
+    assert dev.inputs(SQL, "mlops-tracking-db")["settings"].get("databaseFlags", []) == []
 
 
 def test_the_network_denies_ingress_and_admits_its_subnet(
     prod: ProgramRun, dev: ProgramRun
 ) -> None:
     network = f"projects/{PROJECT}/global/networks/mlops-network-af6d98"
-    assert names(prod, FIREWALL) == ["mlops-allow-internal", "mlops-deny-ingress"]
-    deny = inputs(prod, FIREWALL, "mlops-deny-ingress")
+    assert prod.names(FIREWALL) == ["mlops-allow-internal", "mlops-deny-ingress"]
+    deny = prod.inputs(FIREWALL, "mlops-deny-ingress")
     assert {k: v for k, v in deny.items() if k not in ("description", "project", "name")} == {
         "network": network,
         "direction": "INGRESS",
@@ -76,7 +76,7 @@ def test_the_network_denies_ingress_and_admits_its_subnet(
         "sourceRanges": ["0.0.0.0/0"],
         "logConfig": {"metadata": "INCLUDE_ALL_METADATA"},
     }
-    allow = inputs(prod, FIREWALL, "mlops-allow-internal")
+    allow = prod.inputs(FIREWALL, "mlops-allow-internal")
     assert {k: v for k, v in allow.items() if k not in ("description", "project", "name")} == {
         "network": network,
         "direction": "INGRESS",
@@ -85,7 +85,7 @@ def test_the_network_denies_ingress_and_admits_its_subnet(
         "sourceRanges": ["10.40.0.0/17"],
     }
     # Development drops the deny rule's logs (billed by volume), keeps the rule.
-    assert "logConfig" not in inputs(dev, FIREWALL, "mlops-deny-ingress")
+    assert "logConfig" not in dev.inputs(FIREWALL, "mlops-deny-ingress")
 
 
 def _production_plan() -> Plan:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gcp_mocks import BUCKET_IAM, DYNAMIC, SERVED_SOURCE, GcpMocks, base_spec, inputs, synth
+from gcp_mocks import BUCKET_IAM, DYNAMIC, SERVED_SOURCE, GcpMocks, base_spec, synth
 from pulumi.runtime.mocks import MockResourceArgs
 
 from mlops_infra.backends.gcp._iam import object_prefix, prefix_condition
@@ -57,7 +57,7 @@ def test_served_prefix_is_the_model_folder_else_mlflows_root() -> None:
 
 
 def _grant(run: Any, name: str) -> dict[str, Any]:
-    grant = inputs(run, BUCKET_IAM, name)
+    grant = run.inputs(BUCKET_IAM, name)
     return {"role": grant["role"], **grant["condition"]}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gcp_mocks import REPO, SERVICE, base_spec, gcp_registry, inputs, synth
+from gcp_mocks import REPO, SERVICE, base_spec, gcp_registry, synth
 
 from mlops_infra.backends.gcp.quotas import Quota, quota_lines, required_quotas
 from mlops_infra.cli.check_cmd import quota_notes
@@ -35,7 +35,7 @@ def test_startup_probes_fit_cloud_runs_budget() -> None:
             endpoints=[{"name": "churn", "model": "churn", "external_model": True}],
         )
     )
-    tracking = inputs(run, SERVICE, "mlops-tracking-service")["template"]["containers"][0]
+    tracking = run.inputs(SERVICE, "mlops-tracking-service")["template"]["containers"][0]
     assert tracking["startupProbe"] == {
         "httpGet": {"path": "/health", "port": 8080},
         "initialDelaySeconds": 5,

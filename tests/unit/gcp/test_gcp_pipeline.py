@@ -19,9 +19,6 @@ from gcp_mocks import (
     SCHEDULER,
     WORKFLOW,
     base_spec,
-    inputs,
-    names,
-    one,
     synth,
 )
 
@@ -63,7 +60,7 @@ def _version(run: ProgramRun) -> str:
 
 
 def _definition(run: ProgramRun) -> dict[str, Any]:
-    return json.loads(inputs(run, WORKFLOW, "mlops-pipeline-diagnosis")["sourceContents"])
+    return json.loads(run.inputs(WORKFLOW, "mlops-pipeline-diagnosis")["sourceContents"])
 
 
 def _bodies(run: ProgramRun) -> dict[str, dict[str, Any]]:
@@ -125,7 +122,7 @@ def test_each_step_is_a_vertex_job_on_its_cluster(run: ProgramRun) -> None:
     assert last["final"] is True
     # Every upstream step's outputs, direct or not (evaluate reads featurize's test set).
     assert last["inputs_from"] == ["featurize", "evaluate", "train"]
-    runner = inputs(run, ACCOUNT, "mlops-pipeline-diagnosis-runner-sa")["accountId"]
+    runner = run.inputs(ACCOUNT, "mlops-pipeline-diagnosis-runner-sa")["accountId"]
     assert all(b["jobSpec"]["serviceAccount"].startswith(runner) for b in bodies.values())
 
 
@@ -147,49 +144,47 @@ def test_package_holds_code_manifest_and_data_under_the_version(run: ProgramRun)
 
 
 def test_workflow_identity_may_submit_jobs_and_act_as_the_runner_only(run: ProgramRun) -> None:
-    workflow = inputs(run, WORKFLOW, "mlops-pipeline-diagnosis")
-    orchestrator = inputs(run, ACCOUNT, "mlops-pipeline-diagnosis-workflow-sa")["accountId"]
+    workflow = run.inputs(WORKFLOW, "mlops-pipeline-diagnosis")
+    orchestrator = run.inputs(ACCOUNT, "mlops-pipeline-diagnosis-workflow-sa")["accountId"]
     assert workflow["serviceAccount"] == f"{orchestrator}@{PROJECT}.iam.gserviceaccount.com"
     assert workflow["deletionProtection"] is False
     assert workflow["region"] == REGION
     roles = {
-        inputs(run, PROJECT_IAM, name)["role"]
-        for name in names(run, PROJECT_IAM)
+        run.inputs(PROJECT_IAM, name)["role"]
+        for name in run.names(PROJECT_IAM)
         if name.startswith("mlops-pipeline-diagnosis-workflow")
     }
     role_name = f"projects/{PROJECT}/roles/mlops_pipeline_diagnosis_workflow_jobs_{ROLE_SUFFIX}"
     assert roles == {role_name, "roles/logging.logWriter"}
-    jobs = inputs(run, CUSTOM_ROLE, "mlops-pipeline-diagnosis-workflow-jobs")
+    jobs = run.inputs(CUSTOM_ROLE, "mlops-pipeline-diagnosis-workflow-jobs")
     assert jobs["permissions"] == ["aiplatform.customJobs.create", "aiplatform.customJobs.get"]
     assert jobs["roleId"] == f"mlops_pipeline_diagnosis_workflow_jobs_{ROLE_SUFFIX}"
     assert jobs["project"] == PROJECT
     assert jobs["title"] == "mlops-pipeline-diagnosis-workflow-jobs (stack dev)"
     assert jobs["stage"] == "GA"
-    acts_as = inputs(
-        run,
-        "gcp:serviceaccount/iAMMember:IAMMember",
-        "mlops-pipeline-diagnosis-workflow-acts-as-runner",
+    acts_as = run.inputs(
+        "gcp:serviceaccount/iAMMember:IAMMember", "mlops-pipeline-diagnosis-workflow-acts-as-runner"
     )
-    runner = inputs(run, ACCOUNT, "mlops-pipeline-diagnosis-runner-sa")["accountId"]
+    runner = run.inputs(ACCOUNT, "mlops-pipeline-diagnosis-runner-sa")["accountId"]
     assert acts_as["role"] == "roles/iam.serviceAccountUser"
     assert acts_as["serviceAccountId"].endswith(f"/{runner}@{PROJECT}.iam.gserviceaccount.com")
 
 
 def test_schedule_starts_the_workflow_with_its_own_identity(run: ProgramRun) -> None:
-    job = inputs(run, SCHEDULER, "mlops-pipeline-diagnosis-schedule")
+    job = run.inputs(SCHEDULER, "mlops-pipeline-diagnosis-schedule")
     assert job["schedule"] == "0 3 * * 1"
     assert job["timeZone"] == "Europe/Paris"
     assert job["paused"] is True
-    workflow = inputs(run, WORKFLOW, "mlops-pipeline-diagnosis")
+    workflow = run.inputs(WORKFLOW, "mlops-pipeline-diagnosis")
     target = job["httpTarget"]
     assert target["uri"] == (
         "https://workflowexecutions.googleapis.com/v1/"
         f"projects/{PROJECT}/locations/{REGION}/workflows/{workflow['name']}/executions"
     )
-    scheduler = inputs(run, ACCOUNT, "mlops-pipeline-diagnosis-scheduler-sa")["accountId"]
+    scheduler = run.inputs(ACCOUNT, "mlops-pipeline-diagnosis-scheduler-sa")["accountId"]
     assert target["oauthToken"]["serviceAccountEmail"].startswith(scheduler)
-    invoker = inputs(run, PROJECT_IAM, "mlops-pipeline-diagnosis-scheduler-invoker")
-    starts = inputs(run, CUSTOM_ROLE, "mlops-pipeline-diagnosis-scheduler-starts")
+    invoker = run.inputs(PROJECT_IAM, "mlops-pipeline-diagnosis-scheduler-invoker")
+    starts = run.inputs(CUSTOM_ROLE, "mlops-pipeline-diagnosis-scheduler-starts")
     assert starts["permissions"] == ["workflows.executions.create"]
     assert starts["title"] == "mlops-pipeline-diagnosis-scheduler-starts (stack dev)"
     assert invoker["role"] == f"projects/{PROJECT}/roles/{starts['roleId']}"
@@ -197,12 +192,12 @@ def test_schedule_starts_the_workflow_with_its_own_identity(run: ProgramRun) -> 
 
 
 def test_a_new_version_is_run_once(run: ProgramRun) -> None:
-    execution = one(run, EXECUTION, "mlops-pipeline-diagnosis-run")
+    execution = run.one(EXECUTION, "mlops-pipeline-diagnosis-run")
     props = execution.plain_inputs()
     assert props["version"] == _version(run)
     assert props["workflow"] == (
         f"projects/{PROJECT}/locations/{REGION}/workflows/"
-        f"{inputs(run, WORKFLOW, 'mlops-pipeline-diagnosis')['name']}"
+        f"{run.inputs(WORKFLOW, 'mlops-pipeline-diagnosis')['name']}"
     )
 
 
@@ -221,10 +216,10 @@ def test_development_waits_for_the_run_and_its_model_reaches_the_gate(
         endpoints=[endpoint],
     )
     run = synth(spec, stack=environment)
-    props = inputs(run, EXECUTION, "mlops-pipeline-diagnosis-run")
+    props = run.inputs(EXECUTION, "mlops-pipeline-diagnosis-run")
     assert (props["wait"], props["timeout_s"], props["model"]) == (wait, 7200, "diagnosis")
     assert props["tracking_url"].endswith(".run.app")
-    gate = inputs(run, DYNAMIC + "PromotionDecision", "mlops-endpoint-diagnosis-gate")
+    gate = run.inputs(DYNAMIC + "PromotionDecision", "mlops-endpoint-diagnosis-gate")
     assert gate.get("candidate_version") == candidate
 
 
@@ -232,10 +227,10 @@ def test_a_pinned_version_is_neither_uploaded_nor_rerun() -> None:
     pinned = {**PIPELINE, "version": "00112233445566aa", "schedule": None}
     spec = base_spec("dev", clusters=[{"name": "gpu", "gpu": "l4"}], pipelines=[pinned])
     run = synth(spec)
-    assert names(run, EXECUTION) == []
+    assert run.names(EXECUTION) == []
     uploads = [o.name for o in run.of_type(OBJECT) if o.name.startswith("mlops-pipeline-")]
     assert uploads == ["mlops-pipeline-diagnosis-runtime-context"]  # no package file
-    assert names(run, SCHEDULER) == []
+    assert run.names(SCHEDULER) == []
     bodies = _bodies(run)
     assert bodies["train"]["displayName"] == "diagnosis-train-00112233445566aa"
     outputs = unwrap_secrets(run.outputs)["pipelines"]["diagnosis"]

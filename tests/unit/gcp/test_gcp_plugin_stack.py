@@ -8,18 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from gcp_mocks import (
-    BUCKET,
-    DYNAMIC,
-    REPO,
-    SERVICE,
-    SQL,
-    WORKFLOW,
-    GcpMocks,
-    gcp_registry,
-    one,
-    synth,
-)
+from gcp_mocks import BUCKET, DYNAMIC, REPO, SERVICE, SQL, WORKFLOW, GcpMocks, gcp_registry, synth
 from pydantic import ValidationError
 
 from mlops_infra.backends.gcp.options import CloudRunServingOptions, CloudRunTrackingOptions
@@ -121,7 +110,7 @@ def test_example_stack_synthesizes_every_concept_on_gcp() -> None:
         (DYNAMIC + "GcpCloudRunDeployment", "mlops-endpoint-diagnosis"),
         ("gcp:cloudscheduler/job:Job", "mlops-pipeline-diagnosis-schedule"),
     ):
-        one(run, type_token, name)
+        run.one(type_token, name)
     # Development: nothing stateful is protected, so the stack can be torn down.
     assert not [r.name for r in run.registrations if r.protect]
     outputs = unwrap_secrets(run.outputs)

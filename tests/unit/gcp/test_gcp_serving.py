@@ -22,9 +22,6 @@ from gcp_mocks import (
     SERVICE_IAM,
     GcpMocks,
     base_spec,
-    inputs,
-    names,
-    one,
     synth,
 )
 
@@ -60,7 +57,7 @@ def run() -> ProgramRun:
 
 
 def _deployment(run: ProgramRun) -> dict[str, Any]:
-    return inputs(run, DEPLOYMENT, "mlops-endpoint-diagnosis")
+    return run.inputs(DEPLOYMENT, "mlops-endpoint-diagnosis")
 
 
 def _service(run: ProgramRun) -> dict[str, Any]:
@@ -73,7 +70,7 @@ def _env(run: ProgramRun) -> dict[str, Any]:
 
 
 def test_gate_decides_with_the_tracking_server_and_the_pipeline_candidate(run: ProgramRun) -> None:
-    gate = one(run, GATE, "mlops-endpoint-diagnosis-gate")
+    gate = run.one(GATE, "mlops-endpoint-diagnosis-gate")
     props = gate.plain_inputs()
     assert props["model"] == "diagnosis"
     assert props["alias"] == "champion"
@@ -81,14 +78,14 @@ def test_gate_decides_with_the_tracking_server_and_the_pipeline_candidate(run: P
     assert props["gate"]["conditions"][0]["metric"] == "accuracy"
     assert props["tracking_url"].endswith(f"-{NUMBER}.{REGION}.run.app")
     assert props["username"] == "admin"
-    assert gate.parent == one(run, "mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis").urn
+    assert gate.parent == run.one("mlops:index:ServingEndpoint", "mlops-endpoint-diagnosis").urn
 
 
 def test_service_serves_the_version_the_gate_allows(run: ProgramRun) -> None:
     env = _env(run)
     # The stack-built image carries the served version's model (built from its source).
     assert env["MLFLOW_MODEL_URI"] == "/opt/ml/model"
-    build = inputs(run, DYNAMIC + "CloudBuildImage", "mlops-endpoint-diagnosis-image")
+    build = run.inputs(DYNAMIC + "CloudBuildImage", "mlops-endpoint-diagnosis-image")
     assert build["tag"] == serving_tag(SERVED_SOURCE, importlib.metadata.version("mlflow"))
     assert SERVED_SOURCE in build["steps"][0]["args"][1]
     assert _service(run)["template"]["containers"][0]["image"].endswith(f"/serving:{build['tag']}")
@@ -107,7 +104,7 @@ def test_service_serves_the_version_the_gate_allows(run: ProgramRun) -> None:
 def test_nothing_passed_deploys_nothing_and_raises_nothing() -> None:
     # A fresh stack: no native service exists that would need an image or a model.
     run = synth(_spec("dev"), mocks=GcpMocks(served_version=None))
-    assert not [n for n in names(run, SERVICE) if n.startswith("mlops-endpoint")]
+    assert not [n for n in run.names(SERVICE) if n.startswith("mlops-endpoint")]
     assert _deployment(run).get("version") is None
     outputs = unwrap_secrets(run.outputs)["endpoints"]["diagnosis"]
     assert outputs["url"] is None
@@ -118,8 +115,8 @@ def test_service_is_internal_never_public_and_reads_models_only(run: ProgramRun)
     service = _service(run)
     assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
     assert service["invokerIamDisabled"] is False
-    assert not [n for n in names(run, SERVICE_IAM) if n.startswith("mlops-endpoint")]
-    account = inputs(run, ACCOUNT, "mlops-endpoint-diagnosis-server-sa")["accountId"]
+    assert not [n for n in run.names(SERVICE_IAM) if n.startswith("mlops-endpoint")]
+    account = run.inputs(ACCOUNT, "mlops-endpoint-diagnosis-server-sa")["accountId"]
     email = f"{account}@{PROJECT}.iam.gserviceaccount.com"
     assert service["template"]["serviceAccount"] == email
     # The stack-built image carries the model: the identity reads nothing of the bucket.

@@ -20,9 +20,6 @@ from gcp_mocks import (
     SERVICE_IAM,
     SQL,
     base_spec,
-    inputs,
-    names,
-    one,
     synth,
 )
 
@@ -45,17 +42,17 @@ def dev() -> ProgramRun:
 
 
 def _server_email(run: ProgramRun) -> str:
-    account_id = inputs(run, ACCOUNT, SERVER_SA)["accountId"]
+    account_id = run.inputs(ACCOUNT, SERVER_SA)["accountId"]
     return f"{account_id}@{PROJECT}.iam.gserviceaccount.com"
 
 
 def _container(run: ProgramRun) -> dict[str, Any]:
-    service = inputs(run, SERVICE, "mlops-tracking-service")
+    service = run.inputs(SERVICE, "mlops-tracking-service")
     return service["template"]["containers"][0]
 
 
 def test_database_is_postgres_on_a_private_ip_only(prod: ProgramRun) -> None:
-    db = inputs(prod, SQL, "mlops-tracking-db")
+    db = prod.inputs(SQL, "mlops-tracking-db")
     assert db["databaseVersion"] == "POSTGRES_16"
     ip = db["settings"]["ipConfiguration"]
     assert ip["ipv4Enabled"] is False
@@ -66,11 +63,11 @@ def test_database_is_postgres_on_a_private_ip_only(prod: ProgramRun) -> None:
 
 
 def _network(run: ProgramRun) -> str:
-    return inputs(run, "gcp:compute/network:Network", "mlops-network")["name"]
+    return run.inputs("gcp:compute/network:Network", "mlops-network")["name"]
 
 
 def test_production_database_is_protected_backed_up_and_regional(prod: ProgramRun) -> None:
-    instance = one(prod, SQL, "mlops-tracking-db")
+    instance = prod.one(SQL, "mlops-tracking-db")
     db = instance.plain_inputs()
     assert db["deletionProtection"] is True
     assert db["settings"]["deletionProtectionEnabled"] is True
@@ -87,7 +84,7 @@ def test_production_database_is_protected_backed_up_and_regional(prod: ProgramRu
 
 
 def test_dev_database_is_zonal_without_pitr_and_deletable(dev: ProgramRun) -> None:
-    instance = one(dev, SQL, "mlops-tracking-db")
+    instance = dev.one(SQL, "mlops-tracking-db")
     db = instance.plain_inputs()
     assert db["deletionProtection"] is False
     assert db["settings"]["availabilityType"] == "ZONAL"
@@ -97,7 +94,7 @@ def test_dev_database_is_zonal_without_pitr_and_deletable(dev: ProgramRun) -> No
 
 
 def test_database_user_password_is_a_secret(prod: ProgramRun) -> None:
-    user = one(prod, "gcp:sql/user:User", "mlops-tracking-db-user")
+    user = prod.one("gcp:sql/user:User", "mlops-tracking-db-user")
     assert user.plain_inputs()["name"] == "mlflow"
     assert user.plain_inputs()["deletionPolicy"] == "ABANDON"
     from mlops_infra.offline import is_secret
@@ -109,14 +106,14 @@ def test_service_needs_an_invoker_and_only_the_deployer_is_one(prod: ProgramRun)
     # Issue 14 item 6: Vertex jobs (peered) and the gate (deployer's machine) are not the
     # VPC's traffic for Cloud Run's internal ingress; every caller still needs an ID token
     # of an invoker and MLflow basic auth.
-    service = inputs(prod, SERVICE, "mlops-tracking-service")
+    service = prod.inputs(SERVICE, "mlops-tracking-service")
     assert service["ingress"] == "INGRESS_TRAFFIC_ALL"
     assert service["invokerIamDisabled"] is False
     assert service["location"] == REGION
     assert service["deletionProtection"] is False
-    tracking_grants = [n for n in names(prod, SERVICE_IAM) if n.startswith("mlops-tracking")]
+    tracking_grants = [n for n in prod.names(SERVICE_IAM) if n.startswith("mlops-tracking")]
     assert tracking_grants == ["mlops-tracking-deployer-invoker"]
-    grant = inputs(prod, SERVICE_IAM, "mlops-tracking-deployer-invoker")
+    grant = prod.inputs(SERVICE_IAM, "mlops-tracking-deployer-invoker")
     assert grant == {
         "name": service["name"],
         "location": REGION,
@@ -129,17 +126,17 @@ def test_service_needs_an_invoker_and_only_the_deployer_is_one(prod: ProgramRun)
     vpc = template["vpcAccess"]
     assert vpc["egress"] == "PRIVATE_RANGES_ONLY"
     assert vpc["networkInterfaces"][0]["subnetwork"].endswith(
-        "/subnetworks/" + inputs(prod, "gcp:compute/subnetwork:Subnetwork", "mlops-private")["name"]
+        "/subnetworks/" + prod.inputs("gcp:compute/subnetwork:Subnetwork", "mlops-private")["name"]
     )
 
 
 def test_ingress_can_be_kept_internal_and_the_deployer_grant_left_out() -> None:
     options = {"ingress": "internal", "deployer_invoker": False}
     run = synth(base_spec("dev", tracking={"options": options}))
-    assert inputs(run, SERVICE, "mlops-tracking-service")["ingress"] == (
+    assert run.inputs(SERVICE, "mlops-tracking-service")["ingress"] == (
         "INGRESS_TRAFFIC_INTERNAL_ONLY"
     )
-    assert [n for n in names(run, SERVICE_IAM) if n.startswith("mlops-tracking")] == []
+    assert [n for n in run.names(SERVICE_IAM) if n.startswith("mlops-tracking")] == []
 
 
 @pytest.mark.parametrize(
@@ -163,7 +160,7 @@ def test_the_gate_authenticates_with_the_cloud_run_hook() -> None:
     # The program names the hook without importing it (MLflow is heavy).
     assert CLIENT_AUTH == mlflow_auth.CLIENT_AUTH
     run = synth(base_spec("dev", endpoints=[{"name": "m", "model": "m", "external_model": True}]))
-    gate = inputs(run, "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate")
+    gate = run.inputs("pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate")
     assert gate["client_auth"] == CLIENT_AUTH
 
 
@@ -182,14 +179,14 @@ def test_an_adopted_cloud_run_server_gets_the_hook(url: str, hook: bool) -> None
         tracking={"existing": {"url": url}},
         endpoints=[{"name": "m", "model": "m", "external_model": True}],
     )
-    gate = inputs(
-        synth(spec), "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate"
+    gate = synth(spec).inputs(
+        "pulumi-python:dynamic/mlops:PromotionDecision", "mlops-endpoint-m-gate"
     )
     assert gate.get("client_auth") == (CLIENT_AUTH if hook else None)
 
 
 def test_dev_server_scales_to_zero(dev: ProgramRun) -> None:
-    template = inputs(dev, SERVICE, "mlops-tracking-service")["template"]
+    template = dev.inputs(SERVICE, "mlops-tracking-service")["template"]
     assert template["scaling"]["minInstanceCount"] == 0
 
 
@@ -203,7 +200,7 @@ def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: Pr
     assert args[args.index("--app-name") + 1] == "basic-auth"
     env = {e["name"]: e for e in container["envs"]}
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"]["value"] == "false"
-    service_name = inputs(prod, SERVICE, "mlops-tracking-service")["name"]
+    service_name = prod.inputs(SERVICE, "mlops-tracking-service")["name"]
     assert env["MLFLOW_SERVER_ALLOWED_HOSTS"]["value"] == (
         f"{service_name}-*.{REGION}.run.app,{service_name}-*.a.run.app"
     )
@@ -217,29 +214,29 @@ def test_mlflow_runs_with_basic_auth_job_execution_off_and_pinned_hosts(prod: Pr
         ref = env[variable]["valueSource"]["secretKeyRef"]
         assert ref["version"] == "1"
         assert "value" not in env[variable]
-    repository = inputs(prod, "gcp:artifactregistry/repository:Repository", "mlops-registry")
+    repository = prod.inputs("gcp:artifactregistry/repository:Repository", "mlops-registry")
     registry = f"{REGION}-docker.pkg.dev/{PROJECT}/{repository['repositoryId']}"
     # Built by the stack (Cloud Build): the release's server image, tagged by its content.
     tag = mlflow_server_source("3.11", "google-cloud-storage>=2.14").tag
     assert container["image"] == f"{registry}/mlflow-server:{tag}"
-    build = inputs(
-        prod, "pulumi-python:dynamic/mlops:CloudBuildImage", "mlops-tracking-mlflow-server-image"
+    build = prod.inputs(
+        "pulumi-python:dynamic/mlops:CloudBuildImage", "mlops-tracking-mlflow-server-image"
     )
     assert (build["image_name"], build["tag"]) == ("mlflow-server", tag)
 
 
 def test_auth_config_is_mounted_from_secret_manager(prod: ProgramRun) -> None:
-    template = inputs(prod, SERVICE, "mlops-tracking-service")["template"]
+    template = prod.inputs(SERVICE, "mlops-tracking-service")["template"]
     volume = template["volumes"][0]
     assert volume["secret"]["items"] == [{"path": "basic_auth.ini", "version": "1"}]
     assert volume["secret"]["defaultMode"] == 0o400
-    auth = one(prod, SECRET_VERSION, "mlops-tracking-auth-config-value").plain_inputs()
+    auth = prod.one(SECRET_VERSION, "mlops-tracking-auth-config-value").plain_inputs()
     ini = auth["secretData"]
     assert "default_permission = NO_PERMISSIONS" in ini
     assert "database_uri = postgresql://mlflow:" in ini
     assert "@10.99.0.3:5432/mlflow?sslmode=require" in ini
     # MLflow 3.11 reads the admin password from this file only (not the environment).
-    admin = one(prod, SECRET_VERSION, "mlops-tracking-admin-password-value").plain_inputs()
+    admin = prod.one(SECRET_VERSION, "mlops-tracking-admin-password-value").plain_inputs()
     assert f"admin_password = {admin['secretData']}\n" in ini
 
 
@@ -263,14 +260,14 @@ def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: Program
         "mlops-tracking-db-uri",
         "mlops-tracking-flask-secret",
     }
-    assert set(names(prod, SECRET)) == expected
+    assert set(prod.names(SECRET)) == expected
     for name in expected:
-        secret = inputs(prod, SECRET, name)
+        secret = prod.inputs(SECRET, name)
         replica = secret["replication"]["userManaged"]["replicas"][0]
         assert replica["location"] == REGION
         assert replica["customerManagedEncryption"]["kmsKeyName"].endswith("/cryptoKeys/mlops-key")
         assert secret["versionDestroyTtl"] == f"{7 * 86400}s"
-        reader = inputs(prod, SECRET_IAM, f"{name}-reader-server")
+        reader = prod.inputs(SECRET_IAM, f"{name}-reader-server")
         assert reader["role"] == "roles/secretmanager.secretAccessor"
         assert reader["member"] == f"serviceAccount:{_server_email(prod)}"
         assert reader["secretId"] == f"projects/{PROJECT}/secrets/{secret['secretId']}"
@@ -281,20 +278,20 @@ def test_secrets_are_cmek_regional_and_readable_by_the_server_only(prod: Program
 
 
 def test_server_identity_gets_object_access_on_the_bucket_only(prod: ProgramRun) -> None:
-    grant = inputs(prod, BUCKET_IAM, "mlops-tracking-artifacts")
+    grant = prod.inputs(BUCKET_IAM, "mlops-tracking-artifacts")
     assert grant == {
         "bucket": "mlops-store-a1b2c3d",
         "role": "roles/storage.objectUser",
         "member": f"serviceAccount:{_server_email(prod)}",
     }
     # Project-wide: only the image builder's log writing (Cloud Logging has no finer scope).
-    assert names(prod, "gcp:projects/iAMMember:IAMMember") == ["mlops-tracking-builder-logs"]
+    assert prod.names("gcp:projects/iAMMember:IAMMember") == ["mlops-tracking-builder-logs"]
 
 
 def test_tracking_reference_is_the_deterministic_url_with_admin_credentials(
     prod: ProgramRun,
 ) -> None:
-    service_name = inputs(prod, SERVICE, "mlops-tracking-service")["name"]
+    service_name = prod.inputs(SERVICE, "mlops-tracking-service")["name"]
     tracking = [r for r in prod.registrations if r.type == "mlops:index:TrackingServer"]
     assert len(tracking) == 1
     # The stack output carries the URL.
@@ -306,8 +303,8 @@ def test_tracking_reference_is_the_deterministic_url_with_admin_credentials(
 
 def test_without_auth_no_admin_secrets_are_made() -> None:
     run = synth(base_spec("dev", tracking={"auth": False}))
-    assert names(run, SECRET) == ["mlops-tracking-db-uri"]
-    container = inputs(run, SERVICE, "mlops-tracking-service")["template"]["containers"][0]
+    assert run.names(SECRET) == ["mlops-tracking-db-uri"]
+    container = run.inputs(SERVICE, "mlops-tracking-service")["template"]["containers"][0]
     assert "--app-name" not in container["args"]
     assert container["commands"] == ["mlflow", "server"]
 
@@ -336,7 +333,7 @@ def test_a_purged_database_sends_no_final_backup_retention() -> None:
     """14.3: Cloud SQL answers a retention with the final backup off with 400 ("Final backup
     retention days cannot be set when final backup is disabled")."""
     run = synth(base_spec("dev", tracking={"purge_on_delete": True}))
-    db = one(run, SQL, "mlops-tracking-db").plain_inputs()
+    db = run.one(SQL, "mlops-tracking-db").plain_inputs()
     assert db["settings"]["finalBackupConfig"] == {"enabled": False}
     assert db["settings"]["retainBackupsOnDelete"] is False
 
@@ -367,7 +364,7 @@ def test_a_small_development_database_is_shared_core(
     run = synth(
         base_spec(environment, tracking={"size": size, "options": options}), stack=environment
     )
-    assert inputs(run, SQL, "mlops-tracking-db")["settings"]["tier"] == tier
+    assert run.inputs(SQL, "mlops-tracking-db")["settings"]["tier"] == tier
 
 
 def test_production_secrets_are_protected_and_retained(prod: ProgramRun, dev: ProgramRun) -> None:

@@ -18,9 +18,6 @@ from gcp_mocks import (
     SECRET_VERSION,
     SERVICE_IAM,
     base_spec,
-    inputs,
-    names,
-    one,
     synth,
 )
 
@@ -71,7 +68,7 @@ def run() -> ProgramRun:
 
 
 def _job(run: ProgramRun) -> dict[str, Any]:
-    return inputs(run, VERTEX_JOB, "mlops-job-tune")["job"]
+    return run.inputs(VERTEX_JOB, "mlops-job-tune")["job"]
 
 
 def _env(container: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +76,7 @@ def _env(container: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_vertex_cluster_creates_nothing_standing(run: ProgramRun) -> None:
-    cluster = one(run, "mlops:index:TrainingCluster", "mlops-cluster-gpu")
+    cluster = run.one("mlops:index:TrainingCluster", "mlops-cluster-gpu")
     assert run.children_of(cluster) == []
 
 
@@ -107,12 +104,12 @@ def test_h100_on_vertex_with_a_network_is_fine() -> None:
 
 
 def test_gke_pool_scales_to_zero_on_spot_gpus(run: ProgramRun) -> None:
-    cluster = inputs(run, "gcp:container/cluster:Cluster", "mlops-cluster-gke")
+    cluster = run.inputs("gcp:container/cluster:Cluster", "mlops-cluster-gke")
     assert cluster["removeDefaultNodePool"] is True
     assert cluster["privateClusterConfig"]["enablePrivateNodes"] is True
     assert cluster["workloadIdentityConfig"] == {"workloadPool": f"{PROJECT}.svc.id.goog"}
     assert cluster["deletionProtection"] is False
-    pool = one(run, "gcp:container/nodePool:NodePool", "mlops-cluster-gke-pool")
+    pool = run.one("gcp:container/nodePool:NodePool", "mlops-cluster-gke-pool")
     config = pool.plain_inputs()
     assert config["autoscaling"] == {
         "totalMinNodeCount": 0,
@@ -130,13 +127,13 @@ def test_gke_pool_scales_to_zero_on_spot_gpus(run: ProgramRun) -> None:
     ]
     assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert "initialNodeCount" in pool.ignore_changes
-    role = inputs(run, "gcp:projects/iAMMember:IAMMember", "mlops-cluster-gke-nodes-role")
+    role = run.inputs("gcp:projects/iAMMember:IAMMember", "mlops-cluster-gke-nodes-role")
     assert role["role"] == "roles/container.defaultNodeServiceAccount"
 
 
 def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRun) -> None:
-    job_component = one(run, "mlops:index:TrainingJob", "mlops-job-tune")
-    registration = one(run, VERTEX_JOB, "mlops-job-tune")
+    job_component = run.one("mlops:index:TrainingJob", "mlops-job-tune")
+    registration = run.one(VERTEX_JOB, "mlops-job-tune")
     assert registration.parent == job_component.urn
     props = registration.plain_inputs()
     assert props["project"] == PROJECT
@@ -155,7 +152,7 @@ def test_vertex_job_runs_the_content_version_on_the_cluster_shape(run: ProgramRu
     }
     assert spec["scheduling"] == {"timeout": "7200s", "strategy": "SPOT"}
     assert spec["serviceAccount"].startswith(
-        inputs(run, ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
+        run.inputs(ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
     )
     assert spec["network"].startswith(f"projects/{NUMBER}/global/networks/")
     assert spec["baseOutputDirectory"]["outputUriPrefix"] == (
@@ -192,19 +189,19 @@ def test_job_code_is_uploaded_once_per_version_and_kept(run: ProgramRun) -> None
         f"jobs/tune/{version}/manifest.json",
     }
     assert all(o.retain_on_delete for o in objects)
-    job = one(run, VERTEX_JOB, "mlops-job-tune")
+    job = run.one(VERTEX_JOB, "mlops-job-tune")
     assert {o.urn for o in objects} <= set(job.depends_on)
 
 
 def test_job_identity_is_scoped_to_its_bucket_secret_and_tracking_service(run: ProgramRun) -> None:
-    account = inputs(run, ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
+    account = run.inputs(ACCOUNT, "mlops-job-tune-runner-sa")["accountId"]
     member = f"serviceAccount:{account}@{PROJECT}.iam.gserviceaccount.com"
-    bucket = inputs(run, BUCKET_IAM, "mlops-job-tune-runner-artifacts")
+    bucket = run.inputs(BUCKET_IAM, "mlops-job-tune-runner-artifacts")
     assert (bucket["role"], bucket["member"]) == ("roles/storage.objectUser", member)
-    secret = inputs(run, SECRET_IAM, "mlops-job-tune-tracking-password-reader-runner")
+    secret = run.inputs(SECRET_IAM, "mlops-job-tune-tracking-password-reader-runner")
     assert secret["member"] == member
-    invoker = inputs(run, SERVICE_IAM, "mlops-job-tune-runner-tracking")
-    tracking = inputs(run, "gcp:cloudrunv2/service:Service", "mlops-tracking-service")
+    invoker = run.inputs(SERVICE_IAM, "mlops-job-tune-runner-tracking")
+    tracking = run.inputs("gcp:cloudrunv2/service:Service", "mlops-tracking-service")
     assert invoker == {
         "name": tracking["name"],
         "location": REGION,
@@ -218,7 +215,7 @@ def test_job_identity_is_scoped_to_its_bucket_secret_and_tracking_service(run: P
 
 
 def test_cloud_run_job_runs_once_per_version_with_an_l4(run: ProgramRun) -> None:
-    job = one(run, CLOUD_RUN_JOB, "mlops-job-quick")
+    job = run.one(CLOUD_RUN_JOB, "mlops-job-quick")
     props = job.plain_inputs()
     manifest = next(
         o.plain_inputs()["name"]
@@ -270,9 +267,9 @@ def test_tracking_invoker_can_be_turned_off_for_servers_elsewhere() -> None:
         ],
     )
     run = synth(spec)
-    assert names(run, SERVICE_IAM) == []
+    assert run.names(SERVICE_IAM) == []
     env = _env(
-        inputs(run, VERTEX_JOB, "mlops-job-tune")["job"]["jobSpec"]["workerPoolSpecs"][0][
+        run.inputs(VERTEX_JOB, "mlops-job-tune")["job"]["jobSpec"]["workerPoolSpecs"][0][
             "containerSpec"
         ]
     )
@@ -288,18 +285,17 @@ def test_jobs_run_on_the_runtime_image_the_stack_builds(run: ProgramRun) -> None
     tag = runtime_source(
         component_requirements(manifest.code, REPO / "components"), RUNTIME_REQUIREMENTS
     ).tag
-    repository = inputs(run, "gcp:artifactregistry/repository:Repository", "mlops-registry")
+    repository = run.inputs("gcp:artifactregistry/repository:Repository", "mlops-registry")
     image = f"{REGION}-docker.pkg.dev/{PROJECT}/{repository['repositoryId']}/runtime:{tag}"
     pools = _job(run)["jobSpec"]["workerPoolSpecs"]
     assert {pool["containerSpec"]["imageUri"] for pool in pools} == {image}
-    build = one(run, DYNAMIC + "CloudBuildImage", "mlops-job-tune-runtime-image")
-    assert build.urn in one(run, VERTEX_JOB, "mlops-job-tune").depends_on
+    build = run.one(DYNAMIC + "CloudBuildImage", "mlops-job-tune-runtime-image")
+    assert build.urn in run.one(VERTEX_JOB, "mlops-job-tune").depends_on
     props = build.plain_inputs()
     assert (props["image_name"], props["tag"]) == ("runtime", tag)
     assert props["context_object"] == f"images/{tag}/context.tar.gz"
-    builder = inputs(run, ACCOUNT, "mlops-job-tune-builder-sa")["accountId"]
-    push = inputs(
-        run,
+    builder = run.inputs(ACCOUNT, "mlops-job-tune-builder-sa")["accountId"]
+    push = run.inputs(
         "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
         "mlops-job-tune-builder-push",
     )
@@ -315,7 +311,7 @@ def test_job_reads_its_own_users_password_not_the_admin_one(run: ProgramRun) -> 
     from mlops_infra.offline import unwrap_secrets
 
     def value(name: str) -> Any:
-        return unwrap_secrets(inputs(run, SECRET_VERSION, name)["secretData"])
+        return unwrap_secrets(run.inputs(SECRET_VERSION, name)["secretData"])
 
     stored = value("mlops-job-tune-tracking-password-value")
     assert stored == "generated-mlops-job-tune-mlflow-password"

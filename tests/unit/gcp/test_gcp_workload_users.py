@@ -22,8 +22,6 @@ from gcp_mocks import (
     SERVICE,
     WORKFLOW,
     base_spec,
-    inputs,
-    one,
     synth,
 )
 
@@ -64,11 +62,11 @@ def run() -> ProgramRun:
 
 
 def _secret_value(run: ProgramRun, name: str) -> Any:
-    return unwrap_secrets(inputs(run, SECRET_VERSION, name)["secretData"])
+    return unwrap_secrets(run.inputs(SECRET_VERSION, name)["secretData"])
 
 
 def _email(run: ProgramRun, workload: str) -> str:
-    account = inputs(run, ACCOUNT, f"mlops-{workload}-runner-sa")["accountId"]
+    account = run.inputs(ACCOUNT, f"mlops-{workload}-runner-sa")["accountId"]
     return f"{account}@{PROJECT}.iam.gserviceaccount.com"
 
 
@@ -77,19 +75,19 @@ def test_each_workload_declares_its_own_user_on_its_own_experiment_and_model(
     run: ProgramRun, workload: str
 ) -> None:
     username, experiment, model = WORKLOADS[workload]
-    user = inputs(run, USER, f"mlops-{workload}-mlflow-user")
+    user = run.inputs(USER, f"mlops-{workload}-mlflow-user")
     assert (user["username"], user["experiment"], user["model"]) == (username, experiment, model)
     # Written by the deployer's `up` as the admin, through the Cloud Run ID-token hook.
     assert user["admin_username"] == ADMIN_USER
     assert user["admin_password"] == _secret_value(run, "mlops-tracking-admin-password-value")
     assert user["client_auth"] == CLIENT_AUTH
-    service = inputs(run, SERVICE, "mlops-tracking-service")
+    service = run.inputs(SERVICE, "mlops-tracking-service")
     assert user["tracking_url"].startswith(f"https://{service['name']}-")
     # Its password is its own, generated for it, and is what its secret holds.
     password = f"generated-mlops-{workload}-mlflow-password"
     assert user["password"] == password
     assert _secret_value(run, f"mlops-{workload}-tracking-password-value") == password
-    secret = one(run, USER, f"mlops-{workload}-mlflow-user")
+    secret = run.one(USER, f"mlops-{workload}-mlflow-user")
     assert {"password", "admin_password"} <= set(secret.additional_secret_outputs)
 
 
@@ -121,38 +119,38 @@ def _env(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_vertex_job_logs_in_as_its_user_once_it_exists(run: ProgramRun) -> None:
-    job = one(run, VERTEX_JOB, "mlops-job-tune")
+    job = run.one(VERTEX_JOB, "mlops-job-tune")
     pool = job.plain_inputs()["job"]["jobSpec"]["workerPoolSpecs"][0]
     env = _env(pool["containerSpec"]["env"])
     assert env["MLFLOW_TRACKING_USERNAME"] == "wl-job-tune"
-    version = inputs(run, SECRET_VERSION, "mlops-job-tune-tracking-password-value")
+    version = run.inputs(SECRET_VERSION, "mlops-job-tune-tracking-password-value")
     assert env["MLOPS_TRACKING_PASSWORD_SECRET"] == f"{version['secret']}/versions/1"
     assert "MLFLOW_TRACKING_PASSWORD" not in env
-    assert one(run, USER, "mlops-job-tune-mlflow-user").urn in job.depends_on
+    assert run.one(USER, "mlops-job-tune-mlflow-user").urn in job.depends_on
 
 
 def test_cloud_run_job_gets_its_user_and_its_own_secret(run: ProgramRun) -> None:
-    job = one(run, CLOUD_RUN_JOB, "mlops-job-churn")
+    job = run.one(CLOUD_RUN_JOB, "mlops-job-churn")
     container = job.plain_inputs()["template"]["template"]["containers"][0]
     env = _env(container["envs"])
     assert env["MLFLOW_TRACKING_USERNAME"] == "wl-job-churn"
-    secret = inputs(run, SECRET, "mlops-job-churn-tracking-password")
+    secret = run.inputs(SECRET, "mlops-job-churn-tracking-password")
     assert env["MLFLOW_TRACKING_PASSWORD"]["secretKeyRef"]["secret"] == secret["secretId"]
-    assert one(run, USER, "mlops-job-churn-mlflow-user").urn in job.depends_on
+    assert run.one(USER, "mlops-job-churn-mlflow-user").urn in job.depends_on
 
 
 @pytest.mark.parametrize("pipeline", ["churn", "fraud"])
 def test_pipeline_steps_log_in_as_the_pipelines_user(run: ProgramRun, pipeline: str) -> None:
-    workflow = one(run, WORKFLOW, f"mlops-pipeline-{pipeline}")
+    workflow = run.one(WORKFLOW, f"mlops-pipeline-{pipeline}")
     steps = json.loads(workflow.plain_inputs()["sourceContents"])["main"]["steps"]
     bodies = [s[n]["args"]["body"] for s in steps for n in s if n.startswith("step_")]
     assert len(bodies) == len(STEPS)
-    version = inputs(run, SECRET_VERSION, f"mlops-pipeline-{pipeline}-tracking-password-value")
+    version = run.inputs(SECRET_VERSION, f"mlops-pipeline-{pipeline}-tracking-password-value")
     for body in bodies:
         env = _env(body["jobSpec"]["workerPoolSpecs"][0]["containerSpec"]["env"])
         assert env["MLFLOW_TRACKING_USERNAME"] == f"wl-pipeline-{pipeline}"
         assert env["MLOPS_TRACKING_PASSWORD_SECRET"] == f"{version['secret']}/versions/1"
-    user = one(run, USER, f"mlops-pipeline-{pipeline}-mlflow-user")
+    user = run.one(USER, f"mlops-pipeline-{pipeline}-mlflow-user")
     assert user.urn in workflow.depends_on
 
 
