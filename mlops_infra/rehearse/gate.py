@@ -49,8 +49,12 @@ def run_gate(
 
     props = {k: v for k, v in registration.plain_inputs().items() if not k.startswith("__")}
     # Through the client the cloud's gate uses: MlflowClient where the real server needs
-    # an auth plugin (a SageMaker ARN, an identity token), even though the local one does not.
-    over_rest = answers_over_rest(str(props["tracking_url"]), props.get("client_auth"))
+    # an auth plugin (a SageMaker ARN, an identity token), even though the local one does
+    # not. A URL only the cloud knows (unknown in the capture: Azure's) means MlflowClient.
+    registered = props.get("tracking_url")
+    over_rest = isinstance(registered, str) and answers_over_rest(
+        registered, props.get("client_auth")
+    )
     props["tracking_url"] = tracking_url
     # The local server has no authentication: the cloud's credentials and its client auth
     # hook (SigV4, an ID token, Entra ID) are not rehearsed; the alias strategy its module

@@ -54,3 +54,23 @@ def test_the_rehearsed_gate_keeps_the_alias_strategy_not_the_credentials(
     }  # fmt: skip
     assert alias_strategy(props.get("client_auth")) == alias_strategy(client_auth)
     assert asked == [over_rest]
+
+
+def test_a_tracking_url_only_the_cloud_knows_means_mlflow_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Azure's workspace URI is unknown in the capture: the gate input is absent."""
+    asked: list[bool | None] = []
+
+    def decide(props: dict[str, Any], *, over_rest: bool | None = None) -> dict[str, Any]:
+        del props
+        asked.append(over_rest)
+        return {}
+
+    monkeypatch.setattr(resource, "decide", decide)
+    gate = Registration(urn="urn:g", type=GATE_TYPE, name="g", parent=None, custom=True,
+                        inputs={"model": "m", "alias": "champion"})  # fmt: skip
+
+    run_gate(gate, tracking_url="http://127.0.0.1:1/gate", environment={})
+
+    assert asked == [False]
