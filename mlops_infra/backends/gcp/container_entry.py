@@ -29,9 +29,11 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from mlops_infra.runtime.context import StepContext
+if TYPE_CHECKING:
+    # Imported when a step runs: the backends import this module's constants at plan time.
+    from mlops_infra.runtime.context import StepContext
 
 __all__ = ["EXECUTION_TAG", "RUNTIME_REQUIREMENTS", "main", "step_context"]
 
@@ -59,6 +61,8 @@ def step_context(step: Mapping[str, Any], execution: str, run_id: str) -> StepCo
     ``runs_dir``, ``tags`` and ``gpus``. Upstream outputs are
     ``<runs_dir>/<execution>/<upstream step>``.
     """
+    from mlops_infra.runtime.context import StepContext  # noqa: PLC0415 - see the imports
+
     run_dir = Path(str(step["runs_dir"]), execution)
     return StepContext(
         pipeline=str(step["pipeline"]),
