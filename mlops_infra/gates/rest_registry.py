@@ -184,7 +184,8 @@ class RestRegistry:
             headers["Authorization"] = self._authorization
         # The base URL is http(s): answers_over_rest decides before this class is used.
         request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
-        for attempt in range(1, _ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
                     return _mapping(json.loads(response.read() or b"{}"))
@@ -197,8 +198,7 @@ class RestRegistry:
                     msg = f"MLflow {method} {endpoint}: no answer from {self._base}: {error}"
                     raise RestRegistryError(msg, error_code=None, status=None) from error
             time.sleep(0.5 * 2 ** (attempt - 1))
-        msg = f"MLflow {method} {endpoint}: no attempt made"  # unreachable: _ATTEMPTS >= 1
-        raise RestRegistryError(msg, error_code=None, status=None)
+            attempt += 1
 
 
 def _http_failure(method: str, endpoint: str, error: urllib.error.HTTPError) -> RestRegistryError:
@@ -209,7 +209,8 @@ def _http_failure(method: str, endpoint: str, error: urllib.error.HTTPError) -> 
         answer = {}
     code = answer.get("error_code")
     detail = answer.get("message") or body[:200] or error.reason
-    msg = f"MLflow {method} {endpoint}: HTTP {error.code} {code or ''}: {detail}".replace("  ", " ")
+    named = f" {code}" if code else ""
+    msg = f"MLflow {method} {endpoint}: HTTP {error.code}{named}: {detail}"
     return RestRegistryError(msg, error_code=str(code) if code else None, status=error.code)
 
 

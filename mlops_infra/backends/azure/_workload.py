@@ -178,6 +178,23 @@ def upload_code(
     location = pulumi.Output.from_input(store_uri).apply(_blob_location)
     account = location.apply(lambda loc: loc[0])
     container = location.apply(lambda loc: loc[1])
+
+    def upload(
+        child: str, blob_name: str, source: pulumi.Asset, content_type: str = "text/plain"
+    ) -> pulumi.Resource:
+        return storage.Blob(
+            ctx.child_name(child),
+            resource_group_name=foundation.resource_group_name,
+            account_name=account,
+            container_name=container,
+            blob_name=blob_name,
+            source=source,
+            content_type=content_type,
+            type=storage.BlobType.BLOCK,
+            metadata={"mlops-version": manifest.version},
+            opts=retained(ctx),
+        )
+
     blobs: list[pulumi.Resource] = []
     for relative in sorted(manifest.code):
         path = source_dir / relative
@@ -185,46 +202,17 @@ def upload_code(
             msg = f"{ctx.name}: {path} is part of version {manifest.version} but is missing"
             raise BackendError(msg)
         blobs.append(
-            storage.Blob(
-                ctx.child_name(f"package/{relative}"),
-                resource_group_name=foundation.resource_group_name,
-                account_name=account,
-                container_name=container,
-                blob_name=f"{prefix}/code/{relative}",
-                source=pulumi.FileAsset(str(path)),
-                content_type="text/plain",
-                type=storage.BlobType.BLOCK,
-                metadata={"mlops-version": manifest.version},
-                opts=retained(ctx),
-            )
+            upload(f"package/{relative}", f"{prefix}/code/{relative}", pulumi.FileAsset(str(path)))
         )
     for relative, asset in runtime_files().items():
-        blobs.append(
-            storage.Blob(
-                ctx.child_name(f"runtime/{relative}"),
-                resource_group_name=foundation.resource_group_name,
-                account_name=account,
-                container_name=container,
-                blob_name=f"{prefix}/code/{relative}",
-                source=asset,
-                content_type="text/plain",
-                type=storage.BlobType.BLOCK,
-                metadata={"mlops-version": manifest.version},
-                opts=retained(ctx),
-            )
-        )
+        blobs.append(upload(f"runtime/{relative}", f"{prefix}/code/{relative}", asset))
+    manifest_text = json.dumps(manifest.as_dict(), indent=2, sort_keys=True)
     blobs.append(
-        storage.Blob(
-            ctx.child_name("package/manifest.json"),
-            resource_group_name=foundation.resource_group_name,
-            account_name=account,
-            container_name=container,
-            blob_name=f"{prefix}/manifest.json",
-            source=pulumi.StringAsset(json.dumps(manifest.as_dict(), indent=2, sort_keys=True)),
-            content_type="application/json",
-            type=storage.BlobType.BLOCK,
-            metadata={"mlops-version": manifest.version},
-            opts=retained(ctx),
+        upload(
+            "package/manifest.json",
+            f"{prefix}/manifest.json",
+            pulumi.StringAsset(manifest_text),
+            "application/json",
         )
     )
     code = ml.CodeVersion(
