@@ -3,6 +3,11 @@
 A process outlives the ``pulumi up`` that started it (its own session), is identified by
 a pid file that also records its start time (so a reused pid is never mistaken for it),
 and is stopped by signalling its whole process group.
+
+The pid file is written just after the process starts. A provider killed in between
+(its engine was SIGKILLed: see ``dynamic_provider``) would leave a process that no pid
+file names, holding its port for ever. So every managed process also carries its pid
+file's path in its environment (``MLOPS_PID_FILE``), and stopping finds it by that too.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from mlops_infra.errors import BackendError
 
 __all__ = [
+    "OWNER_VARIABLE",
     "ProcessRecord",
     "child_environment",
     "find_free_port",
@@ -40,6 +46,9 @@ __all__ = [
 # Processes started by this process: kept so they are reaped (no zombies) and never
 # garbage-collected while still running (which Python reports as a leak).
 _children: dict[int, subprocess.Popen[bytes]] = {}
+
+OWNER_VARIABLE = "MLOPS_PID_FILE"
+"""The environment variable that names a managed process's pid file (absolute path)."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +140,10 @@ def start_process(
     Raises:
         BackendError: a live process is already recorded in ``pid_file``.
     """
-    existing = read_record(pid_file)
-    if is_alive(existing):
-        assert existing is not None  # noqa: S101 - narrowed by is_alive
-        msg = f"a process is already running for {pid_file} (pid {existing.pid})"
+    running = _groups_of(pid_file)
+    if running:
+        pids = ", ".join(str(pid) for pid in sorted(running))
+        msg = f"a process is already running for {pid_file} (process group {pids})"
         raise BackendError(msg)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +157,7 @@ def start_process(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=dict(env),
+            env={**env, OWNER_VARIABLE: _owner(pid_file)},
             cwd=cwd,
             start_new_session=True,
             close_fds=True,
@@ -169,25 +178,60 @@ def start_process(
 
 
 def stop_process(pid_file: Path, *, timeout_s: float = 20.0) -> bool:
-    """Stops the process group recorded in ``pid_file`` (TERM, then KILL); idempotent.
+    """Stops the process groups started for ``pid_file`` (TERM, then KILL); idempotent.
 
-    Waits until every process of the group is gone (workers too, so their ports are
-    free again). Returns whether a live process was stopped. The pid file is removed
-    either way.
+    That is the group recorded in the file and any group whose processes carry the file's
+    path in ``MLOPS_PID_FILE`` (a start cut short before the file was written). Waits until
+    every process of those groups is gone (workers too, so their ports are free again).
+    Returns whether a live process was stopped. The pid file is removed either way.
     """
-    record = read_record(pid_file)
-    stopped = False
-    # The leader may be gone while its workers still run (and hold its port): Linux does
-    # not reuse a pid as long as a process group with that id exists, so signal the group.
-    if record is not None and (is_alive(record) or _group_exists(record.pid)):
-        stopped = True
-        _signal_group(record.pid, signal.SIGTERM)
-        if not _wait_group_gone(record, timeout_s):
-            _signal_group(record.pid, signal.SIGKILL)
-            _wait_group_gone(record, 5.0)
+    groups = _groups_of(pid_file)
+    for pgid in groups:
+        _signal_group(pgid, signal.SIGTERM)
+    for pgid in groups:
+        if not _wait_group_gone(pgid, timeout_s):
+            _signal_group(pgid, signal.SIGKILL)
+            _wait_group_gone(pgid, 5.0)
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
-    return stopped
+    return bool(groups)
+
+
+def _owner(pid_file: Path) -> str:
+    return str(pid_file.absolute())
+
+
+def _groups_of(pid_file: Path) -> set[int]:
+    """The process groups started for ``pid_file``: the recorded one and the tagged ones."""
+    groups: set[int] = set()
+    record = read_record(pid_file)
+    # The leader may be gone while its workers still run (and hold its port): Linux does
+    # not reuse a pid as long as a process group with that id exists, so look at the group.
+    if record is not None and (is_alive(record) or _group_exists(record.pid)):
+        groups.add(record.pid)
+    return groups | _tagged_groups(_owner(pid_file))
+
+
+def _tagged_groups(owner: str) -> set[int]:
+    """Process groups of our processes whose environment names ``owner`` (Linux: /proc)."""
+    tag = f"{OWNER_VARIABLE}={owner}".encode()
+    groups: set[int] = set()
+    try:
+        entries = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return groups
+    for entry in entries:
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            # Another user's environment is unreadable (PermissionError): not ours anyway.
+            if tag in (entry / "environ").read_bytes().split(b"\0"):
+                groups.add(os.getpgid(pid))
+        except OSError:
+            continue
+    groups.discard(os.getpgrp())  # never our own: a caller started inside a managed group
+    return groups
 
 
 def _group_exists(pgid: int) -> bool:
@@ -198,14 +242,21 @@ def _group_exists(pgid: int) -> bool:
     return True
 
 
-def _wait_group_gone(record: ProcessRecord, timeout_s: float) -> bool:
+def _wait_group_gone(pgid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        is_alive(record)  # reaps the leader when it is our child
-        if not _group_exists(record.pid):
+        _reap(pgid)
+        if not _group_exists(pgid):
             return True
         time.sleep(0.05)
     return False
+
+
+def _reap(pid: int) -> None:
+    """Collects our child ``pid`` once it has exited (a zombie keeps its group alive)."""
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(pid, None)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -26,6 +26,7 @@ from mlops_infra.backends.local.process import (
     stop_process,
 )
 from mlops_infra.backends.local.retention import MARKER, apply_retention, write_marker
+from mlops_infra.errors import BackendError
 from mlops_infra.specs import PipelineSpec
 from mlops_infra.versioning import pipeline_manifest
 
@@ -88,6 +89,26 @@ def test_managed_process_lifecycle(tmp_path: Path) -> None:
     assert not is_alive(record)
     assert not pid_file.exists()
     assert not stop_process(pid_file)  # idempotent
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_start_cut_short_before_its_pid_file_is_still_stopped(tmp_path: Path) -> None:
+    # A provider killed between starting the process and writing its pid file leaves
+    # exactly this: a running process and no pid file.
+    pid_file, log_file = tmp_path / "p.pid", tmp_path / "p.log"
+    command = ["/bin/sh", "-c", "sleep 300 & sleep 300"]
+    record = start_process(
+        command, pid_file=pid_file, log_file=log_file, env=dict(os.environ), cwd=tmp_path
+    )
+    pid_file.unlink()
+    with pytest.raises(BackendError, match=f"already running for {pid_file}"):
+        start_process(
+            command, pid_file=pid_file, log_file=log_file, env=dict(os.environ), cwd=tmp_path
+        )
+    assert stop_process(pid_file)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(record.pid, 0)  # the leader and its worker
+    assert not stop_process(pid_file)
 
 
 def test_a_reused_pid_is_not_mistaken_for_the_process(tmp_path: Path) -> None:
