@@ -4,6 +4,7 @@ import signal
 import sys
 
 from mlops_infra.cli.main import main
+from mlops_infra.offline.collection import freeze_at_exit
 
 __all__ = ["main", "run"]
 
@@ -13,4 +14,5 @@ def run() -> None:
     # Behave like other command-line tools when output is piped into `head` and closed early.
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    freeze_at_exit()
     sys.exit(main())

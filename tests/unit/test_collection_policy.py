@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -46,3 +48,41 @@ def test_an_error_still_restores_the_collector() -> None:
         run_offline(failing)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+_REPORT_AT_EXIT = """
+import atexit, gc, sys
+# Registered first, so it runs last of the exit handlers: it sees what the process exits with.
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))
+{setup}
+"""
+
+
+@pytest.mark.parametrize(
+    ("setup", "frozen"),
+    [
+        ("pass", False),
+        ("from mlops_infra.offline.collection import freeze_at_exit; freeze_at_exit()", True),
+        (
+            "from mlops_infra.offline.collection import apply_synthesis_policy\n"
+            "apply_synthesis_policy(); import gc; gc.unfreeze()",
+            True,
+        ),
+        (
+            "import sys; sys.argv = ['mlops-infra', '--help']\nfrom mlops_infra.cli import run; run()",
+            True,
+        ),
+    ],
+    ids=["default", "freeze_at_exit", "program process", "cli"],
+)
+def test_the_heap_is_frozen_before_the_interpreter_tears_it_down(
+    setup: str, *, frozen: bool
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT_AT_EXIT.format(setup=setup)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert f"frozen at exit: {frozen}" in done.stdout, done.stderr[-2000:]
