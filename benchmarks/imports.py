@@ -1,24 +1,31 @@
 """Import cost: starting the dev AWS stack's program vs importing only what it needs of pulumi_aws.
 
 Each measurement is a fresh interpreter (``subprocess``), with warm bytecode caches (every
-variant runs once, untimed, before the timed runs), alternating the two variants:
+variant runs once, untimed, before the timed runs), alternating the variants:
 
 * (a) program start: ``pulumi`` (the language host imports it before it runs
   ``__main__.py``), what ``__main__.py`` imports (``mlops_infra.program``), then what
   ``main()`` does before its first resource: the garbage-collection policy of the program's
   process, the stack file read and validated, and the backend of every concept the ``dev``
-  spec uses loaded through the registry, as ``build_stack`` does; then the ``pulumi_aws``
-  submodules the stack uses are materialized (``pulumi_aws.x`` is lazy: the program pays for
-  it at its first resource);
-* (b) the floor: ``import pulumi, pulumi_aws`` and exactly those submodules, nothing else.
+  spec uses loaded through the registry, as ``build_stack`` does; then every ``pulumi_aws``
+  resource class the stack registers is looked up, as the backends do at their first
+  resource (``pulumi_aws.x`` is lazy: the program pays for it then);
+* (b) the floor, a hand-written program's imports: ``import pulumi, pulumi_aws`` and the
+  same resource classes looked up, nothing else. A subpackage of ``pulumi_aws`` loads whole
+  on its first lookup;
+* (b') reported beside it: (b) with the SDK's subpackages resolving names one module at a
+  time, as (a) does since ``mlops_infra.registry.resolve_sdk_names_on_demand`` (loaded from
+  its file alone, without the package). (a)/(b') is what mlops-infra itself adds to a
+  start; (a)/(b), the headline, compares with the program a user would write by hand.
 
-Which submodules "the stack uses" is not hard-coded: a discovery run synthesizes the whole
-dev stack under mocks in a fresh interpreter and lists the ``pulumi_aws`` submodules that got
-loaded, and every cloud SDK package in ``sys.modules`` (only ``pulumi_aws`` may appear).
-Reported: the wall time of each process (interpreter start to exit) and the time the
-imports take inside it; the ratio uses the latter (the interpreter's own start-up is the
-same for both and would only dilute it). ``--importtime`` adds the slowest imports of (a)
-that (b) does not have (``python -X importtime``).
+Which classes "the stack registers" is not hard-coded: a discovery run synthesizes the
+whole dev stack under mocks in a fresh interpreter and lists the resource types it
+registered, the ``pulumi_aws`` submodules that got loaded, and every cloud SDK package in
+``sys.modules`` (only ``pulumi_aws`` may appear). Reported: the wall time of each process
+(interpreter start to exit) and the time the imports take inside it; the ratio uses the
+latter (the interpreter's own start-up is the same for both and would only dilute it).
+``--importtime`` adds the slowest imports of (a) that (b) does not have
+(``python -X importtime``).
 
 Run: ``.venv/bin/python benchmarks/imports.py [--repeat N] [--quick] [--importtime]``.
 Ends with the headline line ``import_ratio: <import time (a) / import time (b)>`` (target <= 1.10).
@@ -61,11 +68,14 @@ def _collected(phase, info):
         _gc["n"] += 1
 gc.callbacks.append(_collected)
 def loaded_submodules():
+    # Loaded whole (a plain module) or in part (some of its modules imported by name).
+    parts = {n.split(".")[1] for n in list(sys.modules)
+             if n.startswith("pulumi_aws.") and n.count(".") > 1}
     return sorted(
         name.split(".", 1)[1] for name, module in list(sys.modules.items())
         if name.startswith("pulumi_aws.") and name.count(".") == 1
-        and type(module).__name__ != "_LazyModule" and not name.split(".")[1].startswith("_")
-        and hasattr(module, "__path__")
+        and not name.split(".")[1].startswith("_") and hasattr(module, "__path__")
+        and (type(module) is type(sys) or name.split(".")[1] in parts)
     )
 def cloud_sdks():
     return sorted(p for p in CLOUD_SDKS if p in sys.modules)
@@ -93,8 +103,8 @@ kinds += [("pipeline", p.flavor) for p in spec.pipelines]
 kinds += [("serving_endpoint", e.flavor) for e in spec.endpoints]
 for kind, flavor in kinds:
     registry.load(registry.flavor(spec.cloud, kind, flavor))
-for name in SUBMODULES:
-    hasattr(importlib.import_module("pulumi_aws." + name), "__all__")  # loads it
+for submodule, name in NAMES:  # each backend's first resource looks its class up
+    getattr(importlib.import_module("pulumi_aws." + submodule), name)
 elapsed = time.perf_counter() - started
 print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
                   "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
@@ -106,8 +116,25 @@ started = time.perf_counter()
 import importlib
 import pulumi
 import pulumi_aws
-for name in SUBMODULES:
-    hasattr(importlib.import_module("pulumi_aws." + name), "__all__")  # loads it
+for submodule, name in NAMES:  # the subpackage loads whole at its first lookup
+    getattr(importlib.import_module("pulumi_aws." + submodule), name)
+elapsed = time.perf_counter() - started
+print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
+                  "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
+"""
+
+_FLOOR_BY_NAME = """
+import time
+started = time.perf_counter()
+import importlib, importlib.util
+import pulumi
+import pulumi_aws
+spec = importlib.util.spec_from_file_location("sdk_names", SDK_NAMES_FILE)
+sdk_names = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sdk_names)
+sdk_names.resolve_sdk_names_on_demand()
+for submodule, name in NAMES:  # imports the class's own module only
+    getattr(importlib.import_module("pulumi_aws." + submodule), name)
 elapsed = time.perf_counter() - started
 print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
                   "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
@@ -132,25 +159,29 @@ print(json.dumps({"loaded": loaded_submodules(), "sdks": cloud_sdks(), "types": 
 """
 
 
-def _code(body: str, submodules: list[str]) -> str:
+SDK_NAMES_FILE = str(REPO / "mlops_infra" / "registry" / "_sdk_names.py")
+
+
+def _code(body: str, names: list[tuple[str, str]]) -> str:
     constants = {
         "CLOUD_SDKS": CLOUD_SDKS,
         "HEAVY": HEAVY,
         "STACK_FILE": STACK_FILE,
-        "SUBMODULES": submodules,
+        "SDK_NAMES_FILE": SDK_NAMES_FILE,
+        "NAMES": names,
     }
     header = "".join(f"{name} = {value!r}\n" for name, value in constants.items())
     return header + _LOADED + body
 
 
 def run_child(
-    body: str, submodules: list[str], *, importtime: bool = False
+    body: str, names: list[tuple[str, str]], *, importtime: bool = False
 ) -> tuple[float, dict[str, Any], str]:
     """Runs ``body`` in a fresh interpreter; returns its wall time, its JSON line, its stderr."""
     command = [sys.executable, "-W", "ignore::DeprecationWarning"]
     if importtime:
         command += ["-X", "importtime"]
-    command += ["-c", _code(body, submodules)]
+    command += ["-c", _code(body, names)]
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, check=False, env=child_env()
@@ -161,16 +192,25 @@ def run_child(
     return wall, json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
-def discover() -> tuple[list[str], list[str]]:
-    """Synthesizes the dev stack in a fresh interpreter: submodules it loaded, cloud SDKs seen."""
+def discover() -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Synthesizes the dev stack in a fresh interpreter.
+
+    Returns the ``pulumi_aws`` classes it registered (submodule, class), the submodules it
+    loaded, and the cloud SDKs seen.
+    """
     _, found, _ = run_child(_SYNTHESIZE, [])
-    used_by_types = sorted(
-        {t.split(":")[1].split("/")[0] for t in found["types"] if t[:4] == "aws:"}
+    names = sorted(
+        {
+            (t.split(":")[1].split("/")[0], t.split(":")[2])
+            for t in found["types"]
+            if t[:4] == "aws:"
+        }
     )
+    used_by_types = sorted({submodule for submodule, _ in names})
     print(f"dev stack registers types from pulumi_aws modules: {', '.join(used_by_types)}")
     heavy = ", ".join(found["heavy"]) or "none"
     print(f"large non-SDK packages a full synthesis imports ({', '.join(HEAVY)}): {heavy}")
-    return list(found["loaded"]), list(found["sdks"])
+    return names, list(found["loaded"]), list(found["sdks"])
 
 
 def _importtime(stderr: str) -> dict[str, int]:
@@ -184,7 +224,7 @@ def _importtime(stderr: str) -> dict[str, int]:
 
 
 def extra_imports(stderr_a: str, stderr_b: str) -> list[tuple[float, str, int]]:
-    """What only (a) imports: ``(self ms, package, modules)``, slowest first."""
+    """What only (a) imports, not (b'): ``(self ms, package, modules)``, slowest first."""
     only_a = {k: v for k, v in _importtime(stderr_a).items() if k not in _importtime(stderr_b)}
     packages: dict[str, list[int]] = {}
     for module, microseconds in only_a.items():
@@ -206,24 +246,29 @@ def main() -> None:
     repeat = 2 if args.quick else args.repeat
     print(f"machine: {machine()}")
 
-    submodules, sdks = discover()
+    names, submodules, sdks = discover()
     print(f"pulumi_aws submodules loaded by a full synthesis: {', '.join(submodules)}")
     print(f"cloud SDK packages in sys.modules after a full synthesis: {', '.join(sdks)}")
-    variants = {"a": _PROGRAM_START, "b": _FLOOR}
+    variants = {"a": _PROGRAM_START, "b": _FLOOR, "b'": _FLOOR_BY_NAME}
     for body in variants.values():  # warm the bytecode caches
-        run_child(body, submodules)
-    walls: dict[str, list[float]] = {"a": [], "b": []}
-    imports: dict[str, list[float]] = {"a": [], "b": []}
-    collection: dict[str, list[float]] = {"a": [], "b": []}
+        run_child(body, names)
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    imports: dict[str, list[float]] = {name: [] for name in variants}
+    collection: dict[str, list[float]] = {name: [] for name in variants}
     seen: dict[str, dict[str, Any]] = {}
+    order = list(variants)
     for attempt in range(repeat):
-        for name in ("a", "b") if attempt % 2 == 0 else ("b", "a"):
-            wall, found, _ = run_child(variants[name], submodules)
+        for name in order if attempt % 2 == 0 else order[::-1]:
+            wall, found, _ = run_child(variants[name], names)
             walls[name].append(wall)
             imports[name].append(float(found["import_s"]))
             collection[name].append(float(found["gc_s"]))
             seen[name] = found
-    for name, label in (("a", "(a) program start"), ("b", "(b) pulumi + used pulumi_aws")):
+    for name, label in (
+        ("a", "(a) program start"),
+        ("b", "(b) pulumi + used pulumi_aws"),
+        ("b'", "(b') the same, classes imported by name"),
+    ):
         print(f"{label}: process {median(walls[name]) * 1000:.0f} ms, imports "
               f"{median(imports[name]) * 1000:.0f} ms (median of {repeat}), of which garbage "
               f"collection {median(collection[name]) * 1000:.0f} ms ({seen[name]['collections']} "
@@ -233,9 +278,11 @@ def main() -> None:
     print(f"process ratio (a)/(b): {median(walls['a']) / median(walls['b']):.2f}")
     without = [median(imports[n]) - median(collection[n]) for n in ("a", "b")]
     print(f"import ratio without garbage collection (a)/(b): {without[0] / without[1]:.2f}")
+    by_name = median(imports["a"]) / median(imports["b'"])
+    print(f"import ratio (a)/(b'), what mlops-infra adds to the same SDK imports: {by_name:.2f}")
     if args.importtime:
-        _, _, stderr_a = run_child(variants["a"], submodules, importtime=True)
-        _, _, stderr_b = run_child(variants["b"], submodules, importtime=True)
+        _, _, stderr_a = run_child(variants["a"], names, importtime=True)
+        _, _, stderr_b = run_child(variants["b'"], names, importtime=True)
         extra = extra_imports(stderr_a, stderr_b)
         total = sum(ms for ms, _, _ in extra)
         print(f"imported by (a) only: {total:.0f} ms of module bodies (self time, -X importtime):")

@@ -9,6 +9,7 @@ from mlops_infra.registry._registry import (
     Registry,
     default_registry,
 )
+from mlops_infra.registry._sdk_names import resolve_sdk_names_on_demand
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -18,4 +19,5 @@ __all__ = [
     "FlavorRegistry",
     "Registry",
     "default_registry",
+    "resolve_sdk_names_on_demand",
 ]

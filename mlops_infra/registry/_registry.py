@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from mlops_infra.catalog.gpus import GpuOffers
 from mlops_infra.errors import MissingExtraError, RegistryError
+from mlops_infra.registry._sdk_names import resolve_sdk_names_on_demand
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -431,6 +432,9 @@ class FlavorRegistry:
                         f"flavor {flavor.label}", module, flavor.extra or flavor.cloud
                     )
             implementation = _import(flavor.implementation, f"flavor {flavor.label}")
+            # Its module imported the cloud SDK's subpackages it uses, not loaded yet: from
+            # here on they import only the modules of the names looked up on them.
+            resolve_sdk_names_on_demand()
             base = _import(self._kinds[flavor.kind], f"kind {flavor.kind}")
             if not (
                 isinstance(implementation, type)

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
+from pulumi_aws import codebuild, s3
 
 from mlops_infra.backends.aws._iam import (
     ArgsT,
@@ -32,14 +33,13 @@ from mlops_infra.backends.aws._iam import (
 )
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.image_build import ImageBuild
 from mlops_infra.images import BuiltImage, ImageSource, stack_registry
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext, FoundationRef
 
-with quiet_sdk_import():
-    from pulumi_aws import codebuild, s3
+resolve_sdk_names_on_demand()
 
 __all__ = [
     "CONTEXT_BUILDSPEC",

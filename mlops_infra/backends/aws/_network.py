@@ -13,19 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_aws import get_availability_zones_output
+from pulumi_aws import ec2, get_availability_zones_output, vpc
 
 from mlops_infra.backends.aws._endpoints import CATALOG, endpoint_roles
 from mlops_infra.backends.aws._iam import ArgsT, logs_write, service_role
 from mlops_infra.backends.aws._scope import AwsScope
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext
 from mlops_infra.specs import NetworkSpec
 
-with quiet_sdk_import():
-    from pulumi_aws import ec2, vpc
-
-    _ = ec2.Vpc, vpc.SecurityGroupIngressRule
+resolve_sdk_names_on_demand()
 
 __all__ = ["Network", "create_network", "workload_group"]
 

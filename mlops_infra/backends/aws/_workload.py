@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
+from pulumi_aws import s3
 
 from mlops_infra.backends.aws._contract import (
     CODE_CHANNEL,
@@ -53,21 +54,18 @@ from mlops_infra.backends.aws._iam import (
 from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import key_safe
 from mlops_infra.backends.aws._scope import AwsScope, WorkloadNetwork
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.mlflow_auth import workload_actions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext, FoundationRef, TrackingRef
 from mlops_infra.specs import DataRef, TrainingJobSpec
 from mlops_infra.specs._base import JsonScalar
 from mlops_infra.versioning import VersionManifest, resolve_data_path
 
-with quiet_sdk_import():
-    from pulumi_aws import s3
-
-    _ = s3.BucketObjectv2
+resolve_sdk_names_on_demand()
 
 __all__ = [
     "TRAINING_LOG_GROUP",

@@ -23,21 +23,19 @@ turning it on later never replaces the bucket either.
 from __future__ import annotations
 
 import pulumi
+from pulumi_aws import s3
 
 from mlops_infra.backends.aws._iam import ArgsT, Statement
 from mlops_infra.backends.aws._naming import bucket_prefix
 from mlops_infra.backends.aws._scope import AwsScope
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.foundation import create_key
 from mlops_infra.backends.aws.options import S3StoreOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import ArtifactStoreArgs, ArtifactStoreBackend, BuildContext, StoreRef
 from mlops_infra.specs import ArtifactStoreSpec, ExistingArtifactStore
 
-with quiet_sdk_import():
-    from pulumi_aws import s3
-
-    _ = s3.Bucket
+resolve_sdk_names_on_demand()
 
 __all__ = ["S3ArtifactStore", "harden_bucket", "tls_only_statement"]
 

@@ -13,7 +13,7 @@ Children of the ``TrainingCluster`` component ``<name>``:
 from __future__ import annotations
 
 import pulumi
-from pulumi_aws import batch, iam
+from pulumi_aws import batch, ec2, iam
 
 from mlops_infra.backends.aws._iam import (
     ecr_pull,
@@ -24,9 +24,9 @@ from mlops_infra.backends.aws._iam import (
 )
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope, network_of, registry_image
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.options import BatchClusterOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import (
     BuildContext,
     ComputeRef,
@@ -36,10 +36,7 @@ from mlops_infra.resources import (
 from mlops_infra.resources.training_cluster import node_shape
 from mlops_infra.specs import TrainingClusterSpec
 
-with quiet_sdk_import():
-    from pulumi_aws import ec2
-
-    _ = ec2.LaunchTemplate
+resolve_sdk_names_on_demand()
 
 __all__ = ["BATCH_LOG_GROUP", "EC2_SHAPES", "EC2_VCPUS", "BatchGpuPool", "ec2_instance_type"]
 

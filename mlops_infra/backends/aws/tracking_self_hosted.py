@@ -23,7 +23,7 @@ from the store's ``mlflow/`` prefix, job execution off, host-header checks on.
 from __future__ import annotations
 
 import pulumi
-from pulumi_aws import cloudwatch, ecs, lb, rds, route53
+from pulumi_aws import cloudwatch, ec2, ecs, lb, rds, route53, vpc
 
 from mlops_infra.backends.aws._generated_secret import GeneratedSecret
 from mlops_infra.backends.aws._iam import (
@@ -38,13 +38,13 @@ from mlops_infra.backends.aws._iam import (
 from mlops_infra.backends.aws._image_builder import PYTHON_BASE_IMAGE, context_image
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope, WorkloadNetwork, network_of
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws._secrets import write_only_secret
 from mlops_infra.backends.aws._store import StoreLocation
 from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import (
     BuildContext,
     FoundationRef,
@@ -54,10 +54,7 @@ from mlops_infra.resources import (
 )
 from mlops_infra.specs import TrackingServerSpec, effective_tracking
 
-with quiet_sdk_import():
-    from pulumi_aws import ec2, vpc
-
-    _ = ec2.SecurityGroup, vpc.SecurityGroupIngressRule
+resolve_sdk_names_on_demand()
 
 __all__ = ["ADMIN_USER", "LAUNCHER", "RDS_MIN_STORAGE_GIB", "SelfHostedMlflow"]
 

@@ -9,10 +9,10 @@ from pulumi_gcp import serviceaccount, storage
 
 from mlops_infra.backends.gcp._naming import account_id
 from mlops_infra.backends.gcp._scope import AnyContext, project_id
-from mlops_infra.backends.gcp._sdk import load_quietly
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources.artifact_store import bucket_of
 
-load_quietly(storage)
+resolve_sdk_names_on_demand()
 
 __all__ = [
     "MLFLOW_ROOT",

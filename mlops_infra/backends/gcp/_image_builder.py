@@ -24,12 +24,12 @@ from pulumi_gcp import artifactregistry, projects, serviceaccount, storage
 from mlops_infra.backends.gcp._iam import OBJECT_VIEWER, bucket_member, bucket_name, service_account
 from mlops_infra.backends.gcp._naming import fmt
 from mlops_infra.backends.gcp._scope import AnyContext, current_project_id, region_of
-from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.image_build import CloudBuildImage
 from mlops_infra.images import BuiltImage, ImageSource, stack_registry
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import FoundationRef
 
-load_quietly(artifactregistry, projects, storage)
+resolve_sdk_names_on_demand()
 
 __all__ = ["DOCKER", "IMAGES_PREFIX", "builder_identity", "context_image"]
 

@@ -13,12 +13,12 @@ from pulumi_gcp import compute, servicenetworking
 
 from mlops_infra.backends.gcp._naming import gcp_labels, physical_name
 from mlops_infra.backends.gcp._scope import project_id
-from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.options import GcpNetworkOptions
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext, FoundationArgs
 from mlops_infra.resources.foundation import refuse_endpoint_list
 
-load_quietly(compute)
+resolve_sdk_names_on_demand()
 
 __all__ = ["CreatedNetwork", "create_network", "flow_log_config", "private_subnet_range"]
 

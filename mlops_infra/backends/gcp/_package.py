@@ -18,11 +18,11 @@ from pulumi_gcp import storage
 
 from mlops_infra.backends.gcp._naming import fmt
 from mlops_infra.backends.gcp._scope import AnyContext
-from mlops_infra.backends.gcp._sdk import load_quietly
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.specs import DataRef
 from mlops_infra.versioning import VersionManifest, resolve_data_path
 
-load_quietly(storage)
+resolve_sdk_names_on_demand()
 
 __all__ = ["FUSE_ROOT", "Package", "package_prefix", "package_root", "publish_package"]
 

@@ -22,14 +22,14 @@ from pulumi_gcp import kms, storage
 
 from mlops_infra.backends.gcp._naming import gcp_labels
 from mlops_infra.backends.gcp._scope import project_id, region_of
-from mlops_infra.backends.gcp._sdk import load_quietly
 from mlops_infra.backends.gcp.foundation import create_key
 from mlops_infra.backends.gcp.options import GcsStoreOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import ArtifactStoreArgs, ArtifactStoreBackend, BuildContext, StoreRef
 from mlops_infra.specs import ArtifactStoreSpec, ExistingArtifactStore
 
-load_quietly(storage)
+resolve_sdk_names_on_demand()
 
 __all__ = ["GcsArtifactStore", "lifecycle_rules"]
 

@@ -11,7 +11,6 @@ from functools import cache
 import pytest
 
 from mlops_infra import load_stack_file
-from mlops_infra.backends.aws._sdk import quiet_sdk_import
 from mlops_infra.backends.aws.testing import AwsMocks, served
 from mlops_infra.offline import ProgramRun
 from mlops_infra.specs.loading import read_stack_file
@@ -189,11 +188,9 @@ def test_examples_train_and_serve_the_cpu_workload_on_cpu_in_their_region(
 
 @cache
 def _taggable(type_token: str) -> bool:
-    module = type_token.split(":")[1].split("/", maxsplit=1)[0]
-    with quiet_sdk_import():
-        namespace = importlib.import_module(f"pulumi_aws.{module}")
-        classes = [getattr(namespace, name) for name in dir(namespace)]
-    (cls,) = [c for c in classes if getattr(c, "pulumi_type", None) == type_token]
+    _, path, name = type_token.split(":")
+    cls = getattr(importlib.import_module(f"pulumi_aws.{path.split('/', maxsplit=1)[0]}"), name)
+    assert cls.pulumi_type == type_token
     return "tags" in inspect.signature(cls._internal_init).parameters
 
 
