@@ -23,6 +23,7 @@ from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws.iam_actions import UNSCOPABLE_ACTIONS
 from mlops_infra.errors import BackendError
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext
 
 __all__ = [
@@ -248,16 +249,14 @@ def s3_read(
     return [
         statement(
             ["s3:GetObject", "s3:GetObjectVersion"],
-            [pulumi.Output.concat(bucket_arn, "/", p, "*") for p in prefixes],
+            [concat(bucket_arn, "/", p, "*") for p in prefixes],
             sid=f"{sid}Objects",
         ),
         statement(
             ["s3:ListBucket"],
             [bucket_arn],
             sid=f"{sid}List",
-            conditions={
-                "StringLike": {"s3:prefix": [pulumi.Output.concat(p, "*") for p in prefixes]}
-            },
+            conditions={"StringLike": {"s3:prefix": [concat(p, "*") for p in prefixes]}},
         ),
     ]
 
@@ -278,16 +277,14 @@ def s3_write(
                 "s3:DeleteObject",
                 "s3:AbortMultipartUpload",
             ],
-            [pulumi.Output.concat(bucket_arn, "/", p, "*") for p in prefixes],
+            [concat(bucket_arn, "/", p, "*") for p in prefixes],
             sid=f"{sid}Objects",
         ),
         statement(
             ["s3:ListBucket"],
             [bucket_arn],
             sid=f"{sid}List",
-            conditions={
-                "StringLike": {"s3:prefix": [pulumi.Output.concat(p, "*") for p in prefixes]}
-            },
+            conditions={"StringLike": {"s3:prefix": [concat(p, "*") for p in prefixes]}},
         ),
         statement(["s3:GetBucketLocation"], [bucket_arn], sid=f"{sid}Location"),
     ]
@@ -366,7 +363,7 @@ def logs_write(log_group_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
         statement(
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
              "logs:DescribeLogStreams"],
-            [pulumi.Output.concat(arn, ":*") for arn in log_group_arns]
+            [concat(arn, ":*") for arn in log_group_arns]
             + list(log_group_arns),
             sid="WriteLogs",
         )

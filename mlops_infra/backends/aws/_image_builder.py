@@ -36,6 +36,7 @@ from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws._store import StoreLocation, object_tags
 from mlops_infra.backends.aws.image_build import ImageBuild
 from mlops_infra.images import BuiltImage, ImageSource, stack_registry
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext, FoundationRef
 
@@ -232,5 +233,5 @@ def context_image(
         environment={"CONTEXT_URI": store.s3_uri(key)},
         depends_on=[upload],
     )  # fmt: skip
-    image = pulumi.Output.concat(builder.repository_url, ":", source.tag)
+    image = concat(builder.repository_url, ":", source.tag)
     return BuiltImage(image=image, resources=[build])

@@ -18,6 +18,7 @@ from pulumi_aws import ec2, get_availability_zones_output, vpc
 from mlops_infra.backends.aws._endpoints import CATALOG, endpoint_roles
 from mlops_infra.backends.aws._iam import ArgsT, logs_write, service_role
 from mlops_infra.backends.aws._scope import AwsScope
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext
 from mlops_infra.specs import NetworkSpec
@@ -187,7 +188,7 @@ def create_network(
     s3_endpoint = ec2.VpcEndpoint(
         ctx.child_name("s3"),
         vpc_id=network.id,
-        service_name=pulumi.Output.concat("com.amazonaws.", scope.region, ".s3"),
+        service_name=concat("com.amazonaws.", scope.region, ".s3"),
         vpc_endpoint_type="Gateway",
         route_table_ids=[routes.id],
         tags=ctx.tags({"Name": f"{ctx.stack_name}-s3"}),
@@ -211,7 +212,7 @@ def create_network(
         ec2.VpcEndpoint(
             ctx.child_name(role),
             vpc_id=network.id,
-            service_name=pulumi.Output.concat(head, scope.region, tail),
+            service_name=concat(head, scope.region, tail),
             vpc_endpoint_type="Interface",
             private_dns_enabled=True,
             subnet_ids=subnets,

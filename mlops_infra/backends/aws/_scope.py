@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi.runtime import settings
 from pulumi_aws import get_caller_identity_output, get_partition_output, get_region_output
 
+from mlops_infra.outputs import concat
 from mlops_infra.resources import FoundationRef
 
 __all__ = ["AwsScope", "WorkloadNetwork", "network_of", "registry_image"]
@@ -37,6 +38,9 @@ class AwsScope:
     region: pulumi.Output[str]
     account_id: pulumi.Output[str]
     region_override: str | None
+    _prefixes: dict[tuple[str, bool], pulumi.Output[str]] = field(
+        default_factory=dict[tuple[str, bool], pulumi.Output[str]], repr=False, compare=False
+    )
 
     @classmethod
     def current(cls, region: str | None, parent: pulumi.Resource) -> AwsScope:
@@ -72,14 +76,20 @@ class AwsScope:
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> pulumi.Output[str]:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
-        region = self.region if regional else ""
-        return pulumi.Output.concat(
-            "arn:", self.partition, ":", service, ":", region, ":", self.account_id, ":", resource
-        )
+        # One prefix per service: each ARN is then one apply on it, not nine gathered outputs.
+        key = (service, regional)
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            region = self.region if regional else ""
+            prefix = concat(
+                "arn:", self.partition, ":", service, ":", region, ":", self.account_id, ":"
+            )
+            self._prefixes[key] = prefix
+        return concat(prefix, resource)
 
     def global_arn(self, service: str, resource: str) -> pulumi.Output[str]:
         """An ARN without region or account (``arn:aws:s3:::bucket``)."""
-        return pulumi.Output.concat("arn:", self.partition, ":", service, ":::", resource)
+        return concat("arn:", self.partition, ":", service, ":::", resource)
 
 
 # Per resource monitor (one per deployment or mocked run), so that a new run, or a test with
@@ -123,6 +133,6 @@ def registry_image(foundation: FoundationRef | None, tag: str) -> pulumi.Output[
     """``<stack registry>:<tag>``, or ``None`` when the stack has no registry."""
     if foundation is None or foundation.registry_url is None:
         return None
-    return pulumi.Output.concat(
+    return concat(
         pulumi.Output.from_input(foundation.registry_url).apply(lambda u: str(u or "")), ":", tag
     )

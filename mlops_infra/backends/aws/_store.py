@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 
 from mlops_infra.backends.aws._scope import AwsScope
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext, StoreRef
 
 __all__ = ["OBJECT_TAG_LIMIT", "StoreLocation", "object_tags", "split_s3_uri"]
@@ -81,17 +82,17 @@ class StoreLocation:
             uri=uri,
             bucket=bucket,
             base=parts.apply(lambda p: p[1]),
-            bucket_arn=pulumi.Output.concat("arn:", scope.partition, ":s3:::", bucket),
+            bucket_arn=concat("arn:", scope.partition, ":s3:::", bucket),
             key_arn=store.encryption_key,
         )
 
     def key(self, path: str) -> pulumi.Output[str]:
         """Object key (or key prefix) of ``path`` inside the store."""
-        return pulumi.Output.concat(self.base, path)
+        return concat(self.base, path)
 
     def s3_uri(self, path: str) -> pulumi.Output[str]:
         """``s3://bucket/<base><path>``."""
-        return pulumi.Output.concat("s3://", self.bucket, "/", self.base, path)
+        return concat("s3://", self.bucket, "/", self.base, path)
 
     @property
     def key_arns(self) -> list[pulumi.Input[str | None]]:

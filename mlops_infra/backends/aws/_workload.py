@@ -59,6 +59,7 @@ from mlops_infra.backends.aws.mlflow_auth import workload_actions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import WorkloadImages, component_requirements, runtime_source
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import BuildContext, FoundationRef, TrackingRef
 from mlops_infra.specs import DataRef, TrainingJobSpec
@@ -150,7 +151,7 @@ def publish_package(
     A pinned older ``version`` uploads nothing: its package is already in the store.
     """
     root = store.key(f"{kind}/{manifest.name}/{version}/")
-    uri = pulumi.Output.concat("s3://", store.bucket, "/", root)
+    uri = concat("s3://", store.bucket, "/", root)
     upload = version == manifest.version
     objects: list[pulumi.Resource] = []
     # A package outlives the program that uploaded it: a newer version replaces these
@@ -169,7 +170,7 @@ def publish_package(
             s3.BucketObjectv2(
                 ctx.child_name(role),
                 bucket=store.bucket,
-                key=pulumi.Output.concat(root, key),
+                key=concat(root, key),
                 source=source,
                 content=content,
                 content_type=content_type,
@@ -187,7 +188,7 @@ def publish_package(
             content=json.dumps(manifest.as_dict(), indent=2, sort_keys=True),
             content_type="application/json")  # fmt: skip
     mapping: dict[str, str] = {}
-    channels: dict[str, pulumi.Input[str]] = {CODE_CHANNEL: pulumi.Output.concat(uri, "code/")}
+    channels: dict[str, pulumi.Input[str]] = {CODE_CHANNEL: concat(uri, "code/")}
     external: list[tuple[str, str]] = []
     for name, ref in sorted(data.items()):
         channel = data_channel(name)
@@ -197,7 +198,7 @@ def publish_package(
                 for relative, file in _files(local):
                     put(f"data-{key_safe(name)}-{key_safe(relative)}", f"data/{name}/{relative}",
                         source=pulumi.FileAsset(str(file)))  # fmt: skip
-            channels[channel] = pulumi.Output.concat(uri, f"data/{name}/")
+            channels[channel] = concat(uri, f"data/{name}/")
             # SageMaker delivers a channel as a folder: a file reference names its file in it.
             mapping[name] = (
                 f"channel:{channel}/{local.name}" if local.is_file() else f"channel:{channel}"
@@ -212,7 +213,7 @@ def publish_package(
     return Package(
         root=root,
         uri=uri,
-        code_uri=pulumi.Output.concat(uri, "code/"),
+        code_uri=concat(uri, "code/"),
         data=mapping,
         channels=channels,
         external=external,

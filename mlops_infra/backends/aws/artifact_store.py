@@ -31,6 +31,7 @@ from mlops_infra.backends.aws._scope import AwsScope
 from mlops_infra.backends.aws.foundation import create_key
 from mlops_infra.backends.aws.options import S3StoreOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import ArtifactStoreArgs, ArtifactStoreBackend, BuildContext, StoreRef
 from mlops_infra.specs import ArtifactStoreSpec, ExistingArtifactStore
@@ -50,7 +51,7 @@ def tls_only_statement(bucket_arn: pulumi.Input[str]) -> Statement:
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
-        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Resource": [bucket_arn, concat(bucket_arn, "/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
@@ -215,7 +216,7 @@ class S3ArtifactStore(ArtifactStoreBackend):
         if spec.access_logging:
             self._access_logs(ctx, scope, spec, options, bucket)
         # The id of a bucket is its name (known under mocks too, unlike the computed ``bucket``).
-        return StoreRef(uri=pulumi.Output.concat("s3://", bucket.id), encryption_key=key_arn)
+        return StoreRef(uri=concat("s3://", bucket.id), encryption_key=key_arn)
 
     @staticmethod
     def _access_logs(
@@ -264,7 +265,7 @@ class S3ArtifactStore(ArtifactStoreBackend):
             "Effect": "Allow",
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
-            "Resource": pulumi.Output.concat(logs.arn, "/access/*"),
+            "Resource": concat(logs.arn, "/access/*"),
             "Condition": {
                 "ArnLike": {"aws:SourceArn": bucket.arn},
                 "StringEquals": {"aws:SourceAccount": scope.account_id},

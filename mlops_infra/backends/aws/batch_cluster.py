@@ -12,7 +12,6 @@ Children of the ``TrainingCluster`` component ``<name>``:
 
 from __future__ import annotations
 
-import pulumi
 from pulumi_aws import batch, ec2, iam
 
 from mlops_infra.backends.aws._iam import (
@@ -26,6 +25,7 @@ from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope, network_of, registry_image
 from mlops_infra.backends.aws.options import BatchClusterOptions
 from mlops_infra.errors import BackendError
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import (
     BuildContext,
@@ -112,7 +112,7 @@ class BatchGpuPool(TrainingClusterBackend):
                 ),
                 statement(
                     ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:PutSystemLogEvents"],
-                    [instance_arn, pulumi.Output.concat(instance_arn, "/*")],
+                    [instance_arn, concat(instance_arn, "/*")],
                     sid="AgentSessions",
                 ),
                 statement(["ecs:DiscoverPollEndpoint", "ec2:DescribeTags"], ["*"], sid="Agent"),

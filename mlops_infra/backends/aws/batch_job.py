@@ -38,6 +38,7 @@ from mlops_infra.backends.aws.batch_cluster import EC2_SHAPES
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.backends.aws.training_job import job_name
 from mlops_infra.errors import BackendError
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import VersionManifest
@@ -90,7 +91,7 @@ class BatchTrainingJob(TrainingJobBackend):
             source_dir=source_dir,
             data=spec.data,
         )
-        outputs = pulumi.Output.concat(package.root, "output/")
+        outputs = concat(package.root, "output/")
         password_secret, password_access = tracking_credentials(
             ctx, scope, ctx.args.tracking, foundation.encryption_key if foundation else None
         )

@@ -20,6 +20,7 @@ from pulumi_aws import ecr, kms
 from mlops_infra.backends.aws._iam import ArgsT
 from mlops_infra.backends.aws._naming import physical_name
 from mlops_infra.backends.aws._scope import AwsScope
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext, FoundationArgs, FoundationBackend, FoundationRef
 
 if TYPE_CHECKING:
@@ -85,9 +86,7 @@ def key_policy(scope: AwsScope) -> pulumi.Output[str]:
                 {
                     "Sid": "CloudWatchLogsOfThisAccount",
                     "Effect": "Allow",
-                    "Principal": {
-                        "Service": pulumi.Output.concat("logs.", scope.region, ".amazonaws.com")
-                    },
+                    "Principal": {"Service": concat("logs.", scope.region, ".amazonaws.com")},
                     "Action": [
                         "kms:Decrypt*",
                         "kms:Describe*",

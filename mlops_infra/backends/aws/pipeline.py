@@ -47,6 +47,7 @@ from mlops_infra.backends.aws.pipeline_definition import (
     step_job_conditions,
 )
 from mlops_infra.backends.aws.pipeline_run import SageMakerPipelineRun
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext, PipelineArgs, PipelineBackend, PipelineResult
 from mlops_infra.specs import PipelineSpec, ScheduleSpec, wait_for_run_of
 from mlops_infra.versioning import VersionManifest
@@ -97,7 +98,7 @@ class SageMakerPipeline(PipelineBackend):
             source_dir=source_dir,
             data=spec.data,
         )
-        runs = pulumi.Output.concat(package.root, "runs/")
+        runs = concat(package.root, "runs/")
         password_secret, password_access = tracking_credentials(
             ctx, scope, ctx.args.tracking, foundation.encryption_key if foundation else None
         )
@@ -136,7 +137,7 @@ class SageMakerPipeline(PipelineBackend):
             plans=plans,
             role_arn=role.arn,
             channels=package.channels,
-            runs_uri=pulumi.Output.concat("s3://", store.bucket, "/", runs),
+            runs_uri=concat("s3://", store.bucket, "/", runs),
             hyperparameters=lineage_hyperparameters(
                 ctx,
                 manifest,

@@ -44,6 +44,7 @@ from mlops_infra.backends.aws.options import SelfHostedTrackingOptions
 from mlops_infra.backends.aws.tracking_server import MLFLOW_PREFIX
 from mlops_infra.errors import BackendError
 from mlops_infra.images import mlflow_server_source
+from mlops_infra.outputs import concat
 from mlops_infra.registry import resolve_sdk_names_on_demand
 from mlops_infra.resources import (
     BuildContext,
@@ -247,15 +248,15 @@ class SelfHostedMlflow(TrackingServerBackend):
             "secrets": [
                 {
                     "name": "DB_PASSWORD",
-                    "valueFrom": pulumi.Output.concat(db_secret, ":password::"),
+                    "valueFrom": concat(db_secret, ":password::"),
                 },
                 {
                     "name": "MLFLOW_AUTH_ADMIN_PASSWORD",
-                    "valueFrom": pulumi.Output.concat(credentials.arn, ":admin_password::"),
+                    "valueFrom": concat(credentials.arn, ":admin_password::"),
                 },
                 {
                     "name": "MLFLOW_FLASK_SERVER_SECRET_KEY",
-                    "valueFrom": pulumi.Output.concat(credentials.arn, ":flask_secret_key::"),
+                    "valueFrom": concat(credentials.arn, ":flask_secret_key::"),
                 },
             ],
             "logConfiguration": {
@@ -555,6 +556,6 @@ class SelfHostedMlflow(TrackingServerBackend):
         url = (
             pulumi.Output.from_input(f"https://{options.domain}")
             if options.domain
-            else pulumi.Output.concat("http://", alb.dns_name)
+            else concat("http://", alb.dns_name)
         )
         return alb, listener, targets, url

@@ -38,6 +38,7 @@ from mlops_infra.backends.aws.training_run import (
     NAME_LIMIT,
     SageMakerTrainingRun,
 )
+from mlops_infra.outputs import concat
 from mlops_infra.resources import BuildContext, JobResult, TrainingJobArgs, TrainingJobBackend
 from mlops_infra.specs import TrainingJobSpec
 from mlops_infra.versioning import VersionManifest
@@ -98,8 +99,8 @@ class SageMakerTrainingJob(TrainingJobBackend):
             source_dir=source_dir,
             data=spec.data,
         )
-        outputs = pulumi.Output.concat(package.root, "output/")
-        checkpoints = pulumi.Output.concat(package.root, "checkpoints/")
+        outputs = concat(package.root, "output/")
+        checkpoints = concat(package.root, "checkpoints/")
         password_secret, password_access = tracking_credentials(
             ctx, scope, ctx.args.tracking, foundation.encryption_key if foundation else None
         )
@@ -122,7 +123,7 @@ class SageMakerTrainingJob(TrainingJobBackend):
             **spec.environment_variables,
             **tracking_environment(ctx.args.tracking, password_secret),
         }
-        bucket_uri = pulumi.Output.concat("s3://", store.bucket, "/")
+        bucket_uri = concat("s3://", store.bucket, "/")
         request = training_request(
             image=image,
             role_arn=role.arn,
@@ -130,8 +131,8 @@ class SageMakerTrainingJob(TrainingJobBackend):
             volume_size_gib=options.volume_size_gib,
             kms_key=store.key_arn,
             channels=[s3_channel(channel, uri) for channel, uri in package.channels.items()],
-            output_path=pulumi.Output.concat(bucket_uri, outputs),
-            checkpoint_uri=pulumi.Output.concat(bucket_uri, checkpoints),
+            output_path=concat(bucket_uri, outputs),
+            checkpoint_uri=concat(bucket_uri, checkpoints),
             hyperparameters=hyperparameters,
             environment=environment,
             network=network,
