@@ -1,4 +1,4 @@
-"""The synthesis garbage-collection policy: on while a program runs offline, undone after."""
+"""The synthesis garbage-collection policy: no automatic collection while a program runs."""
 
 from __future__ import annotations
 
@@ -9,45 +9,49 @@ import sys
 import pytest
 
 from mlops_infra.offline import run_offline
-from mlops_infra.offline.collection import YOUNG_THRESHOLD, synthesis_policy
+from mlops_infra.offline.collection import synthesis_policy
 
 
-def test_offline_runs_use_the_policy_and_restore_the_collector() -> None:
+def test_offline_runs_collect_nothing_automatically_and_restore_the_collector() -> None:
     before = gc.get_threshold()
     seen: dict[str, object] = {}
 
     def program() -> None:
-        seen["threshold"] = gc.get_threshold()[0]
-        seen["frozen"] = gc.get_freeze_count()
+        seen["enabled"] = gc.isenabled()
 
+    assert gc.isenabled()
     run_offline(program)
-    assert seen["threshold"] == YOUNG_THRESHOLD
-    assert isinstance(seen["frozen"], int)
-    assert seen["frozen"] > 0
+    assert seen["enabled"] is False
+    assert gc.isenabled()
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
 
 
 def test_nested_policies_restore_once_at_the_outermost() -> None:
-    before = gc.get_threshold()
     with synthesis_policy():
         with synthesis_policy():
             pass
-        assert gc.get_threshold()[0] == YOUNG_THRESHOLD
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_disabled_collector_stays_disabled() -> None:
+    gc.disable()
+    try:
+        with synthesis_policy():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_an_error_still_restores_the_collector() -> None:
-    before = gc.get_threshold()
-
     def failing() -> None:
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         run_offline(failing)
-    assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
 
 
 _REPORT_AT_EXIT = """
@@ -65,7 +69,7 @@ atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))
         ("from mlops_infra.offline.collection import freeze_at_exit; freeze_at_exit()", True),
         (
             "from mlops_infra.offline.collection import apply_synthesis_policy\n"
-            "apply_synthesis_policy(); import gc; gc.unfreeze()",
+            "apply_synthesis_policy(); import gc; assert not gc.isenabled()",
             True,
         ),
         (
