@@ -79,6 +79,9 @@ def loaded_submodules():
     )
 def cloud_sdks():
     return sorted(p for p in CLOUD_SDKS if p in sys.modules)
+def report(elapsed):
+    print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
+                      "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
 """
 
 _PROGRAM_START = """
@@ -105,9 +108,7 @@ for kind, flavor in kinds:
     registry.load(registry.flavor(spec.cloud, kind, flavor))
 for submodule, name in NAMES:  # each backend's first resource looks its class up
     getattr(importlib.import_module("pulumi_aws." + submodule), name)
-elapsed = time.perf_counter() - started
-print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
-                  "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
+report(time.perf_counter() - started)
 """
 
 _FLOOR = """
@@ -118,9 +119,7 @@ import pulumi
 import pulumi_aws
 for submodule, name in NAMES:  # the subpackage loads whole at its first lookup
     getattr(importlib.import_module("pulumi_aws." + submodule), name)
-elapsed = time.perf_counter() - started
-print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
-                  "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
+report(time.perf_counter() - started)
 """
 
 _FLOOR_BY_NAME = """
@@ -135,9 +134,7 @@ spec.loader.exec_module(sdk_names)
 sdk_names.resolve_sdk_names_on_demand()
 for submodule, name in NAMES:  # imports the class's own module only
     getattr(importlib.import_module("pulumi_aws." + submodule), name)
-elapsed = time.perf_counter() - started
-print(json.dumps({"import_s": elapsed, "gc_s": _gc["s"], "collections": _gc["n"],
-                  "loaded": loaded_submodules(), "sdks": cloud_sdks()}))
+report(time.perf_counter() - started)
 """
 
 _SYNTHESIZE = """
