@@ -103,13 +103,9 @@ def read_record(pid_file: Path) -> ProcessRecord | None:
         return None
 
 
-def is_alive(record: ProcessRecord | None) -> bool:  # noqa: PLR0911 - one exit per way to be gone
+def is_alive(record: ProcessRecord | None) -> bool:
     """Whether the recorded process still runs (and is the same process, not a reused pid)."""
-    if record is None:
-        return False
-    child = _children.get(record.pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(record.pid, None)
+    if record is None or _reap(record.pid):
         return False
     try:
         os.kill(record.pid, 0)
@@ -138,7 +134,8 @@ def start_process(
     """Starts ``command`` in its own session, appending output to ``log_file``.
 
     Raises:
-        BackendError: a live process is already recorded in ``pid_file``.
+        BackendError: a process started for ``pid_file`` still runs (recorded in it, or
+            carrying its path in ``MLOPS_PID_FILE``).
     """
     running = _groups_of(pid_file)
     if running:
@@ -252,11 +249,13 @@ def _wait_group_gone(pgid: int, timeout_s: float) -> bool:
     return False
 
 
-def _reap(pid: int) -> None:
-    """Collects our child ``pid`` once it has exited (a zombie keeps its group alive)."""
+def _reap(pid: int) -> bool:
+    """Whether ``pid`` is a child of ours that exited; collects it (a zombie keeps its group)."""
     child = _children.get(pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(pid, None)
+    if child is None or child.poll() is None:
+        return False
+    _children.pop(pid, None)
+    return True
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
