@@ -89,18 +89,6 @@ class ArtifactStore(pulumi.ComponentResource):
     ``pulumi destroy`` unless ``purge_on_delete`` is set.
     """
 
-    uri: pulumi.Output[str]
-    """Store URI; MLflow and the pipelines write under it."""
-
-    encryption_key: pulumi.Output[str | None]
-    """Customer-managed key encrypting the store, if any."""
-
-    flavor: str
-    """The flavor that built it."""
-
-    adopted: bool
-    """Whether the store was adopted (``existing``) rather than created."""
-
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -115,11 +103,33 @@ class ArtifactStore(pulumi.ComponentResource):
             self, "artifact_store", ArtifactStoreBackend, name, args, spec=spec
         )
         ref = backend.adopt(context, existing) if existing else backend.create(context, spec)
-        self.flavor = context.flavor.name
-        self.adopted = existing is not None
-        self.uri = pulumi.Output.from_input(ref.uri)
-        self.encryption_key = pulumi.Output.from_input(ref.encryption_key)
+        self._flavor: str = context.flavor.name
+        self._adopted: bool = existing is not None
+        self._uri: pulumi.Output[str] = pulumi.Output.from_input(ref.uri)
+        self._encryption_key: pulumi.Output[str | None] = pulumi.Output.from_input(
+            ref.encryption_key
+        )
         self.register_outputs({"uri": self.uri, "encryption_key": self.encryption_key})
+
+    @property
+    def uri(self) -> pulumi.Output[str]:
+        """Store URI; MLflow and the pipelines write under it."""
+        return self._uri
+
+    @property
+    def encryption_key(self) -> pulumi.Output[str | None]:
+        """Customer-managed key encrypting the store, if any."""
+        return self._encryption_key
+
+    @property
+    def flavor(self) -> str:
+        """The flavor that built it."""
+        return self._flavor
+
+    @property
+    def adopted(self) -> bool:
+        """Whether the store was adopted (``existing``) rather than created."""
+        return self._adopted
 
     @property
     def ref(self) -> StoreRef:

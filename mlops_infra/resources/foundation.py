@@ -84,15 +84,6 @@ class FoundationBackend(Backend, ABC):
 class Foundation(pulumi.ComponentResource):
     """Shared infrastructure: network, container registry, secret-encryption key."""
 
-    ref: FoundationRef
-    """References to pass to the other components."""
-
-    registry_url: pulumi.Output[str | None]
-    """Container registry URL, or ``None`` where none is created."""
-
-    network_id: pulumi.Output[str | None]
-    """Network id, or ``None`` for the cloud's default network."""
-
     def __init__(
         self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -101,10 +92,27 @@ class Foundation(pulumi.ComponentResource):
         # network.options are the foundation flavor's options (the cloud's only flavor).
         spec = FlavoredSpec(options=dict(args.target.network.options))
         context, backend = start_build(self, "foundation", FoundationBackend, name, args, spec=spec)
-        self.ref = backend.create(context)
-        self.registry_url = pulumi.Output.from_input(self.ref.registry_url)
-        self.network_id = pulumi.Output.from_input(self.ref.network_id)
+        self._ref: FoundationRef = backend.create(context)
+        self._registry_url: pulumi.Output[str | None] = pulumi.Output.from_input(
+            self.ref.registry_url
+        )
+        self._network_id: pulumi.Output[str | None] = pulumi.Output.from_input(self.ref.network_id)
         self.register_outputs({"registry_url": self.registry_url, "network_id": self.network_id})
+
+    @property
+    def ref(self) -> FoundationRef:
+        """References to pass to the other components."""
+        return self._ref
+
+    @property
+    def registry_url(self) -> pulumi.Output[str | None]:
+        """Container registry URL, or ``None`` where none is created."""
+        return self._registry_url
+
+    @property
+    def network_id(self) -> pulumi.Output[str | None]:
+        """Network id, or ``None`` for the cloud's default network."""
+        return self._network_id
 
 
 def refuse_endpoint_list(target: Target, how: str) -> None:

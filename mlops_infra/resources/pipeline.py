@@ -96,30 +96,6 @@ class PipelineBackend(Backend, ABC):
 class Pipeline(pulumi.ComponentResource):
     """A versioned ML pipeline; its package is immutable once deployed."""
 
-    version: str
-    """Content hash of the current source, config and data."""
-
-    deployed_version: pulumi.Output[str]
-    """Version in effect (the current one, or ``spec.version`` when pinned)."""
-
-    package_uri: pulumi.Output[str]
-    """Where the deployed version's package is stored."""
-
-    pipeline_id: pulumi.Output[str]
-    """Cloud identifier of the pipeline."""
-
-    model_name: str
-    """Registered model the pipeline produces."""
-
-    model_version: pulumi.Output[str | None]
-    """Registered model version the deployed version produced, once known."""
-
-    run_id: pulumi.Output[str | None]
-    """MLflow run id of the latest run of the deployed version, once known."""
-
-    manifest: VersionManifest
-    """What the current version is made of."""
-
     def __init__(
         self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -131,16 +107,20 @@ class Pipeline(pulumi.ComponentResource):
         super().__init__(
             f"{TYPE_PREFIX}Pipeline", name, component_inputs(args.target, spec, manifest), opts
         )
-        self.manifest = manifest
-        self.version = self.manifest.version
-        self.model_name = spec.registered_model
+        self._manifest: VersionManifest = manifest
+        self._content_version: str = self.manifest.version
+        self._model_name: str = spec.registered_model
         context, backend = start_build(self, "pipeline", PipelineBackend, name, args, spec=spec)
         result = backend.create(context, spec, self.manifest)
-        self.pipeline_id = pulumi.Output.from_input(result.pipeline_id)
-        self.package_uri = pulumi.Output.from_input(result.package_uri)
-        self.deployed_version = pulumi.Output.from_input(result.deployed_version)
-        self.run_id = pulumi.Output.from_input(result.run_id)
-        self.model_version = pulumi.Output.from_input(result.model_version)
+        self._pipeline_id: pulumi.Output[str] = pulumi.Output.from_input(result.pipeline_id)
+        self._package_uri: pulumi.Output[str] = pulumi.Output.from_input(result.package_uri)
+        self._deployed_version: pulumi.Output[str] = pulumi.Output.from_input(
+            result.deployed_version
+        )
+        self._run_id: pulumi.Output[str | None] = pulumi.Output.from_input(result.run_id)
+        self._model_version: pulumi.Output[str | None] = pulumi.Output.from_input(
+            result.model_version
+        )
         self.register_outputs(
             {
                 "version": self.version,
@@ -152,3 +132,43 @@ class Pipeline(pulumi.ComponentResource):
                 "run_id": self.run_id,
             }
         )
+
+    @property
+    def version(self) -> str:
+        """Content hash of the current source, config and data."""
+        return self._content_version
+
+    @property
+    def deployed_version(self) -> pulumi.Output[str]:
+        """Version in effect (the current one, or ``spec.version`` when pinned)."""
+        return self._deployed_version
+
+    @property
+    def package_uri(self) -> pulumi.Output[str]:
+        """Where the deployed version's package is stored."""
+        return self._package_uri
+
+    @property
+    def pipeline_id(self) -> pulumi.Output[str]:
+        """Cloud identifier of the pipeline."""
+        return self._pipeline_id
+
+    @property
+    def model_name(self) -> str:
+        """Registered model the pipeline produces."""
+        return self._model_name
+
+    @property
+    def model_version(self) -> pulumi.Output[str | None]:
+        """Registered model version the deployed version produced, once known."""
+        return self._model_version
+
+    @property
+    def run_id(self) -> pulumi.Output[str | None]:
+        """MLflow run id of the latest run of the deployed version, once known."""
+        return self._run_id
+
+    @property
+    def manifest(self) -> VersionManifest:
+        """What the current version is made of."""
+        return self._manifest

@@ -122,21 +122,6 @@ class ServingEndpoint(pulumi.ComponentResource):
     version has passed); ``decision`` says which version, which metric values and why.
     """
 
-    url: pulumi.Output[str | None]
-    """Invocation URL, or ``None`` while nothing is deployed."""
-
-    model_version: pulumi.Output[str | None]
-    """Registered model version the cloud confirms it serves (``None``: pending)."""
-
-    status: pulumi.Output[str]
-    """``serving`` once a version is deployed, ``pending`` while none has passed the gate."""
-
-    decision: pulumi.Output[Mapping[str, Any]]
-    """Outcome of the promotion gate, with its evidence and reason."""
-
-    model_name: str
-    """Registered model served."""
-
     def __init__(
         self, name: str, args: ServingEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -147,7 +132,7 @@ class ServingEndpoint(pulumi.ComponentResource):
         super().__init__(
             f"{TYPE_PREFIX}ServingEndpoint", name, component_inputs(args.target, spec), opts
         )
-        self.model_name = spec.model
+        self._model_name: str = spec.model
         context, backend = start_build(
             self, "serving_endpoint", ServingEndpointBackend, name, args, spec=spec
         )
@@ -195,10 +180,10 @@ class ServingEndpoint(pulumi.ComponentResource):
             ),
             context.opts(depends_on=[gate, *result.deployment]),
         )
-        self.url = pulumi.Output.from_input(result.url)
-        self.model_version = deployed
-        self.status = deployed.apply(lambda v: "serving" if v else "pending")
-        self.decision = gate.decision
+        self._url: pulumi.Output[str | None] = pulumi.Output.from_input(result.url)
+        self._model_version: pulumi.Output[str | None] = deployed
+        self._status: pulumi.Output[str] = deployed.apply(lambda v: "serving" if v else "pending")
+        self._decision: pulumi.Output[Mapping[str, Any]] = gate.decision
         self.register_outputs(
             {
                 "url": self.url,
@@ -207,6 +192,31 @@ class ServingEndpoint(pulumi.ComponentResource):
                 "decision": self.decision,
             }
         )
+
+    @property
+    def url(self) -> pulumi.Output[str | None]:
+        """Invocation URL, or ``None`` while nothing is deployed."""
+        return self._url
+
+    @property
+    def model_version(self) -> pulumi.Output[str | None]:
+        """Registered model version the cloud confirms it serves (``None``: pending)."""
+        return self._model_version
+
+    @property
+    def status(self) -> pulumi.Output[str]:
+        """``serving`` once a version is deployed, ``pending`` while none has passed the gate."""
+        return self._status
+
+    @property
+    def decision(self) -> pulumi.Output[Mapping[str, Any]]:
+        """Outcome of the promotion gate, with its evidence and reason."""
+        return self._decision
+
+    @property
+    def model_name(self) -> str:
+        """Registered model served."""
+        return self._model_name
 
 
 def _log_decision(endpoint: pulumi.Resource, decision: Mapping[str, Any] | None) -> None:

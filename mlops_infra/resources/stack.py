@@ -64,27 +64,6 @@ class MlopsStack(pulumi.ComponentResource):
     resources' identities (URNs) and do not change between releases.
     """
 
-    foundation: Foundation
-    """Shared network, registry and keys."""
-
-    artifact_store: ArtifactStore
-    """The artifact store."""
-
-    tracking: TrackingServer
-    """The tracking server and model registry."""
-
-    clusters: dict[str, TrainingCluster]
-    """Training clusters by name."""
-
-    jobs: dict[str, TrainingJob]
-    """Training jobs by name."""
-
-    pipelines: dict[str, Pipeline]
-    """Pipelines by name."""
-
-    endpoints: dict[str, ServingEndpoint]
-    """Serving endpoints by name."""
-
     def __init__(
         self, name: str, args: MlopsStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -99,17 +78,17 @@ class MlopsStack(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
 
-        self.foundation = Foundation(
+        self._foundation: Foundation = Foundation(
             name, FoundationArgs(target=target, uses=_flavors_used(spec, target)), child
         )
         base = self.foundation.ref
-        self.artifact_store = ArtifactStore(
+        self._artifact_store: ArtifactStore = ArtifactStore(
             component_name(name, "store"),
             ArtifactStoreArgs(target=target, spec=spec.artifact_store, foundation=base),
             child,
         )
         store = self.artifact_store.ref
-        self.tracking = TrackingServer(
+        self._tracking: TrackingServer = TrackingServer(
             component_name(name, "tracking"),
             TrackingServerArgs(
                 target=target,
@@ -125,7 +104,7 @@ class MlopsStack(pulumi.ComponentResource):
             child,
         )
         tracking = self.tracking.ref
-        self.clusters = {
+        self._clusters: dict[str, TrainingCluster] = {
             c.name: TrainingCluster(
                 component_name(name, "cluster", c.name),
                 TrainingClusterArgs(
@@ -136,7 +115,7 @@ class MlopsStack(pulumi.ComponentResource):
             for c in spec.clusters
         }
         compute = {cluster_name: c.ref for cluster_name, c in self.clusters.items()}
-        self.jobs = {
+        self._jobs: dict[str, TrainingJob] = {
             j.name: TrainingJob(
                 component_name(name, "job", j.name),
                 TrainingJobArgs(
@@ -151,7 +130,7 @@ class MlopsStack(pulumi.ComponentResource):
             )
             for j in spec.jobs
         }
-        self.pipelines = {
+        self._pipelines: dict[str, Pipeline] = {
             p.name: Pipeline(
                 component_name(name, "pipeline", p.name),
                 PipelineArgs(
@@ -170,7 +149,7 @@ class MlopsStack(pulumi.ComponentResource):
             p.model_name: p for p in self.pipelines.values()
         }
         producers.update({j.output_model: self.jobs[j.name] for j in spec.jobs if j.output_model})
-        self.endpoints = {}
+        self._endpoints: dict[str, ServingEndpoint] = {}
         references: dict[str, pulumi.StackReference] = {}
         for e in spec.endpoints:
             producer = producers.get(e.model)
@@ -187,7 +166,7 @@ class MlopsStack(pulumi.ComponentResource):
                     .get_output("endpoints")
                     .apply(lambda endpoints, endpoint=e.name: _passed_versions(endpoints, endpoint))
                 )
-            self.endpoints[e.name] = ServingEndpoint(
+            self._endpoints[e.name] = ServingEndpoint(
                 component_name(name, "endpoint", e.name),
                 ServingEndpointArgs(
                     target=target,
@@ -201,6 +180,41 @@ class MlopsStack(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, depends_on=[producer] if producer else None),
             )
         self.register_outputs(self.summary())
+
+    @property
+    def foundation(self) -> Foundation:
+        """Shared network, registry and keys."""
+        return self._foundation
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        """The artifact store."""
+        return self._artifact_store
+
+    @property
+    def tracking(self) -> TrackingServer:
+        """The tracking server and model registry."""
+        return self._tracking
+
+    @property
+    def clusters(self) -> dict[str, TrainingCluster]:
+        """Training clusters by name."""
+        return self._clusters
+
+    @property
+    def jobs(self) -> dict[str, TrainingJob]:
+        """Training jobs by name."""
+        return self._jobs
+
+    @property
+    def pipelines(self) -> dict[str, Pipeline]:
+        """Pipelines by name."""
+        return self._pipelines
+
+    @property
+    def endpoints(self) -> dict[str, ServingEndpoint]:
+        """Serving endpoints by name."""
+        return self._endpoints
 
     def summary(self) -> dict[str, Any]:
         """Stack outputs: URLs, versions and gate decisions, keyed for humans and CI."""

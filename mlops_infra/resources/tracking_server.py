@@ -110,21 +110,6 @@ class TrackingServer(pulumi.ComponentResource):
     ``purge_on_delete`` is set.
     """
 
-    url: pulumi.Output[str]
-    """Tracking URI."""
-
-    username: pulumi.Output[str | None]
-    """Basic-auth user, or ``None`` when the server needs none (or uses cloud IAM)."""
-
-    password: pulumi.Output[str | None]
-    """Basic-auth password (secret), or ``None``."""
-
-    flavor: str
-    """The flavor that built it."""
-
-    ref: TrackingRef
-    """Reference to pass to the workloads that log to this server."""
-
     def __init__(
         self, name: str, args: TrackingServerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -143,13 +128,13 @@ class TrackingServer(pulumi.ComponentResource):
             self, "tracking_server", TrackingServerBackend, name, args, spec=spec
         )
         ref = backend.adopt(context, existing) if existing else backend.create(context, spec)
-        self.flavor = context.flavor.name
-        self.url = pulumi.Output.from_input(ref.url)
-        self.username = pulumi.Output.from_input(ref.username)
-        self.password = pulumi.Output.secret(ref.password)
+        self._flavor: str = context.flavor.name
+        self._url: pulumi.Output[str] = pulumi.Output.from_input(ref.url)
+        self._username: pulumi.Output[str | None] = pulumi.Output.from_input(ref.username)
+        self._password: pulumi.Output[str | None] = pulumi.Output.secret(ref.password)
         # Credentials a backend knows to be absent stay plain None: an output that resolves
         # to None reads as unknown in previews and would show every consumer as changed.
-        self.ref = TrackingRef(
+        self._ref: TrackingRef = TrackingRef(
             url=self.url,
             username=ref.username,
             password=None if ref.password is None else self.password,
@@ -167,3 +152,28 @@ class TrackingServer(pulumi.ComponentResource):
         self.register_outputs(
             {"url": self.url, "username": self.username, "password": self.password}
         )
+
+    @property
+    def url(self) -> pulumi.Output[str]:
+        """Tracking URI."""
+        return self._url
+
+    @property
+    def username(self) -> pulumi.Output[str | None]:
+        """Basic-auth user, or ``None`` when the server needs none (or uses cloud IAM)."""
+        return self._username
+
+    @property
+    def password(self) -> pulumi.Output[str | None]:
+        """Basic-auth password (secret), or ``None``."""
+        return self._password
+
+    @property
+    def flavor(self) -> str:
+        """The flavor that built it."""
+        return self._flavor
+
+    @property
+    def ref(self) -> TrackingRef:
+        """Reference to pass to the workloads that log to this server."""
+        return self._ref

@@ -123,21 +123,6 @@ class TrainingClusterBackend(Backend, ABC):
 class TrainingCluster(pulumi.ComponentResource):
     """Nodes of one shape for training jobs and pipeline steps, scaling to zero when idle."""
 
-    id: pulumi.Output[str]
-    """Cloud identifier of the pool."""
-
-    instance_type: str | None
-    """Instance or machine type of each node (resolved from the GPU catalog)."""
-
-    gpus_per_node: int
-    """GPUs on each node."""
-
-    flavor: str
-    """The flavor that built it."""
-
-    ref: ComputeRef
-    """Reference to pass to jobs and pipelines."""
-
     def __init__(
         self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -151,11 +136,13 @@ class TrainingCluster(pulumi.ComponentResource):
         context, backend = start_build(
             self, "training_cluster", TrainingClusterBackend, name, args, spec=spec
         )
-        self.ref = backend.adopt(context, existing) if existing else backend.create(context, spec)
-        self.flavor = context.flavor.name
-        self.id = pulumi.Output.from_input(self.ref.id)
-        self.instance_type = self.ref.instance_type
-        self.gpus_per_node = self.ref.gpus_per_node
+        self._ref: ComputeRef = (
+            backend.adopt(context, existing) if existing else backend.create(context, spec)
+        )
+        self._flavor: str = context.flavor.name
+        self._id: pulumi.Output[str] = pulumi.Output.from_input(self.ref.id)
+        self._instance_type: str | None = self.ref.instance_type
+        self._gpus_per_node: int = self.ref.gpus_per_node
         self.register_outputs(
             {
                 "id": self.id,
@@ -163,3 +150,28 @@ class TrainingCluster(pulumi.ComponentResource):
                 "gpus_per_node": self.gpus_per_node,
             }
         )
+
+    @property
+    def id(self) -> pulumi.Output[str]:
+        """Cloud identifier of the pool."""
+        return self._id
+
+    @property
+    def instance_type(self) -> str | None:
+        """Instance or machine type of each node (resolved from the GPU catalog)."""
+        return self._instance_type
+
+    @property
+    def gpus_per_node(self) -> int:
+        """GPUs on each node."""
+        return self._gpus_per_node
+
+    @property
+    def flavor(self) -> str:
+        """The flavor that built it."""
+        return self._flavor
+
+    @property
+    def ref(self) -> ComputeRef:
+        """Reference to pass to jobs and pipelines."""
+        return self._ref

@@ -75,21 +75,6 @@ class TrainingJobBackend(Backend, ABC):
 class TrainingJob(pulumi.ComponentResource):
     """A training run as infrastructure: a new version runs once; an unchanged one never reruns."""
 
-    version: str
-    """Content hash of the job's code, parameters and data."""
-
-    job_name: pulumi.Output[str]
-    """Cloud name of the run."""
-
-    run_id: pulumi.Output[str | None]
-    """MLflow run id, once known."""
-
-    model_version: pulumi.Output[str | None]
-    """Registered model version produced, once known."""
-
-    manifest: VersionManifest
-    """What the version is made of."""
-
     def __init__(
         self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -99,15 +84,17 @@ class TrainingJob(pulumi.ComponentResource):
         super().__init__(
             f"{TYPE_PREFIX}TrainingJob", name, component_inputs(args.target, spec, manifest), opts
         )
-        self.manifest = manifest
-        self.version = self.manifest.version
+        self._manifest: VersionManifest = manifest
+        self._content_version: str = self.manifest.version
         context, backend = start_build(
             self, "training_job", TrainingJobBackend, name, args, spec=spec
         )
         result = backend.create(context, spec, self.manifest)
-        self.job_name = pulumi.Output.from_input(result.job_name)
-        self.run_id = pulumi.Output.from_input(result.run_id)
-        self.model_version = pulumi.Output.from_input(result.model_version)
+        self._job_name: pulumi.Output[str] = pulumi.Output.from_input(result.job_name)
+        self._run_id: pulumi.Output[str | None] = pulumi.Output.from_input(result.run_id)
+        self._model_version: pulumi.Output[str | None] = pulumi.Output.from_input(
+            result.model_version
+        )
         self.register_outputs(
             {
                 "version": self.version,
@@ -116,3 +103,28 @@ class TrainingJob(pulumi.ComponentResource):
                 "model_version": self.model_version,
             }
         )
+
+    @property
+    def version(self) -> str:
+        """Content hash of the job's code, parameters and data."""
+        return self._content_version
+
+    @property
+    def job_name(self) -> pulumi.Output[str]:
+        """Cloud name of the run."""
+        return self._job_name
+
+    @property
+    def run_id(self) -> pulumi.Output[str | None]:
+        """MLflow run id, once known."""
+        return self._run_id
+
+    @property
+    def model_version(self) -> pulumi.Output[str | None]:
+        """Registered model version produced, once known."""
+        return self._model_version
+
+    @property
+    def manifest(self) -> VersionManifest:
+        """What the version is made of."""
+        return self._manifest
