@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from typing import Any
 import pytest
 
 from mlops_infra.errors import SpecValidationError
-from mlops_infra.specs._base import unclean_values
+from mlops_infra.specs._base import (
+    _control_character,  # pyright: ignore[reportPrivateUsage]
+    unclean_values,
+)
 from mlops_infra.specs.loading import read_stack_file, spec_from_config
 
 STACKS = Path(__file__).resolve().parents[3] / "stacks"
@@ -121,3 +126,18 @@ def test_example_stacks_are_clean(stack: str) -> None:
 )  # fmt: skip
 def test_unclean_values(value: object, expected: list[tuple[tuple[str | int, ...], str]]) -> None:
     assert unclean_values(value, ("v",)) == expected
+
+
+def test_the_refused_characters_are_category_cc_but_tab_and_line_break() -> None:
+    refused = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if _control_character(f"ok{chr(code)}") is not None
+    ]
+    expected = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) == "Cc" and chr(code) not in "\t\n"
+    ]
+    assert refused == expected
+    assert _control_character("ab\x1bc\x00") == (2, "\x1b")
