@@ -6,7 +6,8 @@ variant runs once, untimed, before the timed runs), alternating the variants:
 * (a) program start: ``pulumi`` (the language host imports it before it runs
   ``__main__.py``), what ``__main__.py`` imports (``mlops_infra.program``), then what
   ``main()`` does before its first resource: the garbage-collection policy of the program's
-  process, the stack file read and validated, and the backend of every concept the ``dev``
+  process and its stack-trace capture (which reads the SDK's capture source to verify it),
+  the stack file read and validated, and the backend of every concept the ``dev``
   spec uses loaded through the registry, as ``build_stack`` does; then every ``pulumi_aws``
   resource class the stack registers is looked up, as the backends do at their first
   resource (``pulumi_aws.x`` is lazy: the program pays for it then);
@@ -90,7 +91,9 @@ started = time.perf_counter()
 import pulumi  # imported by the language host before it runs __main__.py
 import mlops_infra.program  # what __main__.py imports
 from mlops_infra.offline.collection import apply_synthesis_policy
+from mlops_infra.offline.stack_traces import install_fast_stack_traces
 apply_synthesis_policy()  # what main() does first
+install_fast_stack_traces()
 import importlib
 from pathlib import Path
 from mlops_infra.registry import default_registry

@@ -23,6 +23,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from mlops_infra.offline.collection import synthesis_policy
+from mlops_infra.offline.stack_traces import fast_stack_traces
 
 __all__ = [
     "MOCK_ARN_PREFIX",
@@ -266,11 +267,14 @@ def run_offline(
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
     monitor: RecordingMonitor | None = None,
+    sdk_defaults: bool = False,
 ) -> ProgramRun:
     """Runs ``program`` under fresh mocks and returns what it registered.
 
-    Garbage collection follows :func:`~mlops_infra.offline.collection.synthesis_policy`
-    while it runs.
+    While it runs, the program gets the settings of mlops-infra's program process:
+    no automatic garbage collection (:func:`~mlops_infra.offline.collection.synthesis_policy`)
+    and the SDK's stack traces captured from frame objects
+    (:func:`~mlops_infra.offline.stack_traces.fast_stack_traces`).
 
     Args:
         program: The Pulumi program (a function that declares resources).
@@ -282,12 +286,15 @@ def run_offline(
         preview: Run as a preview (unknown outputs stay unknown, ``apply`` is skipped).
         monitor: Monitor to record into (pass one to see what was registered even when the
             program raises); default: a new one around ``mocks``.
+        sdk_defaults: Run it as a plain Pulumi program runs instead: the interpreter's
+            garbage collection and the SDK's own stack-trace capture (the hand-written
+            side of ``benchmarks/overhead.py``). Registrations are the same either way.
 
     Raises:
         Exception: whatever the program raised, including errors inside ``apply``.
     """
     monitor = monitor or RecordingMonitor(mocks or EchoMocks())
-    with _quiet_loop(), synthesis_policy():
+    with _quiet_loop(), _program_settings(sdk_defaults=sdk_defaults):
         # A fresh root stack per run: set_mocks reuses an existing one, and with it the
         # outputs exported by an earlier program.
         settings.ROOT.set(None)
@@ -311,6 +318,15 @@ def run_offline(
         outputs = _exported_outputs()
     result = holder.get("result")
     return ProgramRun(registrations=list(monitor.registrations), result=result, outputs=outputs)
+
+
+@contextlib.contextmanager
+def _program_settings(*, sdk_defaults: bool) -> Generator[None]:
+    if sdk_defaults:
+        yield
+        return
+    with synthesis_policy(), fast_stack_traces():
+        yield
 
 
 def _json(value: Any) -> str:

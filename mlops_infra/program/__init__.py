@@ -14,6 +14,7 @@ import pulumi
 
 from mlops_infra.errors import SpecValidationError
 from mlops_infra.offline.collection import apply_synthesis_policy
+from mlops_infra.offline.stack_traces import install_fast_stack_traces
 from mlops_infra.registry import Registry
 from mlops_infra.resources import MlopsStack, MlopsStackArgs
 from mlops_infra.specs import StackSpec
@@ -101,10 +102,14 @@ def project_root() -> Path:
 def main(registry: Registry | None = None) -> MlopsStack:
     """Runs the program for the current stack.
 
-    The program's process gets the synthesis garbage-collection policy
-    (:func:`~mlops_infra.offline.collection.apply_synthesis_policy`): it runs nothing else.
+    The program's process runs nothing else, so it gets the synthesis settings for good:
+    no automatic garbage collection
+    (:func:`~mlops_infra.offline.collection.apply_synthesis_policy`) and stack traces
+    captured from frame objects
+    (:func:`~mlops_infra.offline.stack_traces.install_fast_stack_traces`).
     """
     apply_synthesis_policy()
+    install_fast_stack_traces()
     spec = read_spec(registry)
     return build_stack(
         spec, project_dir=project_root(), secrets=_read_secrets(spec), registry=registry

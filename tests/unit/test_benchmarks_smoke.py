@@ -38,5 +38,6 @@ def test_quick_mode_prints_its_headline(script: str, headline: str) -> None:
     assert re.fullmatch(rf"{headline}: \d+(\.\d+)?", last), done.stdout[-3000:]
     if script == "overhead.py":
         # The hand-written program must stay a fair comparison: same resources, same inputs.
-        for aspect in ("inputs", "options", "dependencies", "stack outputs"):
-            assert f"  {aspect}: identical" in done.stdout, done.stdout[-3000:]
+        for side in ("(b)", "(b')"):
+            for aspect in ("inputs", "options", "dependencies", "stack outputs"):
+                assert f"  {side} {aspect}: identical" in done.stdout, done.stdout[-3000:]
