@@ -90,10 +90,7 @@ import time
 started = time.perf_counter()
 import pulumi  # imported by the language host before it runs __main__.py
 import mlops_infra.program  # what __main__.py imports
-from mlops_infra.offline.collection import apply_synthesis_policy
-from mlops_infra.offline.stack_traces import install_fast_stack_traces
-apply_synthesis_policy()  # what main() does first
-install_fast_stack_traces()
+mlops_infra.program.apply_program_settings()  # what main() does first
 import importlib
 from pathlib import Path
 from mlops_infra.registry import default_registry

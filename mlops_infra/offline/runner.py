@@ -24,6 +24,7 @@ from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPriva
 
 from mlops_infra.offline.collection import synthesis_policy
 from mlops_infra.offline.stack_traces import fast_stack_traces
+from mlops_infra.offline.unknowns import acyclic_unknowns
 
 __all__ = [
     "MOCK_ARN_PREFIX",
@@ -272,9 +273,11 @@ def run_offline(
     """Runs ``program`` under fresh mocks and returns what it registered.
 
     While it runs, the program gets the settings of mlops-infra's program process:
-    no automatic garbage collection (:func:`~mlops_infra.offline.collection.synthesis_policy`)
-    and the SDK's stack traces captured from frame objects
-    (:func:`~mlops_infra.offline.stack_traces.fast_stack_traces`).
+    no automatic garbage collection (:func:`~mlops_infra.offline.collection.synthesis_policy`),
+    the SDK's stack traces captured from frame objects
+    (:func:`~mlops_infra.offline.stack_traces.fast_stack_traces`) and its check for unknown
+    values without a reference cycle per call
+    (:func:`~mlops_infra.offline.unknowns.acyclic_unknowns`).
 
     Args:
         program: The Pulumi program (a function that declares resources).
@@ -287,8 +290,8 @@ def run_offline(
         monitor: Monitor to record into (pass one to see what was registered even when the
             program raises); default: a new one around ``mocks``.
         sdk_defaults: Run it as a plain Pulumi program runs instead: the interpreter's
-            garbage collection and the SDK's own stack-trace capture (the hand-written
-            side of ``benchmarks/overhead.py``). Registrations are the same either way.
+            garbage collection and the SDK's own functions (the hand-written side of
+            ``benchmarks/overhead.py``). Registrations are the same either way.
 
     Raises:
         Exception: whatever the program raised, including errors inside ``apply``.
@@ -325,7 +328,7 @@ def _program_settings(*, sdk_defaults: bool) -> Generator[None]:
     if sdk_defaults:
         yield
         return
-    with synthesis_policy(), fast_stack_traces():
+    with synthesis_policy(), fast_stack_traces(), acyclic_unknowns():
         yield
 
 

@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import inspect
 import pathlib
 import sys
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType
 
 import pulumi._version as sdk_version
 import pulumi.runtime.resource as sdk_resource
 from pulumi.runtime.proto import source_pb2
+
+from mlops_infra.offline.sdk_swap import SdkSwap, source_digest
 
 __all__ = [
     "VERIFIED_SDK_CAPTURES",
@@ -61,22 +61,12 @@ _CONSTRUCTOR_DEPTH = 3
 
 _frames: dict[tuple[str, int | None], source_pb2.StackFrame] = {}
 """Each frame's message by file name and line (a trace copies the messages it is given)."""
-_blocks = 0
 _sdk_capture: Callable[[], source_pb2.StackTrace] = sdk_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
 
 
 def sdk_capture_digest() -> str:
     """The digest of the installed SDK's capture (see :data:`VERIFIED_SDK_CAPTURES`)."""
-    digest = hashlib.sha256()
-    for name in _CAPTURE_SOURCES:
-        function = getattr(sdk_resource, name, None)
-        if function is None:
-            return "missing"
-        try:
-            digest.update(inspect.getsource(function).encode())
-        except (OSError, TypeError):
-            return "unreadable"
-    return digest.hexdigest()[:12]
+    return source_digest(sdk_resource, _CAPTURE_SOURCES)
 
 
 def _uri(filename: str) -> str | None:
@@ -113,9 +103,12 @@ def capture_stack_trace() -> source_pb2.StackTrace:
     limit: int | None = getattr(sys, "tracebacklimit", None)
     if limit is not None and limit <= 0:
         return _sdk_capture()  # what the SDK does then is its own business
+    # From the caller: this function's frame is never in a trace, and a frame object of
+    # its own, kept in a local, would be a reference cycle holding every frame above it
+    # (and their locals) until the next collection.
     stack: list[FrameType] = []  # innermost first
-    frame: FrameType | None = sys._getframe()  # pyright: ignore[reportPrivateUsage] - the cheap frame walk
-    while frame is not None and (limit is None or len(stack) < limit):
+    frame: FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage] - the cheap frame walk
+    while frame is not None and (limit is None or len(stack) < limit - 1):
         stack.append(frame)
         frame = frame.f_back
     constructors = 0
@@ -134,6 +127,9 @@ def _verified() -> bool:
     return sdk_capture_digest() in VERIFIED_SDK_CAPTURES.values()
 
 
+_SWAP = SdkSwap(sdk_resource, "_get_stack_trace", capture_stack_trace, _verified)
+
+
 def install_fast_stack_traces() -> bool:
     """Uses :func:`capture_stack_trace` for the rest of the process, if verified.
 
@@ -143,31 +139,12 @@ def install_fast_stack_traces() -> bool:
     leaves collection to :func:`~mlops_infra.offline.collection.synthesis_policy`.
     Returns whether the capture is in place.
     """
-    if _blocks or not _verified():
-        return _in_place()
-    sdk_resource._get_stack_trace = capture_stack_trace  # pyright: ignore[reportPrivateUsage]
-    return True
+    return _SWAP.install()
 
 
-@contextlib.contextmanager
-def fast_stack_traces() -> Generator[bool]:
-    """Uses :func:`capture_stack_trace` for the block, if verified; yields whether it does.
+def fast_stack_traces() -> contextlib.AbstractContextManager[bool]:
+    """Uses :func:`capture_stack_trace` for a block, if verified; yields whether it does.
 
     Where it is in place already (installed for the process, or an outer block), it stays.
     """
-    global _blocks  # noqa: PLW0603 - nested blocks share one replacement
-    if _in_place() or not _verified():
-        yield _in_place()
-        return
-    previous = sdk_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
-    sdk_resource._get_stack_trace = capture_stack_trace  # pyright: ignore[reportPrivateUsage]
-    _blocks += 1
-    try:
-        yield True
-    finally:
-        _blocks -= 1
-        sdk_resource._get_stack_trace = previous  # pyright: ignore[reportPrivateUsage]
-
-
-def _in_place() -> bool:
-    return sdk_resource._get_stack_trace is capture_stack_trace  # pyright: ignore[reportPrivateUsage]
+    return _SWAP.block()

@@ -15,6 +15,7 @@ import pulumi
 from mlops_infra.errors import SpecValidationError
 from mlops_infra.offline.collection import apply_synthesis_policy
 from mlops_infra.offline.stack_traces import install_fast_stack_traces
+from mlops_infra.offline.unknowns import install_acyclic_unknowns
 from mlops_infra.registry import Registry
 from mlops_infra.resources import MlopsStack, MlopsStackArgs
 from mlops_infra.specs import StackSpec
@@ -22,6 +23,7 @@ from mlops_infra.specs.loading import CONFIG_NAMESPACE, TOP_LEVEL_KEYS, spec_fro
 
 __all__ = [
     "STACK_RESOURCE_NAME",
+    "apply_program_settings",
     "build_stack",
     "main",
     "project_root",
@@ -99,17 +101,26 @@ def project_root() -> Path:
     return Path(root) if root else Path.cwd()
 
 
-def main(registry: Registry | None = None) -> MlopsStack:
-    """Runs the program for the current stack.
+def apply_program_settings() -> None:
+    """Gives the rest of the process the settings of a program's own process.
 
-    The program's process runs nothing else, so it gets the synthesis settings for good:
-    no automatic garbage collection
-    (:func:`~mlops_infra.offline.collection.apply_synthesis_policy`) and stack traces
+    For a process that runs one Pulumi program (``pulumi up`` runs it in a process of its
+    own), before its first resource: no automatic garbage collection
+    (:func:`~mlops_infra.offline.collection.apply_synthesis_policy`), stack traces
     captured from frame objects
-    (:func:`~mlops_infra.offline.stack_traces.install_fast_stack_traces`).
+    (:func:`~mlops_infra.offline.stack_traces.install_fast_stack_traces`) and no
+    reference cycle per check for unknown values
+    (:func:`~mlops_infra.offline.unknowns.install_acyclic_unknowns`). Registrations are
+    the same with or without them. Inside a program run offline it changes nothing.
     """
     apply_synthesis_policy()
     install_fast_stack_traces()
+    install_acyclic_unknowns()
+
+
+def main(registry: Registry | None = None) -> MlopsStack:
+    """Runs the program for the current stack, with :func:`apply_program_settings`."""
+    apply_program_settings()
     spec = read_spec(registry)
     return build_stack(
         spec, project_dir=project_root(), secrets=_read_secrets(spec), registry=registry

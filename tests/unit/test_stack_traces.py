@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -129,11 +130,40 @@ def test_pseudo_files_have_no_position_like_the_sdks() -> None:
 
 
 @reproduces_the_sdk
-def test_a_traceback_limit_leaves_the_capture_to_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "tracebacklimit", 12, raising=False)
+@pytest.mark.parametrize("limit", [1, 2, 5, 6, 7, 8, 12])
+def test_a_traceback_limit_counts_the_frames_the_sdks_counts(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    monkeypatch.setattr(sys, "tracebacklimit", limit, raising=False)
     sdk, ours = _in_constructors()
     assert ours == sdk
+    assert len(ours.frames) < limit
+
+
+@reproduces_the_sdk
+def test_a_traceback_limit_keeps_the_frames_below_the_constructors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "tracebacklimit", 12, raising=False)
+    _, ours = _in_constructors()
     assert 0 < len(ours.frames) < 12
+
+
+def test_a_capture_leaves_no_garbage() -> None:
+    # A frame object of the capture's own, kept in a local, was a cycle holding every
+    # frame above it, and their locals, until the next collection.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        out: list[Traces] = []
+        _Concrete(lambda: (capture_stack_trace(), capture_stack_trace()), out)
+        left = gc.collect()
+    finally:
+        if enabled:
+            gc.enable()
+    assert left == 0
+    assert len(out[0][0].frames) > 3
 
 
 class _TraceMonitor(RecordingMonitor):
