@@ -259,7 +259,11 @@ def _instrumented(totals: dict[str, float]) -> Generator[None]:
     undo = [
         timing(sdk, "_get_stack_trace", "stack trace captured per registration"),
         # What run_offline puts in the SDK's place while (a) and (b') run.
-        timing(stack_traces, "capture_stack_trace", "stack trace captured per registration"),
+        timing(
+            stack_traces._SWAP,  # pyright: ignore[reportPrivateUsage]
+            "replacement",
+            "stack trace captured per registration",
+        ),
         timing(pipeline_module, "pipeline_manifest", "pipeline versioning (content hash)"),
         timing(sys.modules[__name__], "read_spec", "config -> validated spec"),
         timing(mocks.MockMonitor, "Invoke", "invokes (mocked)"),

@@ -61,13 +61,14 @@ class SdkSwap:
         """
         self._module = module
         self._attribute = attribute
-        self._replacement = replacement
+        self.replacement = replacement
+        """The function put in place (read at each :meth:`block` and :meth:`install`)."""
         self._verified = verified
         self._blocks = 0
 
     def in_place(self) -> bool:
         """Whether the replacement is what the SDK calls now."""
-        return getattr(self._module, self._attribute) is self._replacement
+        return getattr(self._module, self._attribute) is self.replacement
 
     def install(self) -> bool:
         """Puts the replacement in place for the rest of the process, if verified.
@@ -77,7 +78,7 @@ class SdkSwap:
         """
         if self._blocks or not self._verified():
             return self.in_place()
-        setattr(self._module, self._attribute, self._replacement)
+        setattr(self._module, self._attribute, self.replacement)
         return True
 
     @contextlib.contextmanager
@@ -91,7 +92,7 @@ class SdkSwap:
             yield self.in_place()
             return
         previous = getattr(self._module, self._attribute)
-        setattr(self._module, self._attribute, self._replacement)
+        setattr(self._module, self._attribute, self.replacement)
         self._blocks += 1
         try:
             yield True
