@@ -24,9 +24,9 @@ component resources of (a) are its overhead. Then it alternates the three (ABBA 
 ``--repeat`` times, after a garbage collection each, and reports the median wall time of a
 whole offline run (program + mock engine), and the peak Python memory of each (tracemalloc,
 in separate runs so tracing never slows the timed ones). ``--profile`` adds, from separate
-instrumented runs, the time (a) and (b') spend in known places (program body, garbage
-collection, stack-trace capture, invokes, pipeline versioning, spec validation) and a
-cProfile of (a).
+instrumented runs, the time (a) and (b') spend in known places (program body, stack-trace
+capture, invokes, pipeline versioning, spec validation; no collection runs during either)
+and a cProfile of (a).
 
 Run: ``.venv/bin/python benchmarks/overhead.py [--repeat N] [--quick] [--profile]``.
 Ends with the headline line ``overhead_ratio: <time(a) / time(b)>`` (target <= 1.05).
@@ -247,15 +247,6 @@ def _instrumented(totals: dict[str, float]) -> Generator[None]:
         setattr(owner, attribute, wrapper)
         return lambda: setattr(owner, attribute, original)
 
-    def collector(phase: str, _info: dict[str, Any]) -> None:
-        if not totals.get("_active"):
-            return
-        if phase == "start":
-            totals["_gc_started"] = time.perf_counter()
-        else:
-            elapsed = time.perf_counter() - totals["_gc_started"]
-            totals["garbage collection"] = totals.get("garbage collection", 0.0) + elapsed
-
     undo = [
         timing(sdk, "_get_stack_trace", "stack trace captured per registration"),
         # What run_offline puts in the SDK's place while (a) and (b') run.
@@ -269,15 +260,11 @@ def _instrumented(totals: dict[str, float]) -> Generator[None]:
         timing(mocks.MockMonitor, "Invoke", "invokes (mocked)"),
         timing(sys.modules[__name__], "_program_body", "program body (synchronous part)"),
     ]
-    gc.callbacks.append(collector)
     try:
         yield
     finally:
-        gc.callbacks.remove(collector)
         for restore in undo:
             restore()
-        totals.pop("_gc_started", None)
-        totals.pop("_active", None)
 
 
 def attribution(repeat: int) -> None:
@@ -292,9 +279,7 @@ def attribution(repeat: int) -> None:
         walls: list[float] = []
         with _instrumented(totals):
             for _ in range(repeat):
-                totals["_active"] = 1.0
                 walls.append(measure_time(side))
-                totals["_active"] = 0.0
         rows[side] = {key: value / repeat for key, value in totals.items()}
         rows[side]["whole run"] = sum(walls) / repeat
     print("where the time goes (instrumented, mean ms per run):      (a)     (b')   a - b'")

@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from types import ModuleType
 from typing import Any
 
-__all__ = ["SdkSwap", "source_digest"]
+import pulumi._version as sdk_version
+
+__all__ = ["SdkSwap", "listed_sdk", "source_digest"]
 
 
 def source_digest(module: ModuleType, names: tuple[str, ...]) -> str:
@@ -37,6 +39,17 @@ def source_digest(module: ModuleType, names: tuple[str, ...]) -> str:
         except (OSError, TypeError):
             return "unreadable"
     return digest.hexdigest()[:12]
+
+
+def listed_sdk(listed: Mapping[str, str], digest: Callable[[], str]) -> bool:
+    """Whether the installed SDK's version is ``listed`` (version -> digest), or its digest.
+
+    A released version's source does not change, so a listed version is taken as is;
+    any other is checked by ``digest()``, which reads the SDK's source.
+    """
+    if getattr(sdk_version, "_VERSION", None) in listed:
+        return True
+    return digest() in listed.values()
 
 
 class SdkSwap:

@@ -28,11 +28,10 @@ import sys
 from collections.abc import Callable, Mapping
 from types import FrameType
 
-import pulumi._version as sdk_version
 import pulumi.runtime.resource as sdk_resource
 from pulumi.runtime.proto import source_pb2
 
-from mlops_infra.offline.sdk_swap import SdkSwap, source_digest
+from mlops_infra.offline.sdk_swap import SdkSwap, listed_sdk, source_digest
 
 __all__ = [
     "VERIFIED_SDK_CAPTURES",
@@ -122,9 +121,7 @@ def capture_stack_trace() -> source_pb2.StackTrace:
 
 @functools.cache
 def _verified() -> bool:
-    if getattr(sdk_version, "_VERSION", None) in VERIFIED_SDK_CAPTURES:
-        return True
-    return sdk_capture_digest() in VERIFIED_SDK_CAPTURES.values()
+    return listed_sdk(VERIFIED_SDK_CAPTURES, sdk_capture_digest)
 
 
 _SWAP = SdkSwap(sdk_resource, "_get_stack_trace", capture_stack_trace, _verified)

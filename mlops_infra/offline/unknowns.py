@@ -26,11 +26,10 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-import pulumi._version as sdk_version
 import pulumi.runtime.rpc as sdk_rpc
 from pulumi.runtime import known_types
 
-from mlops_infra.offline.sdk_swap import SdkSwap, source_digest
+from mlops_infra.offline.sdk_swap import SdkSwap, listed_sdk, source_digest
 
 __all__ = [
     "VERIFIED_SDK_UNKNOWNS",
@@ -78,9 +77,7 @@ def sdk_unknowns_digest() -> str:
 
 @functools.cache
 def _verified() -> bool:
-    if getattr(sdk_version, "_VERSION", None) in VERIFIED_SDK_UNKNOWNS:
-        return True
-    return sdk_unknowns_digest() in VERIFIED_SDK_UNKNOWNS.values()
+    return listed_sdk(VERIFIED_SDK_UNKNOWNS, sdk_unknowns_digest)
 
 
 _SWAP = SdkSwap(sdk_rpc, "contains_unknowns", contains_unknowns, _verified)
